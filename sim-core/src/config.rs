@@ -1,0 +1,386 @@
+//! The value types every scenario shares, with their serde forms, and the error for bad ones.
+//!
+//! Durations are strings parsed by `humantime` (`"150ms"`, `"2s"`, `"1m 30s"`); signed
+//! durations may start with `-` (`"-50ms"`); ranges are `"150ms..300ms"` (inclusive, low ≤
+//! high; a single duration is the one-value range); bandwidth is `"100Mbps"` (`bps`, `Kbps`,
+//! `Mbps`, `Gbps`, decimal SI prefixes); node selectors are a node name (`"n3"`, `"c1"`),
+//! `"leader"`, `"random"` or `"minority"`. Whether a value is allowed where it appears (a zero
+//! duration, a selector naming a node that does not exist) is checked by `validate` methods
+//! that return a [`ConfigError`] naming the key and what is allowed.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::rng::Probability;
+use crate::time::SimDuration;
+
+/// A bad configuration value: names the key and says what is allowed. Never a panic.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A value outside its valid range.
+    #[error("`{key}` = {value} is out of range: allowed {allowed}")]
+    OutOfRange {
+        /// The dotted key, e.g. `network.loss`.
+        key: String,
+        /// The value as written.
+        value: String,
+        /// The valid range, in words.
+        allowed: String,
+    },
+    /// A node name that the cluster does not have.
+    #[error("`{key}` names unknown node `{name}`: the nodes are {allowed}")]
+    UnknownNode {
+        /// The dotted key.
+        key: String,
+        /// The name as written.
+        name: String,
+        /// The names that exist, in words (e.g. `n1..n5, c1..c4`).
+        allowed: String,
+    },
+    /// A value that cannot be used for another reason.
+    #[error("`{key}`: {reason}")]
+    Invalid {
+        /// The dotted key.
+        key: String,
+        /// What is wrong and what is allowed.
+        reason: String,
+    },
+}
+
+impl ConfigError {
+    /// Shorthand for [`ConfigError::OutOfRange`].
+    pub fn out_of_range(key: &str, value: impl fmt::Display, allowed: &str) -> Self {
+        ConfigError::OutOfRange {
+            key: key.to_string(),
+            value: value.to_string(),
+            allowed: allowed.to_string(),
+        }
+    }
+
+    /// Shorthand for [`ConfigError::Invalid`].
+    pub fn invalid(key: &str, reason: impl Into<String>) -> Self {
+        ConfigError::Invalid {
+            key: key.to_string(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The dotted key this error is about.
+    pub fn key(&self) -> &str {
+        match self {
+            ConfigError::OutOfRange { key, .. }
+            | ConfigError::UnknownNode { key, .. }
+            | ConfigError::Invalid { key, .. } => key,
+        }
+    }
+}
+
+/// Checks that a duration is strictly positive.
+pub fn require_positive(key: &str, d: SimDuration) -> Result<(), ConfigError> {
+    if d == SimDuration::ZERO {
+        return Err(ConfigError::out_of_range(key, d, "a duration > 0"));
+    }
+    Ok(())
+}
+
+/// Converts a probability written in a scenario into its integer threshold.
+pub fn probability(key: &str, p: f64) -> Result<Probability, ConfigError> {
+    Probability::new(p).ok_or_else(|| ConfigError::out_of_range(key, p, "a probability in [0, 1)"))
+}
+
+/// Parses an unsigned duration string such as `"150ms"`.
+pub fn parse_duration(s: &str) -> Result<SimDuration, String> {
+    let t = s.trim();
+    if t.starts_with('-') {
+        return Err(format!("`{s}` is negative: a duration here must be ≥ 0"));
+    }
+    humantime::parse_duration(t)
+        .map(SimDuration::from)
+        .map_err(|e| {
+            format!("`{s}` is not a duration ({e}); write a number and a unit: ns, us, ms, s, m, h")
+        })
+}
+
+struct DurationVisitor;
+
+impl Visitor<'_> for DurationVisitor {
+    type Value = SimDuration;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a duration string such as \"150ms\" or \"2s\"")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<SimDuration, E> {
+        parse_duration(v).map_err(E::custom)
+    }
+}
+
+impl<'de> Deserialize<'de> for SimDuration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(DurationVisitor)
+    }
+}
+
+impl Serialize for SimDuration {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A duration that may be negative (a clock step backwards): nanoseconds as `i64`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SignedDuration(pub i64);
+
+impl SignedDuration {
+    /// Parses `"-50ms"`, `"+1s"` or `"1s"`.
+    pub fn parse(s: &str) -> Result<SignedDuration, String> {
+        let t = s.trim();
+        let (neg, rest) = match t.strip_prefix('-') {
+            Some(r) => (true, r),
+            None => (false, t.strip_prefix('+').unwrap_or(t)),
+        };
+        let d = parse_duration(rest).map_err(|_| {
+            format!("`{s}` is not a signed duration; write e.g. \"-50ms\" or \"2s\"")
+        })?;
+        let n = i64::try_from(d.0).map_err(|_| format!("`{s}` is too large"))?;
+        Ok(SignedDuration(if neg { -n } else { n }))
+    }
+}
+
+impl fmt::Display for SignedDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 < 0 {
+            f.write_str("-")?;
+        }
+        SimDuration(self.0.unsigned_abs()).fmt(f)
+    }
+}
+
+impl<'de> Deserialize<'de> for SignedDuration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        SignedDuration::parse(&s).map_err(de::Error::custom)
+    }
+}
+
+impl Serialize for SignedDuration {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// An inclusive range of durations, `"150ms..300ms"`; `lo ≤ hi`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DurationRange {
+    /// The smallest value, inclusive.
+    pub lo: SimDuration,
+    /// The largest value, inclusive.
+    pub hi: SimDuration,
+}
+
+impl DurationRange {
+    /// Parses `"150ms..300ms"` or a single duration. An inverted range is an error.
+    pub fn parse(s: &str) -> Result<DurationRange, String> {
+        let (lo, hi) = match s.split_once("..") {
+            Some((a, b)) => (
+                parse_duration(a)?,
+                parse_duration(b.trim_start_matches('='))?,
+            ),
+            None => {
+                let d = parse_duration(s)?;
+                (d, d)
+            }
+        };
+        if lo > hi {
+            return Err(format!(
+                "`{s}` is an inverted range: write low..high with low ≤ high"
+            ));
+        }
+        Ok(DurationRange { lo, hi })
+    }
+}
+
+impl fmt::Display for DurationRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}..{}", self.lo, self.hi)
+    }
+}
+
+impl<'de> Deserialize<'de> for DurationRange {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        DurationRange::parse(&s).map_err(de::Error::custom)
+    }
+}
+
+impl Serialize for DurationRange {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Link bandwidth in bits per second, written `"100Mbps"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Bandwidth {
+    /// Bits per second, > 0.
+    pub bits_per_sec: u64,
+}
+
+impl Bandwidth {
+    /// Parses `"1Gbps"`, `"250Mbps"`, `"64Kbps"`, `"9600bps"` (decimal prefixes; the number may
+    /// have a fraction, e.g. `"1.5Gbps"`).
+    pub fn parse(s: &str) -> Result<Bandwidth, String> {
+        let t = s.trim();
+        let err =
+            || format!("`{s}` is not a bandwidth; write e.g. \"1Gbps\", \"100Mbps\", \"64Kbps\"");
+        let (num, mult) = [
+            ("Gbps", 1e9),
+            ("Mbps", 1e6),
+            ("Kbps", 1e3),
+            ("kbps", 1e3),
+            ("bps", 1.0),
+        ]
+        .iter()
+        .find_map(|(unit, m)| t.strip_suffix(unit).map(|n| (n.trim(), *m)))
+        .ok_or_else(err)?;
+        let value: f64 = num.parse().map_err(|_| err())?;
+        let bits = value * mult;
+        if !(bits >= 1.0 && bits < 1e18) {
+            return Err(format!(
+                "`{s}` is out of range: allowed 1bps up to 1000000Tbps"
+            ));
+        }
+        Ok(Bandwidth {
+            bits_per_sec: bits.round() as u64,
+        })
+    }
+
+    /// Nanoseconds to put `bytes` on the wire, rounded up.
+    pub fn transmit_time(self, bytes: u64) -> SimDuration {
+        let bits = bytes as u128 * 8 * 1_000_000_000;
+        SimDuration(bits.div_ceil(self.bits_per_sec as u128) as u64)
+    }
+}
+
+impl fmt::Display for Bandwidth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}bps", self.bits_per_sec)
+    }
+}
+
+impl<'de> Deserialize<'de> for Bandwidth {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Bandwidth::parse(&s).map_err(de::Error::custom)
+    }
+}
+
+impl Serialize for Bandwidth {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Which node(s) a fault targets; resolved when the fault happens, never earlier.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Selector {
+    /// One node by name (`n3`, `c1`).
+    Named(String),
+    /// The current leader (or primary): the server whose role is leader, highest term first.
+    Leader,
+    /// A server chosen uniformly from the `faults` stream.
+    Random,
+    /// A random minority of the servers (`(servers - 1) / 2` of them); only for `isolate`.
+    Minority,
+}
+
+impl Selector {
+    /// Parses a selector string.
+    pub fn parse(s: &str) -> Selector {
+        match s {
+            "leader" => Selector::Leader,
+            "random" => Selector::Random,
+            "minority" => Selector::Minority,
+            name => Selector::Named(name.to_string()),
+        }
+    }
+}
+
+impl fmt::Display for Selector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Selector::Named(n) => f.write_str(n),
+            Selector::Leader => f.write_str("leader"),
+            Selector::Random => f.write_str("random"),
+            Selector::Minority => f.write_str("minority"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Selector {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(Selector::parse(&s))
+    }
+}
+
+impl Serialize for Selector {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Deserializes a probability field and rejects values outside `[0, 1)` at parse time, so the
+/// error carries the file position. Used with `#[serde(deserialize_with = …)]`.
+pub fn de_probability<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let p = f64::deserialize(d)?;
+    if Probability::new(p).is_none() {
+        return Err(de::Error::custom(format!(
+            "{p} is out of range: allowed a probability in [0, 1)"
+        )));
+    }
+    Ok(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_and_print() {
+        assert_eq!(parse_duration("150ms"), Ok(SimDuration::from_millis(150)));
+        assert_eq!(parse_duration("2s"), Ok(SimDuration::from_secs(2)));
+        assert!(parse_duration("-5ms").unwrap_err().contains("negative"));
+        assert!(parse_duration("fast").is_err());
+        assert_eq!(
+            SignedDuration::parse("-50ms"),
+            Ok(SignedDuration(-50_000_000))
+        );
+        assert_eq!(SignedDuration(-50_000_000).to_string(), "-50ms");
+    }
+
+    #[test]
+    fn ranges_reject_inversion() {
+        let r = DurationRange::parse("150ms..300ms").unwrap();
+        assert_eq!(
+            (r.lo, r.hi),
+            (SimDuration::from_millis(150), SimDuration::from_millis(300))
+        );
+        assert_eq!(DurationRange::parse("150ms..150ms").unwrap().lo, r.lo);
+        assert!(
+            DurationRange::parse("300ms..150ms")
+                .unwrap_err()
+                .contains("inverted")
+        );
+        assert_eq!(r.to_string(), "150ms..300ms");
+    }
+
+    #[test]
+    fn bandwidth() {
+        let b = Bandwidth::parse("1Gbps").unwrap();
+        assert_eq!(b.bits_per_sec, 1_000_000_000);
+        assert_eq!(b.transmit_time(125), SimDuration(1000));
+        assert!(Bandwidth::parse("fast").is_err());
+        assert!(Bandwidth::parse("0bps").is_err());
+    }
+}

@@ -1,0 +1,757 @@
+//! Faults: the timed schedule, the seeded random nemesis, and the record of what happened.
+//!
+//! A scenario's `[[fault]]` entries and its `[nemesis]` are expanded before the run into one
+//! list of [`FaultSpec`]s sorted by time ([`expand`]); selectors in them (`leader`, `random`,
+//! `minority`) are resolved only when each fault happens, and the run records every fault with
+//! the nodes it resolved to ([`FaultRecord`]). [`FaultRecord::replayable`] turns a record back
+//! into a spec that names those nodes, so a run's faults can be written out and replayed
+//! exactly. A selector that finds no node (no leader yet) skips its fault, and the record says so.
+//!
+//! Kinds and their fields:
+//! `partition` (`groups` = lists of node names, or `isolate` = a selector: the selected
+//! servers against the other servers; nodes in no group, clients included, keep all their
+//! links), `partition-oneway` (`from`, `to`: node lists or selectors; messages from → to are
+//! dropped), `crash` (`node`, optional `restart_after`), `pause` (`node`), `slow` (`node`,
+//! `factor` ≥ 1: the node's processing takes that many times longer), `clock` (`node`, `step`
+//! (signed) or `drift_ppm`), `loss` (`rate`, optional `nodes`), `latency` (`extra`, a
+//! distribution, optional `nodes`), `duplicate` (`rate`), `disk` (`node`, `mode` =
+//! `lose-unsynced` | `corrupt`). Any fault may have a `duration`, after which it heals: the
+//! partition or network fault is lifted, a crashed node restarts (unless `restart_after` says
+//! when), a paused node resumes, a slow node runs at full speed, a clock drift returns to the
+//! node's own (a clock step and a disk fault are not undone).
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::clock::MAX_DRIFT_PPM;
+use crate::config::{
+    ConfigError, DurationRange, Selector, SignedDuration, probability, require_positive,
+};
+use crate::distribution::{Distribution, serde_form};
+use crate::rng::SimRng;
+use crate::time::{SimDuration, SimTime};
+use crate::topology::Topology;
+
+/// Every fault kind's name, as scenario files write it.
+pub const FAULT_KINDS: &[&str] = &[
+    "partition",
+    "partition-oneway",
+    "crash",
+    "pause",
+    "slow",
+    "clock",
+    "loss",
+    "latency",
+    "duplicate",
+    "disk",
+];
+
+/// Every selector keyword (besides node names).
+pub const SELECTORS: &[&str] = &["leader", "random", "minority"];
+
+/// Nodes a fault applies to: one selector, or a list of node names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NodeSet {
+    /// One selector (`"n2"`, `"leader"`, `"random"`) or `"servers"` (every server).
+    One(Selector),
+    /// Nodes by name.
+    List(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for NodeSet {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(
+            untagged,
+            expecting = "a selector (\"n2\", \"leader\", \"random\") or a list of node names"
+        )]
+        enum Raw {
+            One(String),
+            List(Vec<String>),
+        }
+        Ok(match Raw::deserialize(d)? {
+            Raw::One(s) => NodeSet::One(Selector::parse(&s)),
+            Raw::List(v) => NodeSet::List(v),
+        })
+    }
+}
+
+impl Serialize for NodeSet {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            NodeSet::One(sel) => sel.serialize(s),
+            NodeSet::List(v) => v.serialize(s),
+        }
+    }
+}
+
+/// What a disk fault does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DiskMode {
+    /// Unsynced writes vanish (a lost write-back cache).
+    LoseUnsynced,
+    /// One stored record reads back corrupt.
+    Corrupt,
+}
+
+/// A fault kind with its fields (`kind = "…"` in a scenario).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum FaultKind {
+    /// A symmetric partition.
+    Partition {
+        /// Groups of node names that can only talk within their group.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        groups: Option<Vec<Vec<String>>>,
+        /// Or: cut the selected server(s) off from the other servers.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        isolate: Option<Selector>,
+    },
+    /// A one-way partition: messages `from` → `to` are dropped.
+    PartitionOneway {
+        /// Senders.
+        from: NodeSet,
+        /// Receivers.
+        to: NodeSet,
+    },
+    /// A crash: volatile state, timers and queued input are lost.
+    Crash {
+        /// The node.
+        node: Selector,
+        /// Restart this long after the crash (else at heal, or never).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        restart_after: Option<SimDuration>,
+    },
+    /// Stop-the-world pause: inputs queue until the node resumes.
+    Pause {
+        /// The node.
+        node: Selector,
+    },
+    /// Slow node: its processing time is multiplied by `factor`.
+    Slow {
+        /// The node.
+        node: Selector,
+        /// ≥ 1.
+        factor: f64,
+    },
+    /// A clock step or a drift change.
+    Clock {
+        /// The node.
+        node: Selector,
+        /// Signed step of the local clock.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        step: Option<SignedDuration>,
+        /// New drift in parts per million (|drift| < 500000).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        drift_ppm: Option<f64>,
+    },
+    /// Extra message loss.
+    Loss {
+        /// Probability in [0, 1).
+        rate: f64,
+        /// Only messages from or to these nodes (default: all).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        nodes: Option<NodeSet>,
+    },
+    /// Extra latency.
+    Latency {
+        /// Drawn per message and added to its latency.
+        #[serde(with = "serde_form")]
+        extra: Distribution,
+        /// Only messages from or to these nodes (default: all).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        nodes: Option<NodeSet>,
+    },
+    /// Extra duplication.
+    Duplicate {
+        /// Probability in [0, 1).
+        rate: f64,
+    },
+    /// A disk fault.
+    Disk {
+        /// The node.
+        node: Selector,
+        /// What happens to its storage.
+        mode: DiskMode,
+    },
+}
+
+impl FaultKind {
+    /// The kind's name as scenario files write it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FaultKind::Partition { .. } => "partition",
+            FaultKind::PartitionOneway { .. } => "partition-oneway",
+            FaultKind::Crash { .. } => "crash",
+            FaultKind::Pause { .. } => "pause",
+            FaultKind::Slow { .. } => "slow",
+            FaultKind::Clock { .. } => "clock",
+            FaultKind::Loss { .. } => "loss",
+            FaultKind::Latency { .. } => "latency",
+            FaultKind::Duplicate { .. } => "duplicate",
+            FaultKind::Disk { .. } => "disk",
+        }
+    }
+}
+
+/// One scheduled fault (`[[fault]]`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FaultSpec {
+    /// When it happens, from the start of the run; before the run's `duration`.
+    pub at: SimDuration,
+    /// What happens.
+    #[serde(flatten)]
+    pub kind: FaultKind,
+    /// Heal after this long (see the module docs for what healing means per kind).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<SimDuration>,
+}
+
+fn check_selector(
+    topo: &Topology,
+    key: &str,
+    sel: &Selector,
+    minority_ok: bool,
+) -> Result<(), ConfigError> {
+    match sel {
+        Selector::Named(name) => topo.resolve(key, name).map(|_| ()),
+        Selector::Minority if !minority_ok => Err(ConfigError::invalid(
+            key,
+            "`minority` selects several nodes: use it with `isolate`; here allowed a node name, `leader` or `random`",
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check_set(topo: &Topology, key: &str, set: &NodeSet) -> Result<(), ConfigError> {
+    match set {
+        NodeSet::One(Selector::Named(n)) if n == "servers" => Ok(()),
+        NodeSet::One(sel) => check_selector(topo, key, sel, false),
+        NodeSet::List(v) if v.is_empty() => Err(ConfigError::invalid(key, "an empty node list")),
+        NodeSet::List(v) => v.iter().try_for_each(|n| topo.resolve(key, n).map(|_| ())),
+    }
+}
+
+impl FaultSpec {
+    /// Checks the fault against the cluster and the run's end (`at` must be before it).
+    /// `key` is where it appears, e.g. `fault[2]`.
+    pub fn validate(
+        &self,
+        key: &str,
+        topo: &Topology,
+        end: SimDuration,
+    ) -> Result<(), ConfigError> {
+        if self.at >= end {
+            return Err(ConfigError::out_of_range(
+                &format!("{key}.at"),
+                self.at,
+                &format!("a time before the run's duration ({end})"),
+            ));
+        }
+        if let Some(d) = self.duration {
+            require_positive(&format!("{key}.duration"), d)?;
+        }
+        let k = |field: &str| format!("{key}.{field}");
+        match &self.kind {
+            FaultKind::Partition { groups, isolate } => match (groups, isolate) {
+                (Some(_), Some(_)) | (None, None) => {
+                    return Err(ConfigError::invalid(
+                        key,
+                        "a partition needs exactly one of `groups` (lists of node names) or `isolate` (a selector)",
+                    ));
+                }
+                (None, Some(sel)) => check_selector(topo, &k("isolate"), sel, true)?,
+                (Some(groups), None) => {
+                    if groups.len() < 2 {
+                        return Err(ConfigError::invalid(
+                            &k("groups"),
+                            "a partition needs at least two groups (nodes in no group keep every link)",
+                        ));
+                    }
+                    let mut seen = std::collections::BTreeSet::new();
+                    for g in groups {
+                        for name in g {
+                            let id = topo.resolve(&k("groups"), name)?;
+                            if !seen.insert(id) {
+                                return Err(ConfigError::invalid(
+                                    &k("groups"),
+                                    format!(
+                                        "node `{name}` is in two groups: groups must not overlap"
+                                    ),
+                                ));
+                            }
+                        }
+                    }
+                }
+            },
+            FaultKind::PartitionOneway { from, to } => {
+                check_set(topo, &k("from"), from)?;
+                check_set(topo, &k("to"), to)?;
+            }
+            FaultKind::Crash {
+                node,
+                restart_after,
+            } => {
+                check_selector(topo, &k("node"), node, false)?;
+                if let Some(r) = restart_after {
+                    require_positive(&k("restart_after"), *r)?;
+                }
+            }
+            FaultKind::Pause { node } | FaultKind::Disk { node, .. } => {
+                check_selector(topo, &k("node"), node, false)?
+            }
+            FaultKind::Slow { node, factor } => {
+                check_selector(topo, &k("node"), node, false)?;
+                if !(*factor >= 1.0 && *factor <= 1_000_000.0) {
+                    return Err(ConfigError::out_of_range(
+                        &k("factor"),
+                        factor,
+                        "1 ≤ factor ≤ 1000000",
+                    ));
+                }
+            }
+            FaultKind::Clock {
+                node,
+                step,
+                drift_ppm,
+            } => {
+                check_selector(topo, &k("node"), node, false)?;
+                match (step, drift_ppm) {
+                    (Some(_), None) => {}
+                    (None, Some(d)) if d.abs() < MAX_DRIFT_PPM => {}
+                    (None, Some(d)) => {
+                        return Err(ConfigError::out_of_range(
+                            &k("drift_ppm"),
+                            d,
+                            "|drift_ppm| < 500000",
+                        ));
+                    }
+                    _ => {
+                        return Err(ConfigError::invalid(
+                            key,
+                            "a clock fault needs exactly one of `step` (signed duration) or `drift_ppm`",
+                        ));
+                    }
+                }
+            }
+            FaultKind::Loss { rate, nodes } => {
+                probability(&k("rate"), *rate)?;
+                if let Some(set) = nodes {
+                    check_set(topo, &k("nodes"), set)?;
+                }
+            }
+            FaultKind::Latency { extra, nodes } => {
+                extra.validate(&k("extra"))?;
+                if let Some(set) = nodes {
+                    check_set(topo, &k("nodes"), set)?;
+                }
+            }
+            FaultKind::Duplicate { rate } => {
+                probability(&k("rate"), *rate)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `[nemesis]`: random faults drawn from the `faults` stream.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NemesisConfig {
+    /// Fault kinds to draw from (uniformly).
+    pub kinds: Vec<String>,
+    /// Mean time between faults (exponential gaps), > 0.
+    pub interval: SimDuration,
+    /// How long each fault lasts, drawn uniformly from this range.
+    pub duration: DurationRange,
+    /// No fault before this time (default: the start).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<SimDuration>,
+    /// No fault at or after this time (default: the run's duration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<SimDuration>,
+}
+
+impl NemesisConfig {
+    /// Checks kinds, interval and window against the run's end.
+    pub fn validate(&self, end: SimDuration) -> Result<(), ConfigError> {
+        if self.kinds.is_empty() {
+            return Err(ConfigError::invalid(
+                "nemesis.kinds",
+                format!("no kinds: allowed {FAULT_KINDS:?}"),
+            ));
+        }
+        for kind in &self.kinds {
+            if !FAULT_KINDS.contains(&kind.as_str()) {
+                return Err(ConfigError::invalid(
+                    "nemesis.kinds",
+                    format!("unknown fault kind `{kind}`: allowed {FAULT_KINDS:?}"),
+                ));
+            }
+        }
+        require_positive("nemesis.interval", self.interval)?;
+        require_positive("nemesis.duration", self.duration.hi)?;
+        let (start, stop) = (self.start.unwrap_or_default(), self.end.unwrap_or(end));
+        if stop > end {
+            return Err(ConfigError::out_of_range(
+                "nemesis.end",
+                stop,
+                &format!("at most the run's duration ({end})"),
+            ));
+        }
+        if start >= stop {
+            return Err(ConfigError::invalid(
+                "nemesis.start",
+                format!("start {start} is not before end {stop}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Draws the nemesis's faults. Per fault, from `rng`, in this order: the gap (exponential,
+    /// mean `interval`), the kind, the duration, then the kind's own draws (below).
+    ///
+    /// What each kind does under the nemesis: partition isolates the leader or a random
+    /// minority (one draw picks which); partition-oneway cuts a random server's messages to
+    /// every server; crash and pause take a random server for the duration; slow makes a random
+    /// server 10× slower; clock steps a random server's clock by ± the duration (one draw for
+    /// the sign); loss drops 30% of all messages; latency adds exponential(mean 50ms); duplicate
+    /// doubles 20% of messages; disk drops a random server's unsynced writes.
+    pub fn expand(&self, end: SimDuration, rng: &mut SimRng) -> Vec<FaultSpec> {
+        let (start, stop) = (self.start.unwrap_or_default(), self.end.unwrap_or(end));
+        let mut t = start.0 as f64;
+        let mut out = Vec::new();
+        loop {
+            t += -(self.interval.0 as f64) * libm::log(1.0 - rng.unit_f64());
+            if t >= stop.0 as f64 {
+                return out;
+            }
+            let kind = &self.kinds[rng.below(self.kinds.len() as u64) as usize];
+            let duration = SimDuration(rng.range_inclusive(self.duration.lo.0, self.duration.hi.0));
+            let random = Selector::Random;
+            let kind = match kind.as_str() {
+                "partition" => FaultKind::Partition {
+                    groups: None,
+                    isolate: Some(if rng.below(2) == 0 {
+                        Selector::Leader
+                    } else {
+                        Selector::Minority
+                    }),
+                },
+                "partition-oneway" => FaultKind::PartitionOneway {
+                    from: NodeSet::One(random),
+                    to: NodeSet::One(Selector::Named("servers".into())),
+                },
+                "crash" => FaultKind::Crash {
+                    node: random,
+                    restart_after: None,
+                },
+                "pause" => FaultKind::Pause { node: random },
+                "slow" => FaultKind::Slow {
+                    node: random,
+                    factor: 10.0,
+                },
+                "clock" => {
+                    let magnitude = duration.0.min(i64::MAX as u64) as i64;
+                    let step = if rng.below(2) == 0 {
+                        magnitude
+                    } else {
+                        -magnitude
+                    };
+                    FaultKind::Clock {
+                        node: random,
+                        step: Some(SignedDuration(step)),
+                        drift_ppm: None,
+                    }
+                }
+                "loss" => FaultKind::Loss {
+                    rate: 0.3,
+                    nodes: None,
+                },
+                "latency" => FaultKind::Latency {
+                    extra: Distribution::Exponential {
+                        mean: SimDuration::from_millis(50),
+                    },
+                    nodes: None,
+                },
+                "duplicate" => FaultKind::Duplicate { rate: 0.2 },
+                "disk" => FaultKind::Disk {
+                    node: random,
+                    mode: DiskMode::LoseUnsynced,
+                },
+                other => unreachable!("nemesis kind `{other}` passed validation"),
+            };
+            let heals = !matches!(kind, FaultKind::Clock { .. } | FaultKind::Disk { .. });
+            out.push(FaultSpec {
+                at: SimDuration(t as u64),
+                kind,
+                duration: heals.then_some(duration),
+            });
+        }
+    }
+}
+
+/// Merges the scheduled faults and the nemesis's into one list sorted by time (stable: at the
+/// same instant, scheduled faults first, each list in its own order).
+pub fn expand(
+    schedule: &[FaultSpec],
+    nemesis: Option<&NemesisConfig>,
+    end: SimDuration,
+    rng: &mut SimRng,
+) -> Vec<FaultSpec> {
+    let mut all: Vec<FaultSpec> = schedule.to_vec();
+    if let Some(n) = nemesis {
+        all.extend(n.expand(end, rng));
+    }
+    all.sort_by_key(|f| f.at);
+    all
+}
+
+/// What became of one fault during the run (`faults.json`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FaultRecord {
+    /// Position in the expanded schedule.
+    pub index: u32,
+    /// The fault as scheduled, selectors unresolved.
+    pub spec: FaultSpec,
+    /// The nodes its selectors resolved to, in order (for `partition-oneway`: the `from` nodes
+    /// then the `to` nodes).
+    pub resolved: Vec<String>,
+    /// How many of `resolved` are `from` nodes (one-way partitions only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_count: Option<usize>,
+    /// Why the fault was skipped (a selector found no node), if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+    /// When it was healed, in simulated nanoseconds, if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healed_at_ns: Option<u64>,
+}
+
+impl FaultRecord {
+    /// The fault with its selectors replaced by the nodes they resolved to; `None` for a
+    /// skipped fault. Replaying these specs repeats the run's faults exactly.
+    pub fn replayable(&self, topo: &Topology) -> Option<FaultSpec> {
+        if self.skipped.is_some() {
+            return None;
+        }
+        let first = || Selector::Named(self.resolved.first().cloned().unwrap_or_default());
+        let kind = match &self.spec.kind {
+            FaultKind::Partition {
+                isolate: Some(_), ..
+            } => {
+                let rest: Vec<String> = topo
+                    .servers()
+                    .map(|id| topo.name(id))
+                    .filter(|n| !self.resolved.contains(n))
+                    .collect();
+                FaultKind::Partition {
+                    groups: Some(vec![self.resolved.clone(), rest]),
+                    isolate: None,
+                }
+            }
+            FaultKind::PartitionOneway { .. } => {
+                let k = self.from_count.unwrap_or(0).min(self.resolved.len());
+                FaultKind::PartitionOneway {
+                    from: NodeSet::List(self.resolved[..k].to_vec()),
+                    to: NodeSet::List(self.resolved[k..].to_vec()),
+                }
+            }
+            FaultKind::Crash { restart_after, .. } => FaultKind::Crash {
+                node: first(),
+                restart_after: *restart_after,
+            },
+            FaultKind::Pause { .. } => FaultKind::Pause { node: first() },
+            FaultKind::Slow { factor, .. } => FaultKind::Slow {
+                node: first(),
+                factor: *factor,
+            },
+            FaultKind::Clock {
+                step, drift_ppm, ..
+            } => FaultKind::Clock {
+                node: first(),
+                step: *step,
+                drift_ppm: *drift_ppm,
+            },
+            FaultKind::Disk { mode, .. } => FaultKind::Disk {
+                node: first(),
+                mode: *mode,
+            },
+            FaultKind::Loss {
+                rate,
+                nodes: Some(_),
+            } => FaultKind::Loss {
+                rate: *rate,
+                nodes: Some(NodeSet::List(self.resolved.clone())),
+            },
+            FaultKind::Latency {
+                extra,
+                nodes: Some(_),
+            } => FaultKind::Latency {
+                extra: extra.clone(),
+                nodes: Some(NodeSet::List(self.resolved.clone())),
+            },
+            other => other.clone(),
+        };
+        Some(FaultSpec {
+            at: self.spec.at,
+            kind,
+            duration: self.spec.duration,
+        })
+    }
+
+    /// When the fault began, in simulated time.
+    pub fn at(&self) -> SimTime {
+        SimTime(self.spec.at.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{RngRoot, Stream};
+
+    #[derive(Deserialize)]
+    struct Faults {
+        fault: Vec<FaultSpec>,
+    }
+
+    fn parse(s: &str) -> Result<Vec<FaultSpec>, String> {
+        toml::from_str::<Faults>(s)
+            .map(|f| f.fault)
+            .map_err(|e| e.to_string())
+    }
+
+    fn check(s: &str) -> Result<(), String> {
+        let topo = Topology::new(5, 2).unwrap();
+        for (i, f) in parse(s)?.iter().enumerate() {
+            f.validate(&format!("fault[{i}]"), &topo, SimDuration::from_secs(60))
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn every_kind_parses() {
+        let ok = r#"
+            [[fault]]
+            at = "1s"
+            kind = "partition"
+            groups = [["n1", "n2"], ["n3", "n4", "n5"]]
+            duration = "5s"
+            [[fault]]
+            at = "2s"
+            kind = "partition"
+            isolate = "leader"
+            [[fault]]
+            at = "3s"
+            kind = "partition-oneway"
+            from = "n1"
+            to = ["n2", "n3"]
+            [[fault]]
+            at = "4s"
+            kind = "crash"
+            node = "random"
+            restart_after = "1s"
+            [[fault]]
+            at = "5s"
+            kind = "pause"
+            node = "n2"
+            duration = "1s"
+            [[fault]]
+            at = "6s"
+            kind = "slow"
+            node = "n3"
+            factor = 4
+            [[fault]]
+            at = "7s"
+            kind = "clock"
+            node = "n4"
+            step = "-250ms"
+            [[fault]]
+            at = "8s"
+            kind = "loss"
+            rate = 0.2
+            nodes = ["c1"]
+            [[fault]]
+            at = "9s"
+            kind = "latency"
+            extra = { dist = "exponential", mean = "20ms" }
+            [[fault]]
+            at = "10s"
+            kind = "duplicate"
+            rate = 0.1
+            [[fault]]
+            at = "11s"
+            kind = "disk"
+            node = "n5"
+            mode = "corrupt"
+        "#;
+        check(ok).unwrap();
+        assert_eq!(parse(ok).unwrap().len(), 11);
+    }
+
+    #[test]
+    fn bad_faults_are_named_errors() {
+        let e = |s: &str| check(s).unwrap_err();
+        assert!(e("[[fault]]\nat = \"1s\"\nkind = \"crash\"\nnode = \"n9\"").contains("n9"));
+        assert!(
+            e("[[fault]]\nat = \"90s\"\nkind = \"crash\"\nnode = \"n1\"")
+                .contains("before the run")
+        );
+        assert!(e("[[fault]]\nat = \"1s\"\nkind = \"explode\"").contains("explode"));
+        assert!(e("[[fault]]\nat = \"1s\"\nkind = \"loss\"\nrate = 1.5").contains("[0, 1)"));
+        assert!(
+            e("[[fault]]\nat = \"1s\"\nkind = \"partition\"\ngroups = [[\"n1\",\"n2\"],[\"n2\"]]")
+                .contains("overlap")
+        );
+        assert!(
+            e("[[fault]]\nat = \"1s\"\nkind = \"crash\"\nnode = \"n1\"\nduration = \"0s\"")
+                .contains("> 0")
+        );
+        assert!(
+            e("[[fault]]\nat = \"1s\"\nkind = \"crash\"\nnode = \"minority\"").contains("isolate")
+        );
+        assert!(
+            e("[[fault]]\nat = \"1s\"\nkind = \"crash\"\nnode = \"n1\"\nbogus = 1")
+                .contains("bogus")
+        );
+        assert!(
+            e("[[fault]]\nat = \"1s\"\nkind = \"clock\"\nnode = \"n1\"").contains("exactly one")
+        );
+    }
+
+    #[test]
+    fn nemesis_is_seeded_sorted_and_inside_its_window() {
+        let n = NemesisConfig {
+            kinds: FAULT_KINDS.iter().map(|s| s.to_string()).collect(),
+            interval: SimDuration::from_secs(2),
+            duration: DurationRange::parse("1s..3s").unwrap(),
+            start: Some(SimDuration::from_secs(5)),
+            end: Some(SimDuration::from_secs(50)),
+        };
+        let end = SimDuration::from_secs(60);
+        n.validate(end).unwrap();
+        let draw = |seed| {
+            expand(
+                &[],
+                Some(&n),
+                end,
+                &mut RngRoot::new(seed).stream(Stream::Faults),
+            )
+        };
+        let a = draw(1);
+        assert_eq!(a, draw(1));
+        assert_ne!(a, draw(2));
+        assert!(a.len() > 10);
+        assert!(a.windows(2).all(|w| w[0].at <= w[1].at));
+        assert!(
+            a.iter()
+                .all(|f| f.at >= SimDuration::from_secs(5) && f.at < SimDuration::from_secs(50))
+        );
+        let topo = Topology::new(5, 2).unwrap();
+        for (i, f) in a.iter().enumerate() {
+            f.validate(&format!("nemesis[{i}]"), &topo, end).unwrap();
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! Durable storage: a node's disk, with explicit sync.
+//!
+//! A key-value store of byte strings. Writes land in the node's view at once but reach the
+//! disk only at [`Storage::sync`]; a crash throws away every write since the last sync, so a
+//! protocol that replies before syncing can be caught. Faults injected: a crash loses unsynced
+//! writes; the `disk` fault in mode `lose-unsynced` drops them while the node runs (a lost
+//! write-back cache), and in mode `corrupt` marks one stored record corrupt, so reading it
+//! returns [`StorageError::Corrupt`] (a checksum mismatch) until it is rewritten. Never
+//! modelled: torn writes within a record, a full disk, sync latency.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A failed read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StorageError {
+    /// The record exists but its checksum does not match (a `disk` fault in mode `corrupt`).
+    #[error("record `{0}` is corrupt")]
+    Corrupt(String),
+}
+
+/// One node's durable storage.
+#[derive(Clone, Debug, Default)]
+pub struct Storage {
+    /// What the node reads: the disk plus unsynced writes.
+    current: BTreeMap<String, Vec<u8>>,
+    /// What survives a crash.
+    durable: BTreeMap<String, Vec<u8>>,
+    /// Keys written or deleted since the last sync.
+    unsynced: BTreeSet<String>,
+    /// Records whose bytes no longer match their checksum.
+    corrupt: BTreeSet<String>,
+    syncs: u64,
+}
+
+impl Storage {
+    /// Reads a record: `Ok(None)` if absent, an error if corrupt.
+    pub fn get(&self, key: &str) -> Result<Option<&[u8]>, StorageError> {
+        if self.corrupt.contains(key) {
+            return Err(StorageError::Corrupt(key.to_string()));
+        }
+        Ok(self.current.get(key).map(Vec::as_slice))
+    }
+
+    /// Writes a record (not durable until [`Storage::sync`]).
+    pub fn put(&mut self, key: &str, value: Vec<u8>) {
+        self.touch(key);
+        self.corrupt.remove(key);
+        self.current.insert(key.to_string(), value);
+    }
+
+    /// Deletes a record (not durable until [`Storage::sync`]).
+    pub fn delete(&mut self, key: &str) {
+        self.touch(key);
+        self.corrupt.remove(key);
+        self.current.remove(key);
+    }
+
+    /// Keys in order, with a prefix (e.g. every `log/` record).
+    pub fn keys_with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.current
+            .range(prefix.to_string()..)
+            .map(|(k, _)| k.as_str())
+            .take_while(move |k| k.starts_with(prefix))
+    }
+
+    /// Makes every write so far durable.
+    pub fn sync(&mut self) {
+        for key in std::mem::take(&mut self.unsynced) {
+            match self.current.get(&key) {
+                Some(v) => self.durable.insert(key, v.clone()),
+                None => self.durable.remove(&key),
+            };
+        }
+        self.syncs += 1;
+    }
+
+    /// How many writes are not yet durable.
+    pub fn unsynced_len(&self) -> usize {
+        self.unsynced.len()
+    }
+
+    /// How many times the node synced.
+    pub fn syncs(&self) -> u64 {
+        self.syncs
+    }
+
+    /// Number of records the node sees.
+    pub fn len(&self) -> usize {
+        self.current.len()
+    }
+
+    /// True when the node sees no record.
+    pub fn is_empty(&self) -> bool {
+        self.current.is_empty()
+    }
+
+    /// A crash: unsynced writes are lost; the node will read what was durable.
+    pub(crate) fn crash(&mut self) {
+        self.drop_unsynced();
+    }
+
+    /// The `lose-unsynced` disk fault: unsynced writes vanish while the node runs.
+    pub(crate) fn drop_unsynced(&mut self) -> usize {
+        let lost = self.unsynced.len();
+        for key in std::mem::take(&mut self.unsynced) {
+            match self.durable.get(&key) {
+                Some(v) => self.current.insert(key, v.clone()),
+                None => self.current.remove(&key),
+            };
+        }
+        lost
+    }
+
+    /// The `corrupt` disk fault: marks the record at position `pick % len` corrupt. Returns its
+    /// key, or `None` when the node stores nothing.
+    pub(crate) fn corrupt_one(&mut self, pick: u64) -> Option<String> {
+        if self.current.is_empty() {
+            return None;
+        }
+        let index = (pick % self.current.len() as u64) as usize;
+        let key = self.current.keys().nth(index).cloned()?;
+        self.corrupt.insert(key.clone());
+        Some(key)
+    }
+
+    fn touch(&mut self, key: &str) {
+        if !self.unsynced.contains(key) {
+            self.unsynced.insert(key.to_string());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crash_keeps_synced_and_loses_unsynced() {
+        let mut s = Storage::default();
+        s.put("term", b"3".to_vec());
+        s.sync();
+        s.put("term", b"4".to_vec());
+        s.put("vote", b"n2".to_vec());
+        s.delete("term");
+        assert_eq!(s.get("term"), Ok(None));
+        s.crash();
+        assert_eq!(s.get("term"), Ok(Some(&b"3"[..])));
+        assert_eq!(s.get("vote"), Ok(None));
+    }
+
+    #[test]
+    fn corruption_is_reported_until_rewritten() {
+        let mut s = Storage::default();
+        s.put("a", vec![1]);
+        s.sync();
+        assert_eq!(s.corrupt_one(7), Some("a".into()));
+        assert_eq!(s.get("a"), Err(StorageError::Corrupt("a".into())));
+        s.put("a", vec![2]);
+        assert_eq!(s.get("a"), Ok(Some(&[2u8][..])));
+    }
+
+    #[test]
+    fn prefix_scan() {
+        let mut s = Storage::default();
+        for k in ["log/2", "log/1", "meta", "loh"] {
+            s.put(k, vec![]);
+        }
+        assert_eq!(
+            s.keys_with_prefix("log/").collect::<Vec<_>>(),
+            ["log/1", "log/2"]
+        );
+    }
+}
