@@ -245,7 +245,7 @@ impl Bandwidth {
         .ok_or_else(err)?;
         let value: f64 = num.parse().map_err(|_| err())?;
         let bits = value * mult;
-        if !(bits >= 1.0 && bits < 1e18) {
+        if !(1.0..1e18).contains(&bits) {
             return Err(format!(
                 "`{s}` is out of range: allowed 1bps up to 1000000Tbps"
             ));

@@ -431,10 +431,13 @@ impl<N: Node> World<N> {
     }
 }
 
+/// Builds a node (at the start, and again after each crash).
+type NodeFactory<N> = Box<dyn FnMut(NodeId, &Topology) -> N>;
+
 /// A running simulation of nodes of type `N`.
 pub struct Simulation<N: Node> {
     nodes: Vec<Option<N>>,
-    factory: Box<dyn FnMut(NodeId, &Topology) -> N>,
+    factory: NodeFactory<N>,
     world: World<N>,
     config: SimConfig,
     faults: Vec<FaultSpec>,
@@ -511,7 +514,7 @@ impl<N: Node> Simulation<N> {
         if config.quiet.is_some() {
             world.queue.push(SimTime(config.duration.0), Event::HealAll);
         }
-        let mut factory: Box<dyn FnMut(NodeId, &Topology) -> N> = Box::new(factory);
+        let mut factory: NodeFactory<N> = Box::new(factory);
         let nodes = topo.nodes().map(|id| Some(factory(id, &topo))).collect();
         Ok(Simulation {
             nodes,
@@ -1115,30 +1118,29 @@ impl<N: Node> Simulation<N> {
             .iter()
             .map(|&id| self.world.topology.name(id))
             .collect();
-        let text = format!(
-            "{} {}{}",
-            serde_json::to_string(&spec.kind).unwrap_or_default(),
-            names.join(","),
-            if skipped.is_some() { " (skipped)" } else { "" }
-        );
-        let first = resolved.first().map_or(NO_NODE, |id| id.0);
-        self.world
-            .trace
-            .record_text(now, TraceKind::Fault, first, NO_NODE, index as u64, &text);
-        if skipped.is_none() {
-            if let Some(d) = spec.duration {
-                self.world.queue.push(now + d, Event::Heal(index));
-            }
-        }
-        self.targets[index as usize] = resolved;
-        self.records.push(FaultRecord {
+        let record = FaultRecord {
             index,
             spec,
             resolved: names,
             from_count,
             skipped,
             healed_at_ns: None,
-        });
+        };
+        // The trace shows the fault in its replayable form (selectors replaced by the nodes
+        // they chose), so replaying a run's fault records reproduces its trace hash. A skipped
+        // fault changes nothing and is left out of the trace; faults.json keeps it.
+        if let Some(concrete) = record.replayable(&self.world.topology) {
+            let text = serde_json::to_string(&concrete).unwrap_or_default();
+            let first = resolved.first().map_or(NO_NODE, |id| id.0);
+            self.world
+                .trace
+                .record_text(now, TraceKind::Fault, first, NO_NODE, 0, &text);
+            if let Some(d) = record.spec.duration {
+                self.world.queue.push(now + d, Event::Heal(index));
+            }
+        }
+        self.targets[index as usize] = resolved;
+        self.records.push(record);
     }
 
     fn heal_fault(&mut self, index: u32) {
@@ -1178,7 +1180,7 @@ impl<N: Node> Simulation<N> {
         let text = self.records[pos].spec.kind.name();
         self.world
             .trace
-            .record_text(now, TraceKind::Heal, first, NO_NODE, index as u64, text);
+            .record_text(now, TraceKind::Heal, first, NO_NODE, 0, text);
     }
 
     /// The quiet period begins: every fault heals, crashed nodes restart, paused ones resume,

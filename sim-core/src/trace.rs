@@ -31,8 +31,8 @@
 //! | 5 | timer-set | node | timer id | deadline (local ns, as u64 bits) |
 //! | 6 | timer-fire | node | timer id | local clock reading |
 //! | 7 | timer-cancel | node | timer id | 0 |
-//! | 8 | fault | target (first) | fault index | 0, text = the fault |
-//! | 9 | heal | target (first) | fault index | 0, text = the fault |
+//! | 8 | fault | target (first) | 0 | 0, text = the fault with its nodes resolved (JSON) |
+//! | 9 | heal | target (first) | 0 | 0, text = the fault kind |
 //! | 10 | crash | node | incarnation | unsynced writes lost |
 //! | 11 | restart | node | incarnation | 0 |
 //! | 12 | annotate | node | 0 | 0, text = the annotation |
@@ -258,6 +258,8 @@ impl Trace {
     }
 
     /// Appends a record. `detail` is only called when records are kept.
+    // Plain arguments rather than a struct: this is on every event's path.
+    #[allow(clippy::too_many_arguments)]
     #[inline]
     pub fn record(
         &mut self,
