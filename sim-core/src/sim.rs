@@ -137,16 +137,8 @@ pub struct RunSummary {
 
 /// A node input: handed to the handler at once, or queued while the node is busy or paused.
 enum Input<M> {
-    Message {
-        from: NodeId,
-        msg: M,
-        id: u64,
-        digest: u64,
-    },
-    Timer {
-        slot: u32,
-        generation: u32,
-    },
+    Message { from: NodeId, msg: M, id: u64 },
+    Timer { slot: u32, generation: u32 },
 }
 
 enum Event<M> {
@@ -156,7 +148,6 @@ enum Event<M> {
         to: NodeId,
         msg: M,
         id: u64,
-        digest: u64,
         depart: SimTime,
         sender_incarnation: u32,
     },
@@ -255,7 +246,6 @@ impl<N: Node> World<N> {
                 to,
                 msg,
                 id,
-                digest,
                 depart,
                 sender_incarnation: incarnation,
             };
@@ -300,7 +290,6 @@ impl<N: Node> World<N> {
                         to,
                         msg: msg.clone(),
                         id: dup_id,
-                        digest,
                         depart,
                         sender_incarnation: incarnation,
                     };
@@ -311,7 +300,6 @@ impl<N: Node> World<N> {
                     to,
                     msg,
                     id,
-                    digest,
                     depart,
                     sender_incarnation: incarnation,
                 };
@@ -591,7 +579,6 @@ impl<N: Node> Simulation<N> {
                 to,
                 msg,
                 id,
-                digest,
                 depart,
                 sender_incarnation,
             } => {
@@ -603,15 +590,7 @@ impl<N: Node> Simulation<N> {
                 } else if from != to && self.world.network.is_cut(from, to) {
                     self.drop_message(from, to, id, DropReason::Partition);
                 } else {
-                    self.arrive(
-                        to,
-                        Input::Message {
-                            from,
-                            msg,
-                            id,
-                            digest,
-                        },
-                    );
+                    self.arrive(to, Input::Message { from, msg, id });
                 }
             }
             Event::Timer {
@@ -711,21 +690,13 @@ impl<N: Node> Simulation<N> {
     fn dispatch(&mut self, node: NodeId, input: Input<N::Msg>) {
         let now = self.world.now;
         match input {
-            Input::Message {
-                from,
-                msg,
-                id,
-                digest,
-            } => {
-                self.world.trace.record(
-                    now,
-                    TraceKind::Deliver,
-                    node.0,
-                    from.0,
-                    id,
-                    digest,
-                    || format!("{msg:?}"),
-                );
+            Input::Message { from, msg, id } => {
+                // The message's content entered the hash with its send record (same id).
+                self.world
+                    .trace
+                    .record(now, TraceKind::Deliver, node.0, from.0, id, 0, || {
+                        format!("{msg:?}")
+                    });
                 self.with_node(node, |n, ctx| n.on_message(ctx, from, msg));
             }
             Input::Timer { slot, generation } => {

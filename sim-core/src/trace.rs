@@ -25,7 +25,7 @@
 //! | code | kind | node → peer | a | b |
 //! |---|---|---|---|---|
 //! | 1 | send | sender → receiver | message id | message digest |
-//! | 2 | deliver | receiver ← sender | message id | message digest |
+//! | 2 | deliver | receiver ← sender | message id | 0 (the send record has the digest) |
 //! | 3 | drop | sender → receiver | message id | [`DropReason`] code |
 //! | 4 | duplicate | sender → receiver | new message id | original message id |
 //! | 5 | timer-set | node | timer id | deadline (local ns, as u64 bits) |
