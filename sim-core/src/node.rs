@@ -137,7 +137,7 @@ impl<N: Node> Context<'_, N> {
     /// This node's local clock reading: what it may base timeouts and leases on.
     #[inline]
     pub fn now(&self) -> LocalTime {
-        self.world.states[self.id.index()]
+        self.world.resources[self.id.index()]
             .clock
             .local_at(self.world.now)
     }
@@ -186,12 +186,12 @@ impl<N: Node> Context<'_, N> {
     /// This node's random stream.
     #[inline]
     pub fn rng(&mut self) -> &mut SimRng {
-        &mut self.world.states[self.id.index()].rng
+        &mut self.world.resources[self.id.index()].rng
     }
 
     /// This node's durable storage.
     pub fn storage(&mut self) -> &mut Storage {
-        &mut self.world.states[self.id.index()].storage
+        &mut self.world.resources[self.id.index()].storage
     }
 
     /// Declares that handling this input keeps the node's CPU busy for `d` (scaled by a `slow`
@@ -238,6 +238,6 @@ impl<N: Node> Context<'_, N> {
 
     /// This node's clock (offset and drift), for tests and reports.
     pub fn clock(&self) -> &Clock {
-        &self.world.states[self.id.index()].clock
+        &self.world.resources[self.id.index()].clock
     }
 }

@@ -167,22 +167,29 @@ enum Event<M> {
 }
 
 /// Kernel-side state of one node (its protocol state lives in the node object).
+/// Read on every event, so kept small and apart from [`NodeResources`] (a cache line or so
+/// per node instead of several hundred bytes).
 pub(crate) struct NodeState<M> {
     pub(crate) up: bool,
+    paused: bool,
+    wake_pending: bool,
     /// Number of crashes so far.
     incarnation: u32,
-    /// `crash_times[k]`: when incarnation `k` ended.
-    crash_times: Vec<SimTime>,
-    paused: bool,
     pub(crate) busy_until: SimTime,
-    inbox: VecDeque<Input<M>>,
-    wake_pending: bool,
     /// Processing-time multiplier in thousandths (1000 = normal speed).
     slow_milli: u64,
+    inbox: VecDeque<Input<M>>,
+}
+
+/// What a node owns besides its protocol state: read only when the node itself acts.
+pub(crate) struct NodeResources {
     pub(crate) clock: Clock,
+    /// The drift the node was born with (a drift fault returns to it when healed).
     own_drift_ppm: f64,
     pub(crate) rng: SimRng,
     pub(crate) storage: Storage,
+    /// `crash_times[k]`: when incarnation `k` ended.
+    crash_times: Vec<SimTime>,
 }
 
 impl<M> NodeState<M> {
@@ -213,6 +220,7 @@ pub struct World<N: Node> {
     pub(crate) topology: Topology,
     queue: EventQueue<Event<N::Msg>>,
     pub(crate) states: Vec<NodeState<N::Msg>>,
+    pub(crate) resources: Vec<NodeResources>,
     timers: Vec<TimerSlot<N::Timer>>,
     timer_free: Vec<u32>,
     network: Network,
@@ -333,7 +341,7 @@ impl<N: Node> World<N> {
         t.timer = Some(timer);
         let id = TimerId((t.id_generation as u64) << 32 | slot as u64);
         let generation = t.queue_generation;
-        let fire_at = self.states[node.index()]
+        let fire_at = self.resources[node.index()]
             .clock
             .sim_time_at(deadline)
             .max(self.now);
@@ -388,7 +396,7 @@ impl<N: Node> World<N> {
 
     /// Re-queues a node's timers after its clock changed.
     fn reschedule_timers(&mut self, node: NodeId) {
-        let clock = self.states[node.index()].clock;
+        let clock = self.resources[node.index()].clock;
         for slot in 0..self.timers.len() {
             let t = &mut self.timers[slot];
             if t.node == node && t.timer.is_some() {
@@ -457,21 +465,26 @@ impl<N: Node> Simulation<N> {
         );
         let states = topo
             .nodes()
+            .map(|_| NodeState {
+                up: true,
+                paused: false,
+                wake_pending: false,
+                incarnation: 0,
+                busy_until: SimTime::ZERO,
+                slow_milli: 1000,
+                inbox: VecDeque::new(),
+            })
+            .collect();
+        let resources = topo
+            .nodes()
             .map(|id| {
                 let clock = config.clock.draw(&mut clock_rng);
-                NodeState {
-                    up: true,
-                    incarnation: 0,
-                    crash_times: Vec::new(),
-                    paused: false,
-                    busy_until: SimTime::ZERO,
-                    inbox: VecDeque::new(),
-                    wake_pending: false,
-                    slow_milli: 1000,
+                NodeResources {
                     own_drift_ppm: clock.drift_ppm(),
                     clock,
                     rng: root.stream(Stream::Node(id.0)),
                     storage: Storage::default(),
+                    crash_times: Vec::new(),
                 }
             })
             .collect();
@@ -481,6 +494,7 @@ impl<N: Node> Simulation<N> {
             topology: topo,
             queue: EventQueue::with_capacity(1024),
             states,
+            resources,
             timers: Vec::new(),
             timer_free: Vec::new(),
             network_has_bandwidth: config.network.bandwidth.is_some(),
@@ -584,7 +598,9 @@ impl<N: Node> Simulation<N> {
             } => {
                 let sender = &self.world.states[from.index()];
                 if sender.incarnation != sender_incarnation
-                    && depart > sender.crash_times[sender_incarnation as usize]
+                    && depart
+                        > self.world.resources[from.index()].crash_times
+                            [sender_incarnation as usize]
                 {
                     self.drop_message(from, to, id, DropReason::SenderCrashed);
                 } else if from != to && self.world.network.is_cut(from, to) {
@@ -707,7 +723,7 @@ impl<N: Node> Simulation<N> {
                 let t = &self.world.timers[slot as usize];
                 let id = TimerId((t.id_generation as u64) << 32 | slot as u64);
                 let timer = self.world.free_timer(slot).expect("live timer");
-                let local = self.world.states[node.index()].clock.local_at(now);
+                let local = self.world.resources[node.index()].clock.local_at(now);
                 self.world.trace.record(
                     now,
                     TraceKind::TimerFire,
@@ -778,15 +794,16 @@ impl<N: Node> Simulation<N> {
             return false;
         }
         st.up = false;
-        st.crash_times.push(now);
         st.incarnation += 1;
         st.paused = false;
         st.wake_pending = false;
         st.busy_until = now;
         st.inbox.clear();
-        let lost = st.storage.unsynced_len() as u64;
-        st.storage.crash();
         let incarnation = st.incarnation as u64;
+        let res = &mut self.world.resources[node.index()];
+        res.crash_times.push(now);
+        let lost = res.storage.unsynced_len() as u64;
+        res.storage.crash();
         for slot in 0..self.world.timers.len() {
             let t = &self.world.timers[slot];
             if t.node == node && t.timer.is_some() {
@@ -873,14 +890,14 @@ impl<N: Node> Simulation<N> {
     /// Steps a node's clock by `step_ns` (signed); its timers are re-evaluated.
     pub fn skew_clock(&mut self, node: NodeId, step_ns: i64) {
         let now = self.world.now;
-        self.world.states[node.index()].clock.step(now, step_ns);
+        self.world.resources[node.index()].clock.step(now, step_ns);
         self.world.reschedule_timers(node);
     }
 
     /// Sets a node's clock drift; its timers are re-evaluated.
     pub fn set_clock_drift(&mut self, node: NodeId, drift_ppm: f64) {
         let now = self.world.now;
-        self.world.states[node.index()]
+        self.world.resources[node.index()]
             .clock
             .set_drift(now, drift_ppm);
         self.world.reschedule_timers(node);
@@ -1066,7 +1083,7 @@ impl<N: Node> Simulation<N> {
                 let target = self.select(node);
                 for &id in &target {
                     let pick = self.world.disk_rng.next_u64();
-                    let storage = &mut self.world.states[id.index()].storage;
+                    let storage = &mut self.world.resources[id.index()].storage;
                     match mode {
                         DiskMode::LoseUnsynced => {
                             storage.drop_unsynced();
@@ -1138,7 +1155,7 @@ impl<N: Node> Simulation<N> {
                 drift_ppm: Some(_), ..
             } => {
                 for &id in &targets {
-                    let own = self.world.states[id.index()].own_drift_ppm;
+                    let own = self.world.resources[id.index()].own_drift_ppm;
                     self.set_clock_drift(id, own);
                 }
             }
@@ -1209,12 +1226,12 @@ impl<N: Node> Simulation<N> {
 
     /// A node's durable storage.
     pub fn storage(&self, id: NodeId) -> &Storage {
-        &self.world.states[id.index()].storage
+        &self.world.resources[id.index()].storage
     }
 
     /// A node's clock.
     pub fn clock(&self, id: NodeId) -> &Clock {
-        &self.world.states[id.index()].clock
+        &self.world.resources[id.index()].clock
     }
 
     /// The run's metrics.
