@@ -428,7 +428,7 @@ impl<N: Node> World<N> {
 }
 
 /// Builds a node (at the start, and again after each crash).
-type NodeFactory<N> = Box<dyn FnMut(NodeId, &Topology) -> N>;
+type NodeFactory<N> = Box<dyn FnMut(NodeId, &Topology) -> N + Send>;
 
 /// A running simulation of nodes of type `N`.
 pub struct Simulation<N: Node> {
@@ -450,7 +450,7 @@ impl<N: Node> Simulation<N> {
     pub fn new(
         config: SimConfig,
         trace: TraceOptions,
-        factory: impl FnMut(NodeId, &Topology) -> N + 'static,
+        factory: impl FnMut(NodeId, &Topology) -> N + Send + 'static,
     ) -> Result<Self, ConfigError> {
         config.validate()?;
         let topo = config.topology;

@@ -203,8 +203,8 @@ pub struct TraceRecord {
 /// Which records to keep besides the hash.
 #[derive(Default)]
 pub struct TraceOptions {
-    /// Write every record as one JSON line here.
-    pub jsonl: Option<Box<dyn Write>>,
+    /// Write every record as one JSON line here (buffer it: one write per record).
+    pub jsonl: Option<Box<dyn Write + Send>>,
     /// Keep records whose index is in this range (half-open) in memory.
     pub capture: Option<std::ops::Range<u64>>,
     /// Every this many records, remember the running hash (0: never).
@@ -440,7 +440,7 @@ mod tests {
         t.record(SimTime(5), TraceKind::Send, 0, 1, 0, 42, || "Ping".into());
         t.record_text(SimTime(6), TraceKind::Annotate, 1, NO_NODE, 0, "hello");
         t.finish().unwrap();
-        let text = String::from_utf8(buf.0.borrow().clone()).unwrap();
+        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
         let recs = read_jsonl(&text).unwrap();
         assert_eq!(recs.len(), 2);
         assert_eq!(recs[0].peer, "n2");
@@ -453,10 +453,10 @@ mod tests {
     }
 
     #[derive(Clone, Default)]
-    struct SharedBuf(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+    pub(crate) struct SharedBuf(pub(crate) std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
     impl Write for SharedBuf {
         fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-            self.0.borrow_mut().extend_from_slice(b);
+            self.0.lock().unwrap().extend_from_slice(b);
             Ok(b.len())
         }
         fn flush(&mut self) -> io::Result<()> {

@@ -195,3 +195,71 @@ fn events_max_is_a_reported_outcome() {
     assert_eq!(s.outcome, sim_core::Outcome::EventsMax);
     assert_eq!(s.events, 1000);
 }
+
+#[derive(Clone, Default)]
+struct SharedBuf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for SharedBuf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn exported(seed: u64) -> (u64, u64, Vec<sim_core::TraceRecord>) {
+    let buf = SharedBuf::default();
+    let options = TraceOptions {
+        jsonl: Some(Box::new(buf.clone())),
+        ..Default::default()
+    };
+    let mut sim = build(seed, options);
+    let s = sim.run();
+    sim.finish_trace().unwrap();
+    let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    (
+        s.trace_hash,
+        sim.trace().len(),
+        sim_core::trace::read_jsonl(&text).unwrap(),
+    )
+}
+
+#[test]
+fn the_json_lines_trace_is_complete_and_reproducible() {
+    let (hash, len, records) = exported(4);
+    assert_eq!(hash, self::hash(4), "exporting does not change the run");
+    assert_eq!(records.len() as u64, len, "one line per record");
+    assert!(records.iter().enumerate().all(|(i, r)| r.index == i as u64));
+    let kinds: std::collections::BTreeSet<String> =
+        records.iter().map(|r| format!("{:?}", r.kind)).collect();
+    for k in [
+        "Send",
+        "Deliver",
+        "Drop",
+        "Duplicate",
+        "TimerSet",
+        "TimerFire",
+        "Fault",
+        "Heal",
+        "Crash",
+        "Restart",
+        "Start",
+    ] {
+        assert!(kinds.contains(k), "{k} missing from {kinds:?}");
+    }
+    let (_, _, again) = exported(4);
+    assert_eq!(
+        sim_core::trace::first_divergence(records.clone(), again),
+        None
+    );
+    let (_, _, other) = exported(5);
+    assert!(sim_core::trace::first_divergence(records, other).is_some());
+}
+
+#[test]
+fn a_simulation_can_move_to_another_thread() {
+    fn assert_send<T: Send>() {}
+    assert_send::<Simulation<Chatter>>();
+}
