@@ -66,7 +66,7 @@ impl Node for Probe {
 fn run(
     faults: &str,
     duration_s: u64,
-    probe: impl Fn(NodeId) -> Probe + 'static,
+    probe: impl Fn(NodeId) -> Probe + Send + 'static,
 ) -> Simulation<Probe> {
     #[derive(serde::Deserialize)]
     struct F {

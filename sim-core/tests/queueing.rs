@@ -141,7 +141,7 @@ fn mean_response_ms(
     seed: u64,
     lambda_per_ms: f64,
     customers: u64,
-    make: impl Fn(NodeId) -> Station + 'static,
+    make: impl Fn(NodeId) -> Station + Send + 'static,
 ) -> f64 {
     let workers = 8;
     let topo = Topology::new(2 + workers, 0).unwrap();
