@@ -129,11 +129,7 @@ impl Model {
         let mut sim = Simulation::new(config, TraceOptions::default(), move |id, _| {
             let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
             rng.set_stream(id.0 as u64);
-            Lp {
-                rng,
-                count: 0,
-                args,
-            }
+            Lp { rng, count: 0, args }
         })?;
         sim.run_until(SimTime::ZERO);
         Ok(Model { sim, args })
@@ -143,13 +139,12 @@ impl Model {
     pub fn run(&mut self) -> Outcome {
         let summary = self.sim.run();
         let topo = *self.sim.topology();
-        let counts: Vec<u64> = topo
-            .servers()
-            .map(|id| self.sim.node(id).map_or(0, |lp| lp.count))
-            .collect();
-        let checksum = counts.iter().enumerate().fold(0u64, |acc, (i, c)| {
-            acc.wrapping_add(c.wrapping_mul(i as u64 + 1))
-        });
+        let counts: Vec<u64> =
+            topo.servers().map(|id| self.sim.node(id).map_or(0, |lp| lp.count)).collect();
+        let checksum = counts
+            .iter()
+            .enumerate()
+            .fold(0u64, |acc, (i, c)| acc.wrapping_add(c.wrapping_mul(i as u64 + 1)));
         debug_assert_eq!(self.args.lps as usize, counts.len());
         Outcome {
             events: counts.iter().sum(),

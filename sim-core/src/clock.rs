@@ -30,20 +30,12 @@ impl Clock {
     /// A clock that reads `offset_ns` at time zero and drifts by `drift_ppm` (|drift| below
     /// [`MAX_DRIFT_PPM`]; fractions of a ppm are kept to the ppb).
     pub fn new(offset_ns: i64, drift_ppm: f64) -> Clock {
-        Clock {
-            base_sim: SimTime::ZERO,
-            base_local: offset_ns,
-            drift_ppb: ppm_to_ppb(drift_ppm),
-        }
+        Clock { base_sim: SimTime::ZERO, base_local: offset_ns, drift_ppb: ppm_to_ppb(drift_ppm) }
     }
 
     /// A perfect clock: reads simulated time.
     pub const fn perfect() -> Clock {
-        Clock {
-            base_sim: SimTime::ZERO,
-            base_local: 0,
-            drift_ppb: 0,
-        }
+        Clock { base_sim: SimTime::ZERO, base_local: 0, drift_ppb: 0 }
     }
 
     /// The drift in parts per million.
@@ -98,10 +90,7 @@ impl Clock {
 }
 
 fn ppm_to_ppb(drift_ppm: f64) -> i64 {
-    assert!(
-        drift_ppm.abs() < MAX_DRIFT_PPM,
-        "clock drift {drift_ppm} ppm out of range"
-    );
+    assert!(drift_ppm.abs() < MAX_DRIFT_PPM, "clock drift {drift_ppm} ppm out of range");
     (drift_ppm * PPB_PER_PPM as f64).round() as i64
 }
 
@@ -177,21 +166,11 @@ impl ClockConfig {
     /// `±offset`) then the drift (in `±drift_ppm`, to the ppb), each only when non-zero.
     pub fn draw(&self, rng: &mut crate::rng::SimRng) -> Clock {
         let span = self.offset.0 as i64;
-        let offset = if span == 0 {
-            0
-        } else {
-            rng.range_inclusive(0, 2 * span as u64) as i64 - span
-        };
+        let offset =
+            if span == 0 { 0 } else { rng.range_inclusive(0, 2 * span as u64) as i64 - span };
         let ppb = (self.drift_ppm * PPB_PER_PPM as f64) as i64;
-        let drift_ppb = if ppb == 0 {
-            0
-        } else {
-            rng.range_inclusive(0, 2 * ppb as u64) as i64 - ppb
-        };
-        Clock {
-            base_sim: SimTime::ZERO,
-            base_local: offset,
-            drift_ppb,
-        }
+        let drift_ppb =
+            if ppb == 0 { 0 } else { rng.range_inclusive(0, 2 * ppb as u64) as i64 - ppb };
+        Clock { base_sim: SimTime::ZERO, base_local: offset, drift_ppb }
     }
 }

@@ -61,10 +61,7 @@ impl ConfigError {
 
     /// Shorthand for [`ConfigError::Invalid`].
     pub fn invalid(key: &str, reason: impl Into<String>) -> Self {
-        ConfigError::Invalid {
-            key: key.to_string(),
-            reason: reason.into(),
-        }
+        ConfigError::Invalid { key: key.to_string(), reason: reason.into() }
     }
 
     /// The dotted key this error is about.
@@ -96,11 +93,9 @@ pub fn parse_duration(s: &str) -> Result<SimDuration, String> {
     if t.starts_with('-') {
         return Err(format!("`{s}` is negative: a duration here must be ≥ 0"));
     }
-    humantime::parse_duration(t)
-        .map(SimDuration::from)
-        .map_err(|e| {
-            format!("`{s}` is not a duration ({e}); write a number and a unit: ns, us, ms, s, m, h")
-        })
+    humantime::parse_duration(t).map(SimDuration::from).map_err(|e| {
+        format!("`{s}` is not a duration ({e}); write a number and a unit: ns, us, ms, s, m, h")
+    })
 }
 
 struct DurationVisitor;
@@ -182,19 +177,14 @@ impl DurationRange {
     /// Parses `"150ms..300ms"` or a single duration. An inverted range is an error.
     pub fn parse(s: &str) -> Result<DurationRange, String> {
         let (lo, hi) = match s.split_once("..") {
-            Some((a, b)) => (
-                parse_duration(a)?,
-                parse_duration(b.trim_start_matches('='))?,
-            ),
+            Some((a, b)) => (parse_duration(a)?, parse_duration(b.trim_start_matches('='))?),
             None => {
                 let d = parse_duration(s)?;
                 (d, d)
             }
         };
         if lo > hi {
-            return Err(format!(
-                "`{s}` is an inverted range: write low..high with low ≤ high"
-            ));
+            return Err(format!("`{s}` is an inverted range: write low..high with low ≤ high"));
         }
         Ok(DurationRange { lo, hi })
     }
@@ -233,26 +223,17 @@ impl Bandwidth {
         let t = s.trim();
         let err =
             || format!("`{s}` is not a bandwidth; write e.g. \"1Gbps\", \"100Mbps\", \"64Kbps\"");
-        let (num, mult) = [
-            ("Gbps", 1e9),
-            ("Mbps", 1e6),
-            ("Kbps", 1e3),
-            ("kbps", 1e3),
-            ("bps", 1.0),
-        ]
-        .iter()
-        .find_map(|(unit, m)| t.strip_suffix(unit).map(|n| (n.trim(), *m)))
-        .ok_or_else(err)?;
+        let (num, mult) =
+            [("Gbps", 1e9), ("Mbps", 1e6), ("Kbps", 1e3), ("kbps", 1e3), ("bps", 1.0)]
+                .iter()
+                .find_map(|(unit, m)| t.strip_suffix(unit).map(|n| (n.trim(), *m)))
+                .ok_or_else(err)?;
         let value: f64 = num.parse().map_err(|_| err())?;
         let bits = value * mult;
         if !(1.0..1e18).contains(&bits) {
-            return Err(format!(
-                "`{s}` is out of range: allowed 1bps up to 1000000Tbps"
-            ));
+            return Err(format!("`{s}` is out of range: allowed 1bps up to 1000000Tbps"));
         }
-        Ok(Bandwidth {
-            bits_per_sec: bits.round() as u64,
-        })
+        Ok(Bandwidth { bits_per_sec: bits.round() as u64 })
     }
 
     /// Nanoseconds to put `bytes` on the wire, rounded up.
@@ -352,26 +333,16 @@ mod tests {
         assert_eq!(parse_duration("2s"), Ok(SimDuration::from_secs(2)));
         assert!(parse_duration("-5ms").unwrap_err().contains("negative"));
         assert!(parse_duration("fast").is_err());
-        assert_eq!(
-            SignedDuration::parse("-50ms"),
-            Ok(SignedDuration(-50_000_000))
-        );
+        assert_eq!(SignedDuration::parse("-50ms"), Ok(SignedDuration(-50_000_000)));
         assert_eq!(SignedDuration(-50_000_000).to_string(), "-50ms");
     }
 
     #[test]
     fn ranges_reject_inversion() {
         let r = DurationRange::parse("150ms..300ms").unwrap();
-        assert_eq!(
-            (r.lo, r.hi),
-            (SimDuration::from_millis(150), SimDuration::from_millis(300))
-        );
+        assert_eq!((r.lo, r.hi), (SimDuration::from_millis(150), SimDuration::from_millis(300)));
         assert_eq!(DurationRange::parse("150ms..150ms").unwrap().lo, r.lo);
-        assert!(
-            DurationRange::parse("300ms..150ms")
-                .unwrap_err()
-                .contains("inverted")
-        );
+        assert!(DurationRange::parse("300ms..150ms").unwrap_err().contains("inverted"));
         assert_eq!(r.to_string(), "150ms..300ms");
     }
 

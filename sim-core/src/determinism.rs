@@ -22,26 +22,18 @@ pub fn check<N: Node>(
         sim.run();
         sim
     };
-    let with_checkpoints = || TraceOptions {
-        checkpoint_every: CHECKPOINT_EVERY,
-        ..Default::default()
-    };
+    let with_checkpoints =
+        || TraceOptions { checkpoint_every: CHECKPOINT_EVERY, ..Default::default() };
     let a = run(&mut build, with_checkpoints());
     let b = run(&mut build, with_checkpoints());
     if a.trace().hash() == b.trace().hash() && a.trace().len() == b.trace().len() {
         return Ok(a.trace().hash());
     }
     let (ca, cb) = (a.trace().checkpoints(), b.trace().checkpoints());
-    let window = ca
-        .iter()
-        .zip(cb)
-        .position(|(x, y)| x != y)
-        .unwrap_or(ca.len().min(cb.len())) as u64;
+    let window =
+        ca.iter().zip(cb).position(|(x, y)| x != y).unwrap_or(ca.len().min(cb.len())) as u64;
     let range = window * CHECKPOINT_EVERY..(window + 1) * CHECKPOINT_EVERY;
-    let capture = || TraceOptions {
-        capture: Some(range.clone()),
-        ..Default::default()
-    };
+    let capture = || TraceOptions { capture: Some(range.clone()), ..Default::default() };
     let a = run(&mut build, capture());
     let b = run(&mut build, capture());
     let found = first_divergence(a.trace().captured().to_vec(), b.trace().captured().to_vec());

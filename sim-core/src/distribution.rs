@@ -80,22 +80,22 @@ impl Distribution {
                 key,
                 format!("uniform min {min} is above max {max}: allowed min ≤ max"),
             )),
-            Distribution::Exponential { mean } if mean == SimDuration::ZERO => Err(
-                ConfigError::out_of_range(&format!("{key}.mean"), mean, "a duration > 0"),
-            ),
-            Distribution::LogNormal { p50, .. } if p50 == SimDuration::ZERO => Err(
-                ConfigError::out_of_range(&format!("{key}.p50"), p50, "a duration > 0"),
-            ),
+            Distribution::Exponential { mean } if mean == SimDuration::ZERO => {
+                Err(ConfigError::out_of_range(&format!("{key}.mean"), mean, "a duration > 0"))
+            }
+            Distribution::LogNormal { p50, .. } if p50 == SimDuration::ZERO => {
+                Err(ConfigError::out_of_range(&format!("{key}.p50"), p50, "a duration > 0"))
+            }
             Distribution::LogNormal { p50, p99 } if p99 < p50 => Err(ConfigError::invalid(
                 key,
                 format!("lognormal p99 {p99} is below p50 {p50}: allowed p50 ≤ p99"),
             )),
-            Distribution::Pareto { scale, .. } if scale == SimDuration::ZERO => Err(
-                ConfigError::out_of_range(&format!("{key}.scale"), scale, "a duration > 0"),
-            ),
-            Distribution::Pareto { shape, .. } if !(shape > 0.0 && shape.is_finite()) => Err(
-                ConfigError::out_of_range(&format!("{key}.shape"), shape, "a number > 0"),
-            ),
+            Distribution::Pareto { scale, .. } if scale == SimDuration::ZERO => {
+                Err(ConfigError::out_of_range(&format!("{key}.scale"), scale, "a duration > 0"))
+            }
+            Distribution::Pareto { shape, .. } if !(shape > 0.0 && shape.is_finite()) => {
+                Err(ConfigError::out_of_range(&format!("{key}.shape"), shape, "a number > 0"))
+            }
             _ => Ok(()),
         }
     }
@@ -194,9 +194,7 @@ pub mod serde_form {
             )
         }
         fn visit_str<E: de::Error>(self, v: &str) -> Result<Distribution, E> {
-            crate::config::parse_duration(v)
-                .map(Distribution::Constant)
-                .map_err(E::custom)
+            crate::config::parse_duration(v).map(Distribution::Constant).map_err(E::custom)
         }
         fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Distribution, A::Error> {
             Distribution::deserialize(de::value::MapAccessDeserializer::new(map))
@@ -254,29 +252,14 @@ mod tests {
     fn sample_means_match_analytic_means() {
         let ms = SimDuration::from_millis;
         for d in [
-            Distribution::Uniform {
-                min: ms(1),
-                max: ms(3),
-            },
-            Distribution::Normal {
-                mean: ms(10),
-                stddev: ms(1),
-            },
+            Distribution::Uniform { min: ms(1), max: ms(3) },
+            Distribution::Normal { mean: ms(10), stddev: ms(1) },
             Distribution::Exponential { mean: ms(5) },
-            Distribution::LogNormal {
-                p50: ms(1),
-                p99: ms(10),
-            },
-            Distribution::Pareto {
-                scale: ms(1),
-                shape: 3.0,
-            },
+            Distribution::LogNormal { p50: ms(1), p99: ms(10) },
+            Distribution::Pareto { scale: ms(1), shape: 3.0 },
         ] {
             let (got, want) = (mean_of(&d, 200_000), d.mean_ns());
-            assert!(
-                (got - want).abs() / want < 0.02,
-                "{d}: sample mean {got} vs {want}"
-            );
+            assert!((got - want).abs() / want < 0.02, "{d}: sample mean {got} vs {want}");
         }
     }
 
@@ -298,50 +281,11 @@ mod tests {
     #[test]
     fn validation_rejects_bad_parameters() {
         let ms = SimDuration::from_millis;
-        assert!(
-            Distribution::Pareto {
-                scale: ms(1),
-                shape: 0.0
-            }
-            .validate("l")
-            .is_err()
-        );
-        assert!(
-            Distribution::Pareto {
-                scale: ms(1),
-                shape: -1.0
-            }
-            .validate("l")
-            .is_err()
-        );
-        assert!(
-            Distribution::Uniform {
-                min: ms(3),
-                max: ms(1)
-            }
-            .validate("l")
-            .is_err()
-        );
-        assert!(
-            Distribution::LogNormal {
-                p50: ms(3),
-                p99: ms(1)
-            }
-            .validate("l")
-            .is_err()
-        );
-        assert!(
-            Distribution::Exponential { mean: ms(0) }
-                .validate("l")
-                .is_err()
-        );
-        assert!(
-            Distribution::Normal {
-                mean: ms(1),
-                stddev: ms(1)
-            }
-            .validate("l")
-            .is_ok()
-        );
+        assert!(Distribution::Pareto { scale: ms(1), shape: 0.0 }.validate("l").is_err());
+        assert!(Distribution::Pareto { scale: ms(1), shape: -1.0 }.validate("l").is_err());
+        assert!(Distribution::Uniform { min: ms(3), max: ms(1) }.validate("l").is_err());
+        assert!(Distribution::LogNormal { p50: ms(3), p99: ms(1) }.validate("l").is_err());
+        assert!(Distribution::Exponential { mean: ms(0) }.validate("l").is_err());
+        assert!(Distribution::Normal { mean: ms(1), stddev: ms(1) }.validate("l").is_ok());
     }
 }

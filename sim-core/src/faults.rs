@@ -288,10 +288,7 @@ impl FaultSpec {
                 check_set(topo, &k("from"), from)?;
                 check_set(topo, &k("to"), to)?;
             }
-            FaultKind::Crash {
-                node,
-                restart_after,
-            } => {
+            FaultKind::Crash { node, restart_after } => {
                 check_selector(topo, &k("node"), node, false)?;
                 if let Some(r) = restart_after {
                     require_positive(&k("restart_after"), *r)?;
@@ -310,11 +307,7 @@ impl FaultSpec {
                     ));
                 }
             }
-            FaultKind::Clock {
-                node,
-                step,
-                drift_ppm,
-            } => {
+            FaultKind::Clock { node, step, drift_ppm } => {
                 check_selector(topo, &k("node"), node, false)?;
                 match (step, drift_ppm) {
                     (Some(_), None) => {}
@@ -442,43 +435,25 @@ impl NemesisConfig {
                     from: NodeSet::One(random),
                     to: NodeSet::One(Selector::Named("servers".into())),
                 },
-                "crash" => FaultKind::Crash {
-                    node: random,
-                    restart_after: None,
-                },
+                "crash" => FaultKind::Crash { node: random, restart_after: None },
                 "pause" => FaultKind::Pause { node: random },
-                "slow" => FaultKind::Slow {
-                    node: random,
-                    factor: 10.0,
-                },
+                "slow" => FaultKind::Slow { node: random, factor: 10.0 },
                 "clock" => {
                     let magnitude = duration.0.min(i64::MAX as u64) as i64;
-                    let step = if rng.below(2) == 0 {
-                        magnitude
-                    } else {
-                        -magnitude
-                    };
+                    let step = if rng.below(2) == 0 { magnitude } else { -magnitude };
                     FaultKind::Clock {
                         node: random,
                         step: Some(SignedDuration(step)),
                         drift_ppm: None,
                     }
                 }
-                "loss" => FaultKind::Loss {
-                    rate: 0.3,
-                    nodes: None,
-                },
+                "loss" => FaultKind::Loss { rate: 0.3, nodes: None },
                 "latency" => FaultKind::Latency {
-                    extra: Distribution::Exponential {
-                        mean: SimDuration::from_millis(50),
-                    },
+                    extra: Distribution::Exponential { mean: SimDuration::from_millis(50) },
                     nodes: None,
                 },
                 "duplicate" => FaultKind::Duplicate { rate: 0.2 },
-                "disk" => FaultKind::Disk {
-                    node: random,
-                    mode: DiskMode::LoseUnsynced,
-                },
+                "disk" => FaultKind::Disk { node: random, mode: DiskMode::LoseUnsynced },
                 other => unreachable!("nemesis kind `{other}` passed validation"),
             };
             let heals = !matches!(kind, FaultKind::Clock { .. } | FaultKind::Disk { .. });
@@ -537,9 +512,7 @@ impl FaultRecord {
         }
         let first = || Selector::Named(self.resolved.first().cloned().unwrap_or_default());
         let kind = match &self.spec.kind {
-            FaultKind::Partition {
-                isolate: Some(_), ..
-            } => {
+            FaultKind::Partition { isolate: Some(_), .. } => {
                 let rest: Vec<String> = topo
                     .servers()
                     .map(|id| topo.name(id))
@@ -557,47 +530,25 @@ impl FaultRecord {
                     to: NodeSet::List(self.resolved[k..].to_vec()),
                 }
             }
-            FaultKind::Crash { restart_after, .. } => FaultKind::Crash {
-                node: first(),
-                restart_after: *restart_after,
-            },
+            FaultKind::Crash { restart_after, .. } => {
+                FaultKind::Crash { node: first(), restart_after: *restart_after }
+            }
             FaultKind::Pause { .. } => FaultKind::Pause { node: first() },
-            FaultKind::Slow { factor, .. } => FaultKind::Slow {
-                node: first(),
-                factor: *factor,
-            },
-            FaultKind::Clock {
-                step, drift_ppm, ..
-            } => FaultKind::Clock {
-                node: first(),
-                step: *step,
-                drift_ppm: *drift_ppm,
-            },
-            FaultKind::Disk { mode, .. } => FaultKind::Disk {
-                node: first(),
-                mode: *mode,
-            },
-            FaultKind::Loss {
-                rate,
-                nodes: Some(_),
-            } => FaultKind::Loss {
-                rate: *rate,
-                nodes: Some(NodeSet::List(self.resolved.clone())),
-            },
-            FaultKind::Latency {
-                extra,
-                nodes: Some(_),
-            } => FaultKind::Latency {
+            FaultKind::Slow { factor, .. } => FaultKind::Slow { node: first(), factor: *factor },
+            FaultKind::Clock { step, drift_ppm, .. } => {
+                FaultKind::Clock { node: first(), step: *step, drift_ppm: *drift_ppm }
+            }
+            FaultKind::Disk { mode, .. } => FaultKind::Disk { node: first(), mode: *mode },
+            FaultKind::Loss { rate, nodes: Some(_) } => {
+                FaultKind::Loss { rate: *rate, nodes: Some(NodeSet::List(self.resolved.clone())) }
+            }
+            FaultKind::Latency { extra, nodes: Some(_) } => FaultKind::Latency {
                 extra: extra.clone(),
                 nodes: Some(NodeSet::List(self.resolved.clone())),
             },
             other => other.clone(),
         };
-        Some(FaultSpec {
-            at: self.spec.at,
-            kind,
-            duration: self.spec.duration,
-        })
+        Some(FaultSpec { at: self.spec.at, kind, duration: self.spec.duration })
     }
 
     /// When the fault began, in simulated time.
@@ -617,9 +568,7 @@ mod tests {
     }
 
     fn parse(s: &str) -> Result<Vec<FaultSpec>, String> {
-        toml::from_str::<Faults>(s)
-            .map(|f| f.fault)
-            .map_err(|e| e.to_string())
+        toml::from_str::<Faults>(s).map(|f| f.fault).map_err(|e| e.to_string())
     }
 
     fn check(s: &str) -> Result<(), String> {
@@ -732,14 +681,8 @@ mod tests {
         };
         let end = SimDuration::from_secs(60);
         n.validate(end).unwrap();
-        let draw = |seed| {
-            expand(
-                &[],
-                Some(&n),
-                end,
-                &mut RngRoot::new(seed).stream(Stream::Faults),
-            )
-        };
+        let draw =
+            |seed| expand(&[], Some(&n), end, &mut RngRoot::new(seed).stream(Stream::Faults));
         let a = draw(1);
         assert_eq!(a, draw(1));
         assert_ne!(a, draw(2));

@@ -97,10 +97,7 @@ pub struct Metrics {
 impl Metrics {
     /// Metrics whose series use windows of `window` (> 0).
     pub fn new(window: SimDuration) -> Self {
-        assert!(
-            window > SimDuration::ZERO,
-            "metrics window must be positive"
-        );
+        assert!(window > SimDuration::ZERO, "metrics window must be positive");
         Metrics {
             window,
             counters: BTreeMap::new(),
@@ -140,10 +137,7 @@ impl Metrics {
             None => self
                 .series
                 .entry(name.to_string())
-                .or_insert_with(|| Series {
-                    window_ns,
-                    buckets: Vec::new(),
-                }),
+                .or_insert_with(|| Series { window_ns, buckets: Vec::new() }),
         };
         let i = (time.0 / window_ns) as usize;
         if s.buckets.len() <= i {
@@ -218,19 +212,13 @@ mod tests {
         assert_eq!(s.buckets.len(), 1);
         assert_eq!(s.buckets[0].count, 100_000);
         m.add_to_series("ok", SimTime(2_500_000_000), 3);
-        assert_eq!(
-            m.series("ok").unwrap().buckets[2],
-            Bucket { sum: 3, count: 1 }
-        );
+        assert_eq!(m.series("ok").unwrap().buckets[2], Bucket { sum: 3, count: 1 });
     }
 
     #[test]
     fn nearest_rank_percentiles() {
         let d = DistributionSummary::of(&[5.0, 1.0, 4.0, 2.0, 3.0]);
-        assert_eq!(
-            (d.min, d.p50, d.max, d.p10, d.p90),
-            (1.0, 3.0, 5.0, 1.0, 5.0)
-        );
+        assert_eq!((d.min, d.p50, d.max, d.p10, d.p90), (1.0, 3.0, 5.0, 1.0, 5.0));
         assert_eq!(DistributionSummary::of(&[]).count, 0);
     }
 
@@ -246,9 +234,6 @@ mod tests {
         let h = m.histogram("lat").unwrap();
         assert_eq!(h.len(), 1000);
         let median = h.value_at_quantile(0.5) as f64;
-        assert!(
-            (median - 500_000.0).abs() / 500_000.0 < 0.005,
-            "median {median}"
-        );
+        assert!((median - 500_000.0).abs() / 500_000.0 < 0.005, "median {median}");
     }
 }

@@ -64,11 +64,7 @@ pub struct LinkConfig {
     /// Receiving node's name.
     pub to: String,
     /// Latency on this link.
-    #[serde(
-        default,
-        with = "serde_form::option",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, with = "serde_form::option", skip_serializing_if = "Option::is_none")]
     pub latency: Option<Distribution>,
     /// Loss probability on this link, in [0, 1).
     #[serde(
@@ -208,10 +204,7 @@ impl PartitionRule {
             set.iter().for_each(|id| v[id.index()] = true);
             v
         };
-        PartitionRule::OneWay {
-            from: mark(from),
-            to: mark(to),
-        }
+        PartitionRule::OneWay { from: mark(from), to: mark(to) }
     }
 
     /// True when this rule cuts messages from `from` to `to`.
@@ -241,9 +234,7 @@ pub enum NetworkFault {
 }
 
 fn touches(nodes: &Option<Vec<bool>>, from: NodeId, to: NodeId) -> bool {
-    nodes
-        .as_ref()
-        .is_none_or(|m| m[from.index()] || m[to.index()])
+    nodes.as_ref().is_none_or(|m| m[from.index()] || m[to.index()])
 }
 
 /// What the network decided for one message.
@@ -310,12 +301,8 @@ impl Network {
         }
         let regions = cfg.regions.len() + 1;
         let mut routes = vec![None; regions * regions];
-        let region_index = |name: &str| {
-            cfg.regions
-                .iter()
-                .position(|r| r.name == name)
-                .map(|i| i + 1)
-        };
+        let region_index =
+            |name: &str| cfg.regions.iter().position(|r| r.name == name).map(|i| i + 1);
         // Explicit routes first, then their reverses where the reverse is not given.
         for pass in 0..2 {
             for r in &cfg.routes {
@@ -397,10 +384,7 @@ impl Network {
             let m = &self.default;
             if m.loss.0 == 0 && m.duplicate.0 == 0 {
                 if let Distribution::Constant(lat) = m.latency {
-                    return Routing::Deliver {
-                        at: now + delay + lat,
-                        duplicate_at: None,
-                    };
+                    return Routing::Deliver { at: now + delay + lat, duplicate_at: None };
                 }
             }
         }
@@ -450,13 +434,9 @@ impl Network {
         let base = match self.overrides.get(&(from.0, to.0)) {
             Some(link) => &link.latency,
             None => {
-                let (a, b) = (
-                    self.region_of[from.index()] as usize,
-                    self.region_of[to.index()] as usize,
-                );
-                self.routes[a * self.regions + b]
-                    .as_ref()
-                    .unwrap_or(&self.default.latency)
+                let (a, b) =
+                    (self.region_of[from.index()] as usize, self.region_of[to.index()] as usize);
+                self.routes[a * self.regions + b].as_ref().unwrap_or(&self.default.latency)
             }
         };
         let mut latency = base.sample(rng);
@@ -469,10 +449,7 @@ impl Network {
         }
         let mut at = depart.saturating_add(latency);
         if self.fifo {
-            let last = self
-                .last_arrival
-                .entry((from.0, to.0))
-                .or_insert(SimTime::ZERO);
+            let last = self.last_arrival.entry((from.0, to.0)).or_insert(SimTime::ZERO);
             // Same-time arrivals keep send order through the queue's sequence numbers.
             at = at.max(*last);
             *last = at;
@@ -495,21 +472,8 @@ mod tests {
         let mut net = Network::new(&NetworkConfig::default(), &topo()).unwrap();
         let mut rng = RngRoot::new(1).stream(Stream::Network);
         let before = rng.clone().next_u64();
-        let r = net.route(
-            &mut rng,
-            SimTime(10),
-            NodeId(0),
-            NodeId(1),
-            SimDuration(5),
-            100,
-        );
-        assert_eq!(
-            r,
-            Routing::Deliver {
-                at: SimTime(10 + 5 + 1_000_000),
-                duplicate_at: None
-            }
-        );
+        let r = net.route(&mut rng, SimTime(10), NodeId(0), NodeId(1), SimDuration(5), 100);
+        assert_eq!(r, Routing::Deliver { at: SimTime(10 + 5 + 1_000_000), duplicate_at: None });
         assert_eq!(rng.next_u64(), before);
     }
 
@@ -545,17 +509,11 @@ mod tests {
         .unwrap();
         let mut net = Network::new(&cfg, &topo()).unwrap();
         let mut rng = RngRoot::new(1).stream(Stream::Network);
-        let mut at = |a, b| match net.route(
-            &mut rng,
-            SimTime(0),
-            NodeId(a),
-            NodeId(b),
-            SimDuration(0),
-            1,
-        ) {
-            Routing::Deliver { at, .. } => at.0,
-            Routing::Drop(_) => panic!("dropped"),
-        };
+        let mut at =
+            |a, b| match net.route(&mut rng, SimTime(0), NodeId(a), NodeId(b), SimDuration(0), 1) {
+                Routing::Deliver { at, .. } => at.0,
+                Routing::Drop(_) => panic!("dropped"),
+            };
         assert_eq!(at(0, 1), 40_000_000);
         assert_eq!(at(2, 0), 40_000_000, "routes apply both ways");
         assert_eq!(at(1, 2), 1_000_000, "within a region: the default");
@@ -565,9 +523,7 @@ mod tests {
     fn bad_configs_are_errors() {
         let bad = |s: &str| -> Result<(), String> {
             let cfg: NetworkConfig = toml::from_str(s).map_err(|e| e.to_string())?;
-            Network::new(&cfg, &topo())
-                .map(|_| ())
-                .map_err(|e| e.to_string())
+            Network::new(&cfg, &topo()).map(|_| ()).map_err(|e| e.to_string())
         };
         assert!(bad("loss = 1.5").unwrap_err().contains("[0, 1)"));
         assert!(bad("duplicate = -0.1").unwrap_err().contains("[0, 1)"));
@@ -576,11 +532,7 @@ mod tests {
                 .unwrap_err()
                 .contains("shape")
         );
-        assert!(
-            bad("[[link]]\nfrom = \"n1\"\nto = \"n9\"")
-                .unwrap_err()
-                .contains("n9")
-        );
+        assert!(bad("[[link]]\nfrom = \"n1\"\nto = \"n9\"").unwrap_err().contains("n9"));
         assert!(bad("latency = { dist = \"uniform\", min = \"3ms\", max = \"1ms\" }").is_err());
         assert!(bad("lossy = 0.1").unwrap_err().contains("lossy"));
         assert!(bad("latency = \"1ms\"").is_ok());

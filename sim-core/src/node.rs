@@ -137,9 +137,7 @@ impl<N: Node> Context<'_, N> {
     /// This node's local clock reading: what it may base timeouts and leases on.
     #[inline]
     pub fn now(&self) -> LocalTime {
-        self.world.resources[self.id.index()]
-            .clock
-            .local_at(self.world.now)
+        self.world.resources[self.id.index()].clock.local_at(self.world.now)
     }
 
     /// Simulated (true) time. For instrumentation only: metrics, histories, reports. A
@@ -165,11 +163,7 @@ impl<N: Node> Context<'_, N> {
 
     /// Sets a timer that fires when the local clock has advanced by `after`.
     pub fn set_timer(&mut self, after: SimDuration, timer: N::Timer) -> TimerId {
-        let deadline = LocalTime(
-            self.now()
-                .0
-                .saturating_add(after.0.min(i64::MAX as u64) as i64),
-        );
+        let deadline = LocalTime(self.now().0.saturating_add(after.0.min(i64::MAX as u64) as i64));
         self.set_timer_at(deadline, timer)
     }
 
@@ -231,9 +225,7 @@ impl<N: Node> Context<'_, N> {
     /// Adds a note to the trace (it enters the trace hash).
     pub fn annotate(&mut self, text: &str) {
         let now = self.world.now;
-        self.world
-            .trace
-            .record_text(now, TraceKind::Annotate, self.id.0, NO_NODE, 0, text);
+        self.world.trace.record_text(now, TraceKind::Annotate, self.id.0, NO_NODE, 0, text);
     }
 
     /// This node's clock (offset and drift), for tests and reports.

@@ -47,10 +47,7 @@ impl<E> EventQueue<E> {
     #[inline]
     pub fn push(&mut self, time: SimTime, event: E) -> u64 {
         let seq = self.next_seq;
-        assert!(
-            seq < (1 << SEQ_BITS),
-            "event queue: more than 2^40 insertions in one run"
-        );
+        assert!(seq < (1 << SEQ_BITS), "event queue: more than 2^40 insertions in one run");
         self.next_seq += 1;
         let slot = match self.free.pop() {
             Some(s) => {
@@ -59,33 +56,35 @@ impl<E> EventQueue<E> {
             }
             None => {
                 let s = self.slab.len();
-                assert!(
-                    s < (1 << SLOT_BITS),
-                    "event queue: more than 2^24 events pending"
-                );
+                assert!(s < (1 << SLOT_BITS), "event queue: more than 2^24 events pending");
                 self.slab.push(Some(event));
                 s as u32
             }
         };
         let key = (time.0 as u128) << 64 | (seq as u128) << SLOT_BITS | slot as u128;
-        self.sift_up(key);
+        self.push_key(key);
         seq
     }
 
     #[inline(always)]
-    fn sift_up(&mut self, key: u128) {
-        let mut i = self.heap.len();
+    fn push_key(&mut self, key: u128) {
         self.heap.push(key);
-        while i > 0 {
-            let parent = (i - 1) / 4;
+        self.rise(self.heap.len() - 1, key);
+    }
+
+    /// Moves `key` from `hole` towards the root until its parent is smaller.
+    #[inline(always)]
+    fn rise(&mut self, mut hole: usize, key: u128) {
+        while hole > 0 {
+            let parent = (hole - 1) / 4;
             let p = self.heap[parent];
             if p <= key {
                 break;
             }
-            self.heap[i] = p;
-            i = parent;
+            self.heap[hole] = p;
+            hole = parent;
         }
-        self.heap[i] = key;
+        self.heap[hole] = key;
     }
 
     /// Removes the minimum key. Floyd's method: the hole at the root sinks to a leaf along the
@@ -122,16 +121,7 @@ impl<E> EventQueue<E> {
                 break;
             }
         }
-        while hole > 0 {
-            let parent = (hole - 1) / 4;
-            let p = self.heap[parent];
-            if p <= last {
-                break;
-            }
-            self.heap[hole] = p;
-            hole = parent;
-        }
-        self.heap[hole] = last;
+        self.rise(hole, last);
         Some(top)
     }
 
@@ -141,9 +131,7 @@ impl<E> EventQueue<E> {
         let key = self.pop_key()?;
         let slot = (key & SLOT_MASK) as u32;
         let seq = ((key >> SLOT_BITS) & SEQ_MASK) as u64;
-        let event = self.slab[slot as usize]
-            .take()
-            .expect("event queue slot was empty");
+        let event = self.slab[slot as usize].take().expect("event queue slot was empty");
         self.free.push(slot);
         Some((SimTime((key >> 64) as u64), seq, event))
     }

@@ -178,13 +178,8 @@ mod tests {
     #[test]
     fn streams_are_independent_and_reproducible() {
         let root = RngRoot::new(7);
-        let a: Vec<u64> = (0..4)
-            .map(|_| root.stream(Stream::Network).next_u64())
-            .collect();
-        assert!(
-            a.windows(2).all(|w| w[0] == w[1]),
-            "a stream restarts at its beginning"
-        );
+        let a: Vec<u64> = (0..4).map(|_| root.stream(Stream::Network).next_u64()).collect();
+        assert!(a.windows(2).all(|w| w[0] == w[1]), "a stream restarts at its beginning");
         let mut net = root.stream(Stream::Network);
         let mut faults = root.stream(Stream::Faults);
         assert_ne!(net.next_u64(), faults.next_u64());

@@ -90,11 +90,7 @@ impl SimConfig {
             crate::config::require_positive("check.liveness", q)?;
         }
         if self.events_max == 0 {
-            return Err(ConfigError::out_of_range(
-                "check.events_max",
-                0,
-                "at least 1",
-            ));
+            return Err(ConfigError::out_of_range("check.events_max", 0, "at least 1"));
         }
         crate::config::require_positive("metrics_window", self.metrics_window)?;
         Topology::new(self.topology.servers, self.topology.clients)?;
@@ -143,23 +139,9 @@ enum Input<M> {
 
 enum Event<M> {
     Start(NodeId),
-    Deliver {
-        from: NodeId,
-        to: NodeId,
-        msg: M,
-        id: u64,
-        depart: SimTime,
-        sender_incarnation: u32,
-    },
-    Timer {
-        node: NodeId,
-        slot: u32,
-        generation: u32,
-    },
-    Wake {
-        node: NodeId,
-        incarnation: u32,
-    },
+    Deliver { from: NodeId, to: NodeId, msg: M, id: u64, depart: SimTime, sender_incarnation: u32 },
+    Timer { node: NodeId, slot: u32, generation: u32 },
+    Wake { node: NodeId, incarnation: u32 },
     Fault(u32),
     Heal(u32),
     Restart(NodeId),
@@ -242,33 +224,17 @@ impl<N: Node> World<N> {
         let id = self.next_message;
         self.next_message += 1;
         let digest = digest(&msg);
-        self.trace
-            .record(now, TraceKind::Send, from.0, to.0, id, digest, || {
-                format!("{msg:?}")
-            });
+        self.trace.record(now, TraceKind::Send, from.0, to.0, id, digest, || format!("{msg:?}"));
         let incarnation = self.states[from.index()].incarnation;
         let depart = now + delay;
         if from == to {
-            let ev = Event::Deliver {
-                from,
-                to,
-                msg,
-                id,
-                depart,
-                sender_incarnation: incarnation,
-            };
+            let ev = Event::Deliver { from, to, msg, id, depart, sender_incarnation: incarnation };
             self.queue.push(depart, ev);
             return;
         }
-        let size = if self.network_has_bandwidth {
-            crate::node::Message::wire_size(&msg)
-        } else {
-            0
-        };
-        match self
-            .network
-            .route(&mut self.net_rng, now, from, to, delay, size)
-        {
+        let size =
+            if self.network_has_bandwidth { crate::node::Message::wire_size(&msg) } else { 0 };
+        match self.network.route(&mut self.net_rng, now, from, to, delay, size) {
             Routing::Drop(reason) => {
                 self.trace.record(
                     now,
@@ -303,14 +269,8 @@ impl<N: Node> World<N> {
                     };
                     self.queue.push(dup_at, ev);
                 }
-                let ev = Event::Deliver {
-                    from,
-                    to,
-                    msg,
-                    id,
-                    depart,
-                    sender_incarnation: incarnation,
-                };
+                let ev =
+                    Event::Deliver { from, to, msg, id, depart, sender_incarnation: incarnation };
                 self.queue.push(at, ev);
             }
         }
@@ -341,18 +301,8 @@ impl<N: Node> World<N> {
         t.timer = Some(timer);
         let id = TimerId((t.id_generation as u64) << 32 | slot as u64);
         let generation = t.queue_generation;
-        let fire_at = self.resources[node.index()]
-            .clock
-            .sim_time_at(deadline)
-            .max(self.now);
-        self.queue.push(
-            fire_at,
-            Event::Timer {
-                node,
-                slot,
-                generation,
-            },
-        );
+        let fire_at = self.resources[node.index()].clock.sim_time_at(deadline).max(self.now);
+        self.queue.push(fire_at, Event::Timer { node, slot, generation });
         self.trace.record(
             self.now,
             TraceKind::TimerSet,
@@ -403,14 +353,7 @@ impl<N: Node> World<N> {
                 t.queue_generation = t.queue_generation.wrapping_add(1);
                 let generation = t.queue_generation;
                 let at = clock.sim_time_at(t.deadline).max(self.now);
-                self.queue.push(
-                    at,
-                    Event::Timer {
-                        node,
-                        slot: slot as u32,
-                        generation,
-                    },
-                );
+                self.queue.push(at, Event::Timer { node, slot: slot as u32, generation });
             }
         }
     }
@@ -588,14 +531,7 @@ impl<N: Node> Simulation<N> {
     #[inline]
     fn handle(&mut self, event: Event<N::Msg>) {
         match event {
-            Event::Deliver {
-                from,
-                to,
-                msg,
-                id,
-                depart,
-                sender_incarnation,
-            } => {
+            Event::Deliver { from, to, msg, id, depart, sender_incarnation } => {
                 let sender = &self.world.states[from.index()];
                 if sender.incarnation != sender_incarnation
                     && depart
@@ -609,11 +545,7 @@ impl<N: Node> Simulation<N> {
                     self.arrive(to, Input::Message { from, msg, id });
                 }
             }
-            Event::Timer {
-                node,
-                slot,
-                generation,
-            } => {
+            Event::Timer { node, slot, generation } => {
                 if self.world.timers[slot as usize].queue_generation == generation {
                     self.arrive(node, Input::Timer { slot, generation });
                 }
@@ -689,15 +621,7 @@ impl<N: Node> Simulation<N> {
             return;
         };
         let queued = st.inbox.len() as u64;
-        self.world.trace.record(
-            now,
-            TraceKind::Wake,
-            node.0,
-            NO_NODE,
-            0,
-            queued,
-            String::new,
-        );
+        self.world.trace.record(now, TraceKind::Wake, node.0, NO_NODE, 0, queued, String::new);
         self.dispatch(node, input);
         self.world.schedule_wake(node);
     }
@@ -710,9 +634,7 @@ impl<N: Node> Simulation<N> {
                 // The message's content entered the hash with its send record (same id).
                 self.world
                     .trace
-                    .record(now, TraceKind::Deliver, node.0, from.0, id, 0, || {
-                        format!("{msg:?}")
-                    });
+                    .record(now, TraceKind::Deliver, node.0, from.0, id, 0, || format!("{msg:?}"));
                 self.with_node(node, |n, ctx| n.on_message(ctx, from, msg));
             }
             Input::Timer { slot, generation } => {
@@ -741,10 +663,7 @@ impl<N: Node> Simulation<N> {
     #[inline]
     fn with_node(&mut self, id: NodeId, f: impl FnOnce(&mut N, &mut Context<'_, N>)) {
         if let Some(node) = self.nodes[id.index()].as_mut() {
-            let mut ctx = Context {
-                world: &mut self.world,
-                id,
-            };
+            let mut ctx = Context { world: &mut self.world, id };
             f(node, &mut ctx);
         }
     }
@@ -757,9 +676,7 @@ impl<N: Node> Simulation<N> {
     pub fn partition(&mut self, groups: &[Vec<NodeId>]) -> u32 {
         let id = self.adhoc_id();
         let rule = PartitionRule::groups(self.world.topology.len() as usize, groups);
-        self.world
-            .network
-            .add_fault(id, NetworkFault::Partition(rule));
+        self.world.network.add_fault(id, NetworkFault::Partition(rule));
         id
     }
 
@@ -767,9 +684,7 @@ impl<N: Node> Simulation<N> {
     pub fn partition_oneway(&mut self, from: &[NodeId], to: &[NodeId]) -> u32 {
         let id = self.adhoc_id();
         let rule = PartitionRule::one_way(self.world.topology.len() as usize, from, to);
-        self.world
-            .network
-            .add_fault(id, NetworkFault::Partition(rule));
+        self.world.network.add_fault(id, NetworkFault::Partition(rule));
         id
     }
 
@@ -897,9 +812,7 @@ impl<N: Node> Simulation<N> {
     /// Sets a node's clock drift; its timers are re-evaluated.
     pub fn set_clock_drift(&mut self, node: NodeId, drift_ppm: f64) {
         let now = self.world.now;
-        self.world.resources[node.index()]
-            .clock
-            .set_drift(now, drift_ppm);
+        self.world.resources[node.index()].clock.set_drift(now, drift_ppm);
         self.world.reschedule_timers(node);
     }
 
@@ -922,10 +835,8 @@ impl<N: Node> Simulation<N> {
                 best.map(|(_, id)| id).into_iter().collect()
             }
             Selector::Random => {
-                let up: Vec<NodeId> = topo
-                    .servers()
-                    .filter(|id| self.world.states[id.index()].up)
-                    .collect();
+                let up: Vec<NodeId> =
+                    topo.servers().filter(|id| self.world.states[id.index()].up).collect();
                 if up.is_empty() {
                     return Vec::new();
                 }
@@ -949,10 +860,9 @@ impl<N: Node> Simulation<N> {
                 self.world.topology.servers().collect()
             }
             NodeSet::One(sel) => self.select(sel),
-            NodeSet::List(names) => names
-                .iter()
-                .filter_map(|n| self.world.topology.lookup(n))
-                .collect(),
+            NodeSet::List(names) => {
+                names.iter().filter_map(|n| self.world.topology.lookup(n)).collect()
+            }
         }
     }
 
@@ -968,38 +878,23 @@ impl<N: Node> Simulation<N> {
         let n = self.world.topology.len() as usize;
         let mut from_count = None;
         let resolved: Vec<NodeId> = match &spec.kind {
-            FaultKind::Partition {
-                groups: Some(groups),
-                ..
-            } => {
+            FaultKind::Partition { groups: Some(groups), .. } => {
                 let groups: Vec<Vec<NodeId>> = groups
                     .iter()
-                    .map(|g| {
-                        g.iter()
-                            .filter_map(|name| self.world.topology.lookup(name))
-                            .collect()
-                    })
+                    .map(|g| g.iter().filter_map(|name| self.world.topology.lookup(name)).collect())
                     .collect();
                 let rule = PartitionRule::groups(n, &groups);
-                self.world
-                    .network
-                    .add_fault(index, NetworkFault::Partition(rule));
+                self.world.network.add_fault(index, NetworkFault::Partition(rule));
                 groups.concat()
             }
             FaultKind::Partition { isolate, .. } => {
                 let sel = isolate.clone().unwrap_or(Selector::Minority);
                 let cut = self.select(&sel);
                 if !cut.is_empty() {
-                    let rest: Vec<NodeId> = self
-                        .world
-                        .topology
-                        .servers()
-                        .filter(|id| !cut.contains(id))
-                        .collect();
+                    let rest: Vec<NodeId> =
+                        self.world.topology.servers().filter(|id| !cut.contains(id)).collect();
                     let rule = PartitionRule::groups(n, &[cut.clone(), rest]);
-                    self.world
-                        .network
-                        .add_fault(index, NetworkFault::Partition(rule));
+                    self.world.network.add_fault(index, NetworkFault::Partition(rule));
                 }
                 cut
             }
@@ -1009,18 +904,13 @@ impl<N: Node> Simulation<N> {
                 from_count = Some(from.len());
                 if !from.is_empty() && !to.is_empty() {
                     let rule = PartitionRule::one_way(n, &from, &to);
-                    self.world
-                        .network
-                        .add_fault(index, NetworkFault::Partition(rule));
+                    self.world.network.add_fault(index, NetworkFault::Partition(rule));
                     [from, to].concat()
                 } else {
                     Vec::new()
                 }
             }
-            FaultKind::Crash {
-                node,
-                restart_after,
-            } => {
+            FaultKind::Crash { node, restart_after } => {
                 let target = self.select(node);
                 for &id in &target {
                     self.crash(id);
@@ -1040,11 +930,7 @@ impl<N: Node> Simulation<N> {
                 target.iter().for_each(|&id| self.slow(id, *factor));
                 target
             }
-            FaultKind::Clock {
-                node,
-                step,
-                drift_ppm,
-            } => {
+            FaultKind::Clock { node, step, drift_ppm } => {
                 let target = self.select(node);
                 for &id in &target {
                     match (step, drift_ppm) {
@@ -1059,24 +945,18 @@ impl<N: Node> Simulation<N> {
                 let target = nodes.as_ref().map(|s| self.select_set(s));
                 let p = probability("loss.rate", *rate).unwrap_or_default();
                 let mask = target.as_ref().map(|t| self.mask(t));
-                self.world
-                    .network
-                    .add_fault(index, NetworkFault::Loss(p, mask));
+                self.world.network.add_fault(index, NetworkFault::Loss(p, mask));
                 target.unwrap_or_default()
             }
             FaultKind::Latency { extra, nodes } => {
                 let target = nodes.as_ref().map(|s| self.select_set(s));
                 let mask = target.as_ref().map(|t| self.mask(t));
-                self.world
-                    .network
-                    .add_fault(index, NetworkFault::Latency(extra.clone(), mask));
+                self.world.network.add_fault(index, NetworkFault::Latency(extra.clone(), mask));
                 target.unwrap_or_default()
             }
             FaultKind::Duplicate { rate } => {
                 let p = probability("duplicate.rate", *rate).unwrap_or_default();
-                self.world
-                    .network
-                    .add_fault(index, NetworkFault::Duplicate(p));
+                self.world.network.add_fault(index, NetworkFault::Duplicate(p));
                 Vec::new()
             }
             FaultKind::Disk { node, mode } => {
@@ -1102,27 +982,16 @@ impl<N: Node> Simulation<N> {
         );
         let skipped =
             (needs_target && resolved.is_empty()).then(|| "a selector matched no node".to_string());
-        let names: Vec<String> = resolved
-            .iter()
-            .map(|&id| self.world.topology.name(id))
-            .collect();
-        let record = FaultRecord {
-            index,
-            spec,
-            resolved: names,
-            from_count,
-            skipped,
-            healed_at_ns: None,
-        };
+        let names: Vec<String> = resolved.iter().map(|&id| self.world.topology.name(id)).collect();
+        let record =
+            FaultRecord { index, spec, resolved: names, from_count, skipped, healed_at_ns: None };
         // The trace shows the fault in its replayable form (selectors replaced by the nodes
         // they chose), so replaying a run's fault records reproduces its trace hash. A skipped
         // fault changes nothing and is left out of the trace; faults.json keeps it.
         if let Some(concrete) = record.replayable(&self.world.topology) {
             let text = serde_json::to_string(&concrete).unwrap_or_default();
             let first = resolved.first().map_or(NO_NODE, |id| id.0);
-            self.world
-                .trace
-                .record_text(now, TraceKind::Fault, first, NO_NODE, 0, &text);
+            self.world.trace.record_text(now, TraceKind::Fault, first, NO_NODE, 0, &text);
             if let Some(d) = record.spec.duration {
                 self.world.queue.push(now + d, Event::Heal(index));
             }
@@ -1151,9 +1020,7 @@ impl<N: Node> Simulation<N> {
             }
             FaultKind::Pause { .. } => targets.iter().for_each(|&id| self.resume(id)),
             FaultKind::Slow { .. } => targets.iter().for_each(|&id| self.slow(id, 1.0)),
-            FaultKind::Clock {
-                drift_ppm: Some(_), ..
-            } => {
+            FaultKind::Clock { drift_ppm: Some(_), .. } => {
                 for &id in &targets {
                     let own = self.world.resources[id.index()].own_drift_ppm;
                     self.set_clock_drift(id, own);
@@ -1166,20 +1033,14 @@ impl<N: Node> Simulation<N> {
         }
         let first = targets.first().map_or(NO_NODE, |id| id.0);
         let text = self.records[pos].spec.kind.name();
-        self.world
-            .trace
-            .record_text(now, TraceKind::Heal, first, NO_NODE, 0, text);
+        self.world.trace.record_text(now, TraceKind::Heal, first, NO_NODE, 0, text);
     }
 
     /// The quiet period begins: every fault heals, crashed nodes restart, paused ones resume,
     /// slow ones recover, drifts return to each node's own.
     pub fn heal_all(&mut self) {
-        let open: Vec<u32> = self
-            .records
-            .iter()
-            .filter(|r| r.healed_at_ns.is_none())
-            .map(|r| r.index)
-            .collect();
+        let open: Vec<u32> =
+            self.records.iter().filter(|r| r.healed_at_ns.is_none()).map(|r| r.index).collect();
         for index in open {
             self.heal_fault(index);
         }

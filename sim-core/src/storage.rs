@@ -165,9 +165,6 @@ mod tests {
         for k in ["log/2", "log/1", "meta", "loh"] {
             s.put(k, vec![]);
         }
-        assert_eq!(
-            s.keys_with_prefix("log/").collect::<Vec<_>>(),
-            ["log/1", "log/2"]
-        );
+        assert_eq!(s.keys_with_prefix("log/").collect::<Vec<_>>(), ["log/1", "log/2"]);
     }
 }

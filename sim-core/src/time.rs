@@ -92,11 +92,7 @@ impl SimDuration {
 impl Add<SimDuration> for SimTime {
     type Output = SimTime;
     fn add(self, d: SimDuration) -> SimTime {
-        SimTime(
-            self.0
-                .checked_add(d.0)
-                .expect("simulated time overflowed u64 nanoseconds"),
-        )
+        SimTime(self.0.checked_add(d.0).expect("simulated time overflowed u64 nanoseconds"))
     }
 }
 
@@ -109,11 +105,7 @@ impl AddAssign<SimDuration> for SimTime {
 impl Sub<SimTime> for SimTime {
     type Output = SimDuration;
     fn sub(self, earlier: SimTime) -> SimDuration {
-        SimDuration(
-            self.0
-                .checked_sub(earlier.0)
-                .expect("subtracted a later SimTime"),
-        )
+        SimDuration(self.0.checked_sub(earlier.0).expect("subtracted a later SimTime"))
     }
 }
 
@@ -139,12 +131,7 @@ impl From<SimDuration> for std::time::Duration {
 impl fmt::Display for SimTime {
     /// Seconds with nanosecond precision, e.g. `12.000340500s`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}.{:09}s",
-            self.0 / NANOS_PER_SEC,
-            self.0 % NANOS_PER_SEC
-        )
+        write!(f, "{}.{:09}s", self.0 / NANOS_PER_SEC, self.0 % NANOS_PER_SEC)
     }
 }
 
@@ -154,11 +141,7 @@ impl fmt::Display for SimDuration {
         if self.0 == 0 {
             return f.write_str("0s");
         }
-        write!(
-            f,
-            "{}",
-            humantime::format_duration(std::time::Duration::from_nanos(self.0))
-        )
+        write!(f, "{}", humantime::format_duration(std::time::Duration::from_nanos(self.0)))
     }
 }
 

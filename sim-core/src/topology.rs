@@ -46,18 +46,10 @@ impl Topology {
     /// A topology, checked against its limits.
     pub fn new(servers: u32, clients: u32) -> Result<Topology, ConfigError> {
         if !(1..=MAX_SERVERS).contains(&servers) {
-            return Err(ConfigError::out_of_range(
-                "nodes",
-                servers,
-                "1..=10000 servers",
-            ));
+            return Err(ConfigError::out_of_range("nodes", servers, "1..=10000 servers"));
         }
         if clients > MAX_CLIENTS {
-            return Err(ConfigError::out_of_range(
-                "workload.clients",
-                clients,
-                "0..=100000",
-            ));
+            return Err(ConfigError::out_of_range("workload.clients", clients, "0..=100000"));
         }
         Ok(Topology { servers, clients })
     }
@@ -89,11 +81,7 @@ impl Topology {
 
     /// Server or client.
     pub fn kind(&self, id: NodeId) -> NodeKind {
-        if id.0 < self.servers {
-            NodeKind::Server
-        } else {
-            NodeKind::Client
-        }
+        if id.0 < self.servers { NodeKind::Server } else { NodeKind::Client }
     }
 
     /// The node's name: `n1`… for servers, `c1`… for clients.
@@ -158,10 +146,7 @@ mod tests {
         assert_eq!(t.lookup("n01"), None);
         assert_eq!(t.lookup("c4"), None);
         assert_eq!(t.lookup("x1"), None);
-        assert!(matches!(
-            t.resolve("fault.node", "n9"),
-            Err(ConfigError::UnknownNode { .. })
-        ));
+        assert!(matches!(t.resolve("fault.node", "n9"), Err(ConfigError::UnknownNode { .. })));
         assert!(Topology::new(0, 1).is_err());
         assert!(Topology::new(10_001, 1).is_err());
     }

@@ -395,11 +395,7 @@ where
             (a, b) if a == b => index += 1,
             (a, b) => {
                 let at = a.as_ref().or(b.as_ref()).map_or(index, |rec| rec.index);
-                return Some(Divergence {
-                    index: at,
-                    left: a,
-                    right: b,
-                });
+                return Some(Divergence { index: at, left: a, right: b });
             }
         }
     }
@@ -432,10 +428,7 @@ mod tests {
         let buf = SharedBuf::default();
         let mut t = Trace::new(
             vec!["n1".into(), "n2".into()],
-            TraceOptions {
-                jsonl: Some(Box::new(buf.clone())),
-                ..Default::default()
-            },
+            TraceOptions { jsonl: Some(Box::new(buf.clone())), ..Default::default() },
         );
         t.record(SimTime(5), TraceKind::Send, 0, 1, 0, 42, || "Ping".into());
         t.record_text(SimTime(6), TraceKind::Annotate, 1, NO_NODE, 0, "hello");

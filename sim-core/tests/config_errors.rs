@@ -35,9 +35,7 @@ fn a_zero_duration_is_rejected_where_one_is_needed() {
     let mut c = base();
     c.faults.push(FaultSpec {
         at: SimDuration::from_secs(1),
-        kind: FaultKind::Pause {
-            node: Selector::Named("n1".into()),
-        },
+        kind: FaultKind::Pause { node: Selector::Named("n1".into()) },
         duration: Some(SimDuration::ZERO),
     });
     assert_eq!(try_build(c).unwrap_err().key(), "fault[0].duration");
@@ -67,10 +65,7 @@ fn a_partition_naming_an_unknown_node_is_rejected() {
 fn a_pareto_shape_at_or_below_zero_is_rejected() {
     for shape in [0.0, -1.0] {
         let mut c = base();
-        c.network.latency = Distribution::Pareto {
-            scale: SimDuration::from_millis(1),
-            shape,
-        };
+        c.network.latency = Distribution::Pareto { scale: SimDuration::from_millis(1), shape };
         assert_eq!(try_build(c).unwrap_err().key(), "network.latency.shape");
     }
 }
@@ -92,10 +87,7 @@ fn a_fault_after_the_end_and_too_many_nodes_are_rejected() {
     let mut c = base();
     c.faults.push(FaultSpec {
         at: SimDuration::from_secs(10),
-        kind: FaultKind::Crash {
-            node: Selector::Leader,
-            restart_after: None,
-        },
+        kind: FaultKind::Crash { node: Selector::Leader, restart_after: None },
         duration: None,
     });
     assert_eq!(try_build(c).unwrap_err().key(), "fault[0].at");

@@ -13,11 +13,7 @@ use sim_core::{
 /// A busy scenario: lognormal latency, loss, duplication, drifting clocks, and a nemesis that
 /// draws every fault kind.
 fn config(seed: u64) -> SimConfig {
-    let mut c = SimConfig::new(
-        seed,
-        Topology::new(5, 3).unwrap(),
-        SimDuration::from_secs(10),
-    );
+    let mut c = SimConfig::new(seed, Topology::new(5, 3).unwrap(), SimDuration::from_secs(10));
     c.network = toml::from_str(
         r#"
         latency = { dist = "lognormal", p50 = "1ms", p99 = "10ms" }
@@ -42,20 +38,14 @@ fn config(seed: u64) -> SimConfig {
 }
 
 fn build(seed: u64, trace: TraceOptions) -> Simulation<Chatter> {
-    Simulation::new(config(seed), trace, |_, _| {
-        Chatter::new(SimDuration::from_millis(2), None)
-    })
-    .unwrap()
+    Simulation::new(config(seed), trace, |_, _| Chatter::new(SimDuration::from_millis(2), None))
+        .unwrap()
 }
 
 fn hash(seed: u64) -> u64 {
     let mut sim = build(seed, TraceOptions::default());
     let s = sim.run();
-    assert!(
-        s.events > 10_000,
-        "the scenario does real work: {} events",
-        s.events
-    );
+    assert!(s.events > 10_000, "the scenario does real work: {} events", s.events);
     s.trace_hash
 }
 
@@ -71,10 +61,7 @@ fn same_seed_same_hash_on_concurrent_threads() {
         let handles: Vec<_> = (0..4).map(|_| s.spawn(|| hash(11))).collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    assert!(
-        hashes.iter().all(|&h| h == expected),
-        "{hashes:x?} vs {expected:x}"
-    );
+    assert!(hashes.iter().all(|&h| h == expected), "{hashes:x?} vs {expected:x}");
 }
 
 #[test]
@@ -87,11 +74,8 @@ fn different_seeds_different_hashes() {
 fn the_nemesis_really_faults_the_run() {
     let mut sim = build(3, TraceOptions::default());
     sim.run();
-    let kinds: std::collections::BTreeSet<&str> = sim
-        .fault_records()
-        .iter()
-        .map(|r| r.spec.kind.name())
-        .collect();
+    let kinds: std::collections::BTreeSet<&str> =
+        sim.fault_records().iter().map(|r| r.spec.kind.name()).collect();
     assert!(kinds.len() >= 8, "kinds drawn: {kinds:?}");
     assert!(sim.fault_records().iter().any(|r| !r.resolved.is_empty()));
 }
@@ -119,18 +103,8 @@ impl Node for Leaky {
     fn on_timer(&mut self, ctx: &mut Context<'_, Self>, _: TimerId, _: ()) {
         self.inner.sent += 1;
         // After a while, the message depends on how many runs this process has done.
-        let leak = if self.inner.sent > 1500 {
-            RUNS.load(Ordering::Relaxed)
-        } else {
-            0
-        };
-        ctx.send(
-            NodeId(1 - ctx.id().0),
-            Note {
-                seq: self.inner.sent,
-                sent_at_ns: leak,
-            },
-        );
+        let leak = if self.inner.sent > 1500 { RUNS.load(Ordering::Relaxed) } else { 0 };
+        ctx.send(NodeId(1 - ctx.id().0), Note { seq: self.inner.sent, sent_at_ns: leak });
         ctx.set_timer(SimDuration::from_millis(1), ());
     }
 }
@@ -160,11 +134,8 @@ fn replaying_the_fault_records_reproduces_the_run() {
     let mut original = build(9, TraceOptions::default());
     let h = original.run().trace_hash;
     let topo = *original.topology();
-    let replay_faults: Vec<_> = original
-        .fault_records()
-        .iter()
-        .filter_map(|r| r.replayable(&topo))
-        .collect();
+    let replay_faults: Vec<_> =
+        original.fault_records().iter().filter_map(|r| r.replayable(&topo)).collect();
     assert!(replay_faults.len() > 10);
     let mut c = config(9);
     c.nemesis = None;
@@ -175,10 +146,7 @@ fn replaying_the_fault_records_reproduces_the_run() {
     .unwrap();
     assert_eq!(replay.run().trace_hash, h);
     let concrete = |s: &Simulation<Chatter>| -> Vec<_> {
-        s.fault_records()
-            .iter()
-            .filter_map(|r| r.replayable(&topo))
-            .collect()
+        s.fault_records().iter().filter_map(|r| r.replayable(&topo)).collect()
     };
     assert_eq!(concrete(&replay), concrete(&original));
 }
@@ -211,19 +179,12 @@ impl std::io::Write for SharedBuf {
 
 fn exported(seed: u64) -> (u64, u64, Vec<sim_core::TraceRecord>) {
     let buf = SharedBuf::default();
-    let options = TraceOptions {
-        jsonl: Some(Box::new(buf.clone())),
-        ..Default::default()
-    };
+    let options = TraceOptions { jsonl: Some(Box::new(buf.clone())), ..Default::default() };
     let mut sim = build(seed, options);
     let s = sim.run();
     sim.finish_trace().unwrap();
     let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
-    (
-        s.trace_hash,
-        sim.trace().len(),
-        sim_core::trace::read_jsonl(&text).unwrap(),
-    )
+    (s.trace_hash, sim.trace().len(), sim_core::trace::read_jsonl(&text).unwrap())
 }
 
 #[test]
@@ -250,10 +211,7 @@ fn the_json_lines_trace_is_complete_and_reproducible() {
         assert!(kinds.contains(k), "{k} missing from {kinds:?}");
     }
     let (_, _, again) = exported(4);
-    assert_eq!(
-        sim_core::trace::first_divergence(records.clone(), again),
-        None
-    );
+    assert_eq!(sim_core::trace::first_divergence(records.clone(), again), None);
     let (_, _, other) = exported(5);
     assert!(sim_core::trace::first_divergence(records, other).is_some());
 }

@@ -24,6 +24,13 @@ struct Probe {
     busy_ms: u64,
 }
 
+impl Probe {
+    /// n1 pings n2 every 10 ms; n2 spends `busy_ms` on each ping.
+    fn pinging(id: NodeId, busy_ms: u64) -> Probe {
+        Probe { ping_every_ms: if id.0 == 0 { 10 } else { 0 }, busy_ms, ..Default::default() }
+    }
+}
+
 impl Node for Probe {
     type Msg = Ping;
     type Timer = &'static str;
@@ -72,11 +79,7 @@ fn run(
     struct F {
         fault: Vec<FaultSpec>,
     }
-    let mut c = SimConfig::new(
-        1,
-        Topology::new(2, 0).unwrap(),
-        SimDuration::from_secs(duration_s),
-    );
+    let mut c = SimConfig::new(1, Topology::new(2, 0).unwrap(), SimDuration::from_secs(duration_s));
     c.faults = toml::from_str::<F>(faults).unwrap().fault;
     let mut sim = Simulation::new(c, TraceOptions::default(), move |id, _| probe(id)).unwrap();
     sim.run();
@@ -85,19 +88,12 @@ fn run(
 
 #[test]
 fn a_fast_clock_fires_a_one_second_timer_at_999_001_000_ns() {
-    let sim = run(
-        "[[fault]]\nat = \"0s\"\nkind = \"clock\"\nnode = \"n1\"\ndrift_ppm = 1000",
-        2,
-        |_| Probe::default(),
-    );
-    assert_eq!(
-        sim.node(NodeId(0)).unwrap().timer_fired_at_ns,
-        [999_001_000]
-    );
-    assert_eq!(
-        sim.node(NodeId(1)).unwrap().timer_fired_at_ns,
-        [1_000_000_000]
-    );
+    let sim =
+        run("[[fault]]\nat = \"0s\"\nkind = \"clock\"\nnode = \"n1\"\ndrift_ppm = 1000", 2, |_| {
+            Probe::default()
+        });
+    assert_eq!(sim.node(NodeId(0)).unwrap().timer_fired_at_ns, [999_001_000]);
+    assert_eq!(sim.node(NodeId(1)).unwrap().timer_fired_at_ns, [1_000_000_000]);
 }
 
 #[test]
@@ -107,10 +103,7 @@ fn a_clock_step_forward_fires_timers_early() {
         2,
         |_| Probe::default(),
     );
-    assert_eq!(
-        sim.node(NodeId(0)).unwrap().timer_fired_at_ns,
-        [600_000_000]
-    );
+    assert_eq!(sim.node(NodeId(0)).unwrap().timer_fired_at_ns, [600_000_000]);
 }
 
 #[test]
@@ -127,10 +120,7 @@ fn a_crash_loses_unsynced_writes_timers_and_volatile_state() {
         Some((Some(vec![1]), None)),
         "synced survives, unsynced is lost"
     );
-    assert!(
-        n1.timer_fired_at_ns.is_empty(),
-        "the one-second timer died with the crash"
-    );
+    assert!(n1.timer_fired_at_ns.is_empty(), "the one-second timer died with the crash");
     assert_eq!(sim.node(NodeId(1)).unwrap().timer_fired_at_ns.len(), 1);
 }
 
@@ -139,20 +129,11 @@ fn messages_to_a_crashed_node_are_dropped() {
     let sim = run(
         "[[fault]]\nat = \"500ms\"\nkind = \"crash\"\nnode = \"n2\"\nduration = \"500ms\"",
         2,
-        |id| Probe {
-            ping_every_ms: if id.0 == 0 { 10 } else { 0 },
-            ..Default::default()
-        },
+        |id| Probe::pinging(id, 0),
     );
     let got = &sim.node(NodeId(1)).unwrap().received_at_ns;
-    assert!(
-        got.iter()
-            .all(|&t| !(500_000_000..1_000_000_000).contains(&t))
-    );
-    assert!(
-        got.iter().any(|&t| t > 1_000_000_000),
-        "after the restart pings arrive again"
-    );
+    assert!(got.iter().all(|&t| !(500_000_000..1_000_000_000).contains(&t)));
+    assert!(got.iter().any(|&t| t > 1_000_000_000), "after the restart pings arrive again");
 }
 
 #[test]
@@ -160,15 +141,11 @@ fn a_paused_node_gets_its_inputs_late_but_all_of_them() {
     let sim = run(
         "[[fault]]\nat = \"500ms\"\nkind = \"pause\"\nnode = \"n2\"\nduration = \"300ms\"",
         2,
-        |id| Probe {
-            ping_every_ms: if id.0 == 0 { 10 } else { 0 },
-            ..Default::default()
-        },
+        |id| Probe::pinging(id, 0),
     );
     let got = &sim.node(NodeId(1)).unwrap().received_at_ns;
     assert!(
-        got.iter()
-            .all(|&t| !(500_000_000..800_000_000).contains(&t)),
+        got.iter().all(|&t| !(500_000_000..800_000_000).contains(&t)),
         "nothing handled while paused"
     );
     assert_eq!(
@@ -182,15 +159,9 @@ fn a_paused_node_gets_its_inputs_late_but_all_of_them() {
 #[test]
 fn a_slow_node_processes_proportionally_slower() {
     // n2 takes 2 ms per ping, 20 ms when 10× slow; pings come every 10 ms, so it falls behind.
-    let sim = run(
-        "[[fault]]\nat = \"0s\"\nkind = \"slow\"\nnode = \"n2\"\nfactor = 10",
-        1,
-        |id| Probe {
-            ping_every_ms: if id.0 == 0 { 10 } else { 0 },
-            busy_ms: 2,
-            ..Default::default()
-        },
-    );
+    let sim = run("[[fault]]\nat = \"0s\"\nkind = \"slow\"\nnode = \"n2\"\nfactor = 10", 1, |id| {
+        Probe::pinging(id, 2)
+    });
     let got = &sim.node(NodeId(1)).unwrap().received_at_ns;
     let gaps: Vec<u64> = got.windows(2).map(|w| w[1] - w[0]).collect();
     assert!(gaps.iter().skip(2).all(|&g| g == 20_000_000), "{gaps:?}");
@@ -204,9 +175,6 @@ fn a_disk_fault_corrupts_a_record() {
         |_| Probe::default(),
     );
     let s = sim.storage(NodeId(0));
-    let corrupt = ["synced", "unsynced"]
-        .iter()
-        .filter(|k| s.get(k).is_err())
-        .count();
+    let corrupt = ["synced", "unsynced"].iter().filter(|k| s.get(k).is_err()).count();
     assert_eq!(corrupt, 1);
 }

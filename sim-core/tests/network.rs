@@ -15,11 +15,7 @@ fn sim(
     faults: &str,
     target: Option<NodeId>,
 ) -> Simulation<Chatter> {
-    let mut c = SimConfig::new(
-        seed,
-        Topology::new(servers, 0).unwrap(),
-        SimDuration::from_secs(2),
-    );
+    let mut c = SimConfig::new(seed, Topology::new(servers, 0).unwrap(), SimDuration::from_secs(2));
     c.network = toml::from_str::<NetworkConfig>(network).unwrap();
     #[derive(serde::Deserialize)]
     struct F {
@@ -36,13 +32,7 @@ fn sim(
 fn deliveries(s: &Simulation<Chatter>) -> Vec<(NodeId, common::Delivery)> {
     s.topology()
         .nodes()
-        .flat_map(|id| {
-            s.node(id)
-                .unwrap()
-                .received
-                .iter()
-                .map(move |d| (id, d.clone()))
-        })
+        .flat_map(|id| s.node(id).unwrap().received.iter().map(move |d| (id, d.clone())))
         .collect()
 }
 
@@ -75,10 +65,7 @@ fn no_message_crosses_a_symmetric_partition_in_either_direction() {
             crossed_before += 1;
         }
     }
-    assert!(
-        crossed_before > 1000,
-        "cross-group traffic flows outside the partition"
-    );
+    assert!(crossed_before > 1000, "cross-group traffic flows outside the partition");
 }
 
 #[test]
@@ -102,10 +89,7 @@ fn a_one_way_partition_cuts_only_its_direction() {
     let n2 = &s.node(NodeId(1)).unwrap().received;
     let n1 = &s.node(NodeId(0)).unwrap().received;
     assert!(n2.iter().all(|d| !during(d)), "n1 → n2 is cut");
-    assert!(
-        n1.iter().filter(|d| during(d)).count() > 500,
-        "n2 → n1 still flows"
-    );
+    assert!(n1.iter().filter(|d| during(d)).count() > 500, "n2 → n1 still flows");
 }
 
 /// Over `seeds` runs, counts the notes sent before the last 10 ms and the deliveries of those
@@ -120,11 +104,7 @@ fn sent_received(network: &str, seeds: u64) -> (u64, u64) {
         for id in s.topology().nodes() {
             let node = s.node(id).unwrap();
             sent += node.sent_at_ns.iter().filter(|&&t| t < cutoff).count() as u64;
-            received += node
-                .received
-                .iter()
-                .filter(|d| d.sent_at_ns < cutoff)
-                .count() as u64;
+            received += node.received.iter().filter(|d| d.sent_at_ns < cutoff).count() as u64;
         }
     }
     (sent, received)
@@ -137,10 +117,7 @@ fn assert_binomial(name: &str, n: u64, k: u64, p: f64) {
     let sd = (n as f64 * p * (1.0 - p)).sqrt();
     let z = (k as f64 - mean) / sd;
     println!("{name}: {k} of {n} (expected {mean:.0}, z = {z:.2})");
-    assert!(
-        z.abs() < 5.0,
-        "{name}: {k} of {n}, expected {mean:.0} ± {sd:.0} (z = {z:.2})"
-    );
+    assert!(z.abs() < 5.0, "{name}: {k} of {n}, expected {mean:.0} ± {sd:.0} (z = {z:.2})");
 }
 
 #[test]
@@ -168,18 +145,11 @@ fn fifo_links_never_reorder_and_plain_links_do() {
         assert!(got.len() > 1000);
         let mut inversions = 0;
         for from in [NodeId(1), NodeId(2)] {
-            let seqs: Vec<u64> = got
-                .iter()
-                .filter(|d| d.from == from)
-                .map(|d| d.seq)
-                .collect();
+            let seqs: Vec<u64> = got.iter().filter(|d| d.from == from).map(|d| d.seq).collect();
             inversions += seqs.windows(2).filter(|w| w[1] < w[0]).count();
         }
         inversions
     };
     assert_eq!(per_sender_order(true), 0);
-    assert!(
-        per_sender_order(false) > 100,
-        "without fifo the uniform latency reorders"
-    );
+    assert!(per_sender_order(false) > 100, "without fifo the uniform latency reorders");
 }

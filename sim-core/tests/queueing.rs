@@ -40,21 +40,11 @@ fn exp_ns(rng: &mut SimRng, mean: f64) -> u64 {
 
 enum Station {
     /// Poisson source (node 0): sends requests to node 1, records response times.
-    Source {
-        gap_mean_ns: f64,
-        customers: u64,
-        sent: u64,
-        sum_ns: f64,
-        done: u64,
-        warmup: u64,
-    },
+    Source { gap_mean_ns: f64, customers: u64, sent: u64, sum_ns: f64, done: u64, warmup: u64 },
     /// Single server (M/M/1, M/D/1): the kernel queues requests while it is busy.
     Server { service: Service },
     /// M/M/c front end: a central FIFO queue and `c` workers (nodes 2..2+c).
-    Dispatcher {
-        idle: Vec<NodeId>,
-        queue: VecDeque<u64>,
-    },
+    Dispatcher { idle: Vec<NodeId>, queue: VecDeque<u64> },
     /// M/M/c worker: serves one request at a time for the dispatcher.
     Worker,
 }
@@ -71,13 +61,7 @@ impl Node for Station {
     }
 
     fn on_timer(&mut self, ctx: &mut Context<'_, Self>, _: TimerId, _: ()) {
-        if let Station::Source {
-            gap_mean_ns,
-            customers,
-            sent,
-            ..
-        } = self
-        {
+        if let Station::Source { gap_mean_ns, customers, sent, .. } = self {
             let created_ns = ctx.sim_time().as_nanos();
             ctx.send(NodeId(1), Msg::Request { created_ns });
             *sent += 1;
@@ -90,15 +74,7 @@ impl Node for Station {
 
     fn on_message(&mut self, ctx: &mut Context<'_, Self>, from: NodeId, msg: Msg) {
         match (self, msg) {
-            (
-                Station::Source {
-                    sum_ns,
-                    done,
-                    warmup,
-                    ..
-                },
-                Msg::Response { created_ns },
-            ) => {
+            (Station::Source { sum_ns, done, warmup, .. }, Msg::Response { created_ns }) => {
                 *done += 1;
                 if *done > *warmup {
                     *sum_ns += (ctx.sim_time().as_nanos() - created_ns) as f64;
@@ -165,12 +141,7 @@ fn mean_response_ms(
     .unwrap();
     sim.run();
     match sim.node(NodeId(0)) {
-        Some(Station::Source {
-            sum_ns,
-            done,
-            warmup,
-            ..
-        }) => {
+        Some(Station::Source { sum_ns, done, warmup, .. }) => {
             assert_eq!(*done, customers, "every customer was served");
             sum_ns / (done - warmup) as f64 / 1e6
         }
@@ -180,48 +151,35 @@ fn mean_response_ms(
 
 fn assert_within_3_percent(name: &str, got: f64, want: f64) {
     let err = (got - want).abs() / want;
-    println!(
-        "{name}: mean response {got:.4} ms, theory {want:.4} ms, error {:.2}%",
-        err * 100.0
-    );
-    assert!(
-        err < 0.03,
-        "{name}: {got:.4} ms vs {want:.4} ms ({:.2}% off)",
-        err * 100.0
-    );
+    println!("{name}: mean response {got:.4} ms, theory {want:.4} ms, error {:.2}%", err * 100.0);
+    assert!(err < 0.03, "{name}: {got:.4} ms vs {want:.4} ms ({:.2}% off)", err * 100.0);
 }
 
 #[test]
 fn mm1_at_utilisation_half() {
-    let got = mean_response_ms(1, 0.5, 200_000, |_| Station::Server {
-        service: Service::Exponential,
-    });
+    let got =
+        mean_response_ms(1, 0.5, 200_000, |_| Station::Server { service: Service::Exponential });
     assert_within_3_percent("M/M/1 rho=0.5", got, 1.0 / (1.0 - 0.5));
 }
 
 #[test]
 fn mm1_at_utilisation_0_8() {
-    let got = mean_response_ms(2, 0.8, 1_000_000, |_| Station::Server {
-        service: Service::Exponential,
-    });
+    let got =
+        mean_response_ms(2, 0.8, 1_000_000, |_| Station::Server { service: Service::Exponential });
     assert_within_3_percent("M/M/1 rho=0.8", got, 1.0 / (1.0 - 0.8));
 }
 
 #[test]
 fn md1_matches_pollaczek_khinchine() {
     let rho = 0.8;
-    let got = mean_response_ms(3, rho, 500_000, |_| Station::Server {
-        service: Service::Deterministic,
-    });
+    let got =
+        mean_response_ms(3, rho, 500_000, |_| Station::Server { service: Service::Deterministic });
     let want = 1.0 + rho / (2.0 * (1.0 - rho));
     assert_within_3_percent("M/D/1 rho=0.8", got, want);
     // Its queue wait is half of M/M/1's at the same load.
     let mm1_wait = rho / (1.0 - rho);
     let ratio = (got - 1.0) / mm1_wait;
-    assert!(
-        (ratio / 0.5 - 1.0).abs() < 0.03,
-        "M/D/1 wait is {ratio:.3} of M/M/1's"
-    );
+    assert!((ratio / 0.5 - 1.0).abs() < 0.03, "M/D/1 wait is {ratio:.3} of M/M/1's");
 }
 
 /// Erlang C: the probability that an arrival waits in an M/M/c queue with offered load `a`.

@@ -38,13 +38,7 @@ pub struct Chatter {
 
 impl Chatter {
     pub fn new(interval: SimDuration, target: Option<NodeId>) -> Self {
-        Chatter {
-            interval,
-            target,
-            sent: 0,
-            sent_at_ns: Vec::new(),
-            received: Vec::new(),
-        }
+        Chatter { interval, target, sent: 0, sent_at_ns: Vec::new(), received: Vec::new() }
     }
 
     fn arm(&mut self, ctx: &mut Context<'_, Self>) {
@@ -79,10 +73,7 @@ impl Node for Chatter {
             NodeId(if k >= me.0 { k + 1 } else { k })
         });
         self.sent += 1;
-        let note = Note {
-            seq: self.sent,
-            sent_at_ns: ctx.sim_time().as_nanos(),
-        };
+        let note = Note { seq: self.sent, sent_at_ns: ctx.sim_time().as_nanos() };
         self.sent_at_ns.push(note.sent_at_ns);
         ctx.send(to, note);
         ctx.metrics().count("sent", 1);
@@ -95,11 +86,7 @@ impl Node for Chatter {
 
     fn status(&self) -> NodeStatus {
         NodeStatus {
-            role: if self.interval.as_nanos() % 2 == 0 {
-                Role::Leader
-            } else {
-                Role::None
-            },
+            role: if self.interval.as_nanos() % 2 == 0 { Role::Leader } else { Role::None },
             term: 1,
         }
     }
