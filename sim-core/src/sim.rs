@@ -218,6 +218,12 @@ pub struct World<N: Node> {
 }
 
 impl<N: Node> World<N> {
+    /// Appends a trace record that has no detail text, at the current time.
+    #[inline]
+    fn log(&mut self, kind: TraceKind, node: u32, peer: u32, a: u64, b: u64) {
+        self.trace.record(self.now, kind, node, peer, a, b, String::new);
+    }
+
     pub(crate) fn send(&mut self, from: NodeId, to: NodeId, msg: N::Msg, delay: SimDuration) {
         assert!(to.0 < self.topology.len(), "send to unknown node {to:?}");
         let now = self.now;
@@ -236,29 +242,13 @@ impl<N: Node> World<N> {
             if self.network_has_bandwidth { crate::node::Message::wire_size(&msg) } else { 0 };
         match self.network.route(&mut self.net_rng, now, from, to, delay, size) {
             Routing::Drop(reason) => {
-                self.trace.record(
-                    now,
-                    TraceKind::Drop,
-                    from.0,
-                    to.0,
-                    id,
-                    reason as u64,
-                    String::new,
-                );
+                self.log(TraceKind::Drop, from.0, to.0, id, reason as u64);
             }
             Routing::Deliver { at, duplicate_at } => {
                 if let Some(dup_at) = duplicate_at {
                     let dup_id = self.next_message;
                     self.next_message += 1;
-                    self.trace.record(
-                        now,
-                        TraceKind::Duplicate,
-                        from.0,
-                        to.0,
-                        dup_id,
-                        id,
-                        String::new,
-                    );
+                    self.log(TraceKind::Duplicate, from.0, to.0, dup_id, id);
                     let ev = Event::Deliver {
                         from,
                         to,
@@ -303,15 +293,7 @@ impl<N: Node> World<N> {
         let generation = t.queue_generation;
         let fire_at = self.resources[node.index()].clock.sim_time_at(deadline).max(self.now);
         self.queue.push(fire_at, Event::Timer { node, slot, generation });
-        self.trace.record(
-            self.now,
-            TraceKind::TimerSet,
-            node.0,
-            NO_NODE,
-            id.0,
-            deadline.0 as u64,
-            String::new,
-        );
+        self.log(TraceKind::TimerSet, node.0, NO_NODE, id.0, deadline.0 as u64);
         id
     }
 
@@ -322,15 +304,7 @@ impl<N: Node> World<N> {
         });
         if live {
             self.free_timer(slot);
-            self.trace.record(
-                self.now,
-                TraceKind::TimerCancel,
-                node.0,
-                NO_NODE,
-                id.0,
-                0,
-                String::new,
-            );
+            self.log(TraceKind::TimerCancel, node.0, NO_NODE, id.0, 0);
         }
         live
     }
@@ -552,15 +526,7 @@ impl<N: Node> Simulation<N> {
             }
             Event::Wake { node, incarnation } => self.wake(node, incarnation),
             Event::Start(node) => {
-                self.world.trace.record(
-                    self.world.now,
-                    TraceKind::Start,
-                    node.0,
-                    NO_NODE,
-                    0,
-                    0,
-                    String::new,
-                );
+                self.world.log(TraceKind::Start, node.0, NO_NODE, 0, 0);
                 self.with_node(node, |n, ctx| n.on_start(ctx));
             }
             Event::Fault(i) => self.begin_fault(i),
@@ -573,15 +539,7 @@ impl<N: Node> Simulation<N> {
     }
 
     fn drop_message(&mut self, from: NodeId, to: NodeId, id: u64, reason: DropReason) {
-        self.world.trace.record(
-            self.world.now,
-            TraceKind::Drop,
-            from.0,
-            to.0,
-            id,
-            reason as u64,
-            String::new,
-        );
+        self.world.log(TraceKind::Drop, from.0, to.0, id, reason as u64);
     }
 
     /// An input reached `node`: handle it now, or queue it if the node is busy or paused.
@@ -621,7 +579,7 @@ impl<N: Node> Simulation<N> {
             return;
         };
         let queued = st.inbox.len() as u64;
-        self.world.trace.record(now, TraceKind::Wake, node.0, NO_NODE, 0, queued, String::new);
+        self.world.log(TraceKind::Wake, node.0, NO_NODE, 0, queued);
         self.dispatch(node, input);
         self.world.schedule_wake(node);
     }
@@ -726,15 +684,7 @@ impl<N: Node> Simulation<N> {
             }
         }
         self.nodes[node.index()] = None;
-        self.world.trace.record(
-            now,
-            TraceKind::Crash,
-            node.0,
-            NO_NODE,
-            incarnation,
-            lost,
-            String::new,
-        );
+        self.world.log(TraceKind::Crash, node.0, NO_NODE, incarnation, lost);
         true
     }
 
@@ -748,15 +698,7 @@ impl<N: Node> Simulation<N> {
         st.up = true;
         let incarnation = st.incarnation as u64;
         self.nodes[node.index()] = Some((self.factory)(node, &self.world.topology));
-        self.world.trace.record(
-            self.world.now,
-            TraceKind::Restart,
-            node.0,
-            NO_NODE,
-            incarnation,
-            0,
-            String::new,
-        );
+        self.world.log(TraceKind::Restart, node.0, NO_NODE, incarnation, 0);
         self.with_node(node, |n, ctx| n.on_restart(ctx));
         true
     }
@@ -766,15 +708,7 @@ impl<N: Node> Simulation<N> {
         let st = &mut self.world.states[node.index()];
         if st.up && !st.paused {
             st.paused = true;
-            self.world.trace.record(
-                self.world.now,
-                TraceKind::Pause,
-                node.0,
-                NO_NODE,
-                0,
-                0,
-                String::new,
-            );
+            self.world.log(TraceKind::Pause, node.0, NO_NODE, 0, 0);
         }
     }
 
@@ -784,15 +718,7 @@ impl<N: Node> Simulation<N> {
         if st.paused {
             st.paused = false;
             let queued = st.inbox.len() as u64;
-            self.world.trace.record(
-                self.world.now,
-                TraceKind::Resume,
-                node.0,
-                NO_NODE,
-                0,
-                queued,
-                String::new,
-            );
+            self.world.log(TraceKind::Resume, node.0, NO_NODE, 0, queued);
             self.world.schedule_wake(node);
         }
     }
