@@ -627,44 +627,109 @@ impl<N: Node> Simulation<N> {
     }
 }
 
-/// Fault verbs: what the schedule and the nemesis do, callable directly too.
+/// Fault verbs, for harnesses and tests. Each injects a fault now, exactly as a scheduled one
+/// would be (validated, recorded in the fault records, traced), and returns its index for
+/// [`Simulation::heal`].
 impl<N: Node> Simulation<N> {
-    /// Cuts the links between nodes of different groups (nodes in no group keep every link)
-    /// until [`Simulation::heal`] with the returned id.
-    pub fn partition(&mut self, groups: &[Vec<NodeId>]) -> u32 {
-        let id = self.adhoc_id();
-        let rule = PartitionRule::groups(self.world.topology.len() as usize, groups);
-        self.world.network.add_fault(id, NetworkFault::Partition(rule));
-        id
-    }
-
-    /// Drops messages from `from` nodes to `to` nodes until healed.
-    pub fn partition_oneway(&mut self, from: &[NodeId], to: &[NodeId]) -> u32 {
-        let id = self.adhoc_id();
-        let rule = PartitionRule::one_way(self.world.topology.len() as usize, from, to);
-        self.world.network.add_fault(id, NetworkFault::Partition(rule));
-        id
-    }
-
-    /// Lifts a network fault added by a verb.
-    pub fn heal(&mut self, id: u32) {
-        self.world.network.heal(id);
-    }
-
-    fn adhoc_id(&mut self) -> u32 {
-        // Verbs use ids above the schedule's so the two never collide.
-        let id = u32::MAX - self.targets.len() as u32;
+    /// Injects any fault now; `duration` heals it after that long.
+    pub fn inject(
+        &mut self,
+        kind: FaultKind,
+        duration: Option<SimDuration>,
+    ) -> Result<u32, ConfigError> {
+        let spec = FaultSpec { at: SimDuration(self.world.now.0), kind, duration };
+        let index = self.faults.len();
+        spec.validate(&format!("inject[{index}]"), &self.world.topology, SimDuration(u64::MAX))?;
+        self.faults.push(spec);
         self.targets.push(Vec::new());
-        id
+        self.begin_fault(index as u32);
+        Ok(index as u32)
     }
 
-    /// Crashes a node: volatile state, timers and queued inputs are lost, and so are unsynced
-    /// writes. Returns false if it was already down.
-    pub fn crash(&mut self, node: NodeId) -> bool {
+    fn named(&self, nodes: &[NodeId]) -> Vec<String> {
+        nodes.iter().map(|&id| self.world.topology.name(id)).collect()
+    }
+
+    fn inject_valid(&mut self, kind: FaultKind) -> u32 {
+        self.inject(kind, None).expect("a verb builds a valid fault from existing nodes")
+    }
+
+    /// Cuts the links between nodes of different groups (nodes in no group keep every link).
+    pub fn partition(&mut self, groups: &[Vec<NodeId>]) -> u32 {
+        let groups = groups.iter().map(|g| self.named(g)).collect();
+        self.inject_valid(FaultKind::Partition { groups: Some(groups), isolate: None })
+    }
+
+    /// Drops messages from `from` nodes to `to` nodes.
+    pub fn partition_oneway(&mut self, from: &[NodeId], to: &[NodeId]) -> u32 {
+        let (from, to) = (NodeSet::List(self.named(from)), NodeSet::List(self.named(to)));
+        self.inject_valid(FaultKind::PartitionOneway { from, to })
+    }
+
+    /// Crashes a node: volatile state, timers, queued inputs and unsynced writes are lost.
+    pub fn crash(&mut self, node: NodeId) -> u32 {
+        let node = Selector::Named(self.world.topology.name(node));
+        self.inject_valid(FaultKind::Crash { node, restart_after: None })
+    }
+
+    /// Pauses a node: its inputs wait until it is healed (or [`Simulation::resume`]d).
+    pub fn pause(&mut self, node: NodeId) -> u32 {
+        let node = Selector::Named(self.world.topology.name(node));
+        self.inject_valid(FaultKind::Pause { node })
+    }
+
+    /// Makes a node's processing `factor` (≥ 1) times slower.
+    pub fn slow(&mut self, node: NodeId, factor: f64) -> Result<u32, ConfigError> {
+        let node = Selector::Named(self.world.topology.name(node));
+        self.inject(FaultKind::Slow { node, factor }, None)
+    }
+
+    /// Steps a node's clock by `step_ns` (signed); its timers are re-evaluated.
+    pub fn skew_clock(&mut self, node: NodeId, step_ns: i64) -> u32 {
+        let node = Selector::Named(self.world.topology.name(node));
+        let step = Some(crate::config::SignedDuration(step_ns));
+        self.inject_valid(FaultKind::Clock { node, step, drift_ppm: None })
+    }
+
+    /// Heals a fault by its index (scheduled or injected); healing twice does nothing.
+    pub fn heal(&mut self, index: u32) {
+        self.heal_fault(index);
+    }
+
+    /// Restarts a crashed node: a fresh node from the factory, then [`Node::on_restart`].
+    /// Returns false if it was up.
+    pub fn restart(&mut self, node: NodeId) -> bool {
+        let st = &mut self.world.states[node.index()];
+        if st.up {
+            return false;
+        }
+        st.up = true;
+        let incarnation = st.incarnation as u64;
+        self.nodes[node.index()] = Some((self.factory)(node, &self.world.topology));
+        self.world.log(TraceKind::Restart, node.0, NO_NODE, incarnation, 0);
+        self.with_node(node, |n, ctx| n.on_restart(ctx));
+        true
+    }
+
+    /// Resumes a paused node; its queued inputs are handled in order.
+    pub fn resume(&mut self, node: NodeId) {
+        let st = &mut self.world.states[node.index()];
+        if st.paused {
+            st.paused = false;
+            let queued = st.inbox.len() as u64;
+            self.world.log(TraceKind::Resume, node.0, NO_NODE, 0, queued);
+            self.world.schedule_wake(node);
+        }
+    }
+}
+
+/// What faults do to nodes (called by [`Simulation::begin_fault`] and the heals).
+impl<N: Node> Simulation<N> {
+    fn crash_node(&mut self, node: NodeId) {
         let now = self.world.now;
         let st = &mut self.world.states[node.index()];
         if !st.up {
-            return false;
+            return;
         }
         st.up = false;
         st.incarnation += 1;
@@ -685,26 +750,9 @@ impl<N: Node> Simulation<N> {
         }
         self.nodes[node.index()] = None;
         self.world.log(TraceKind::Crash, node.0, NO_NODE, incarnation, lost);
-        true
     }
 
-    /// Restarts a crashed node: a fresh node from the factory, then [`Node::on_restart`].
-    /// Returns false if it was up.
-    pub fn restart(&mut self, node: NodeId) -> bool {
-        let st = &mut self.world.states[node.index()];
-        if st.up {
-            return false;
-        }
-        st.up = true;
-        let incarnation = st.incarnation as u64;
-        self.nodes[node.index()] = Some((self.factory)(node, &self.world.topology));
-        self.world.log(TraceKind::Restart, node.0, NO_NODE, incarnation, 0);
-        self.with_node(node, |n, ctx| n.on_restart(ctx));
-        true
-    }
-
-    /// Pauses a node: its inputs wait until [`Simulation::resume`].
-    pub fn pause(&mut self, node: NodeId) {
+    fn pause_node(&mut self, node: NodeId) {
         let st = &mut self.world.states[node.index()];
         if st.up && !st.paused {
             st.paused = true;
@@ -712,31 +760,17 @@ impl<N: Node> Simulation<N> {
         }
     }
 
-    /// Resumes a paused node; its queued inputs are handled in order.
-    pub fn resume(&mut self, node: NodeId) {
-        let st = &mut self.world.states[node.index()];
-        if st.paused {
-            st.paused = false;
-            let queued = st.inbox.len() as u64;
-            self.world.log(TraceKind::Resume, node.0, NO_NODE, 0, queued);
-            self.world.schedule_wake(node);
-        }
-    }
-
-    /// Makes a node's processing `factor` times slower (1 = normal).
-    pub fn slow(&mut self, node: NodeId, factor: f64) {
+    fn set_slowness(&mut self, node: NodeId, factor: f64) {
         self.world.states[node.index()].slow_milli = (factor * 1000.0).round().max(1000.0) as u64;
     }
 
-    /// Steps a node's clock by `step_ns` (signed); its timers are re-evaluated.
-    pub fn skew_clock(&mut self, node: NodeId, step_ns: i64) {
+    fn step_clock(&mut self, node: NodeId, step_ns: i64) {
         let now = self.world.now;
         self.world.resources[node.index()].clock.step(now, step_ns);
         self.world.reschedule_timers(node);
     }
 
-    /// Sets a node's clock drift; its timers are re-evaluated.
-    pub fn set_clock_drift(&mut self, node: NodeId, drift_ppm: f64) {
+    fn set_drift(&mut self, node: NodeId, drift_ppm: f64) {
         let now = self.world.now;
         self.world.resources[node.index()].clock.set_drift(now, drift_ppm);
         self.world.reschedule_timers(node);
@@ -839,7 +873,7 @@ impl<N: Node> Simulation<N> {
             FaultKind::Crash { node, restart_after } => {
                 let target = self.select(node);
                 for &id in &target {
-                    self.crash(id);
+                    self.crash_node(id);
                     if let Some(after) = restart_after {
                         self.world.queue.push(now + *after, Event::Restart(id));
                     }
@@ -848,20 +882,20 @@ impl<N: Node> Simulation<N> {
             }
             FaultKind::Pause { node } => {
                 let target = self.select(node);
-                target.iter().for_each(|&id| self.pause(id));
+                target.iter().for_each(|&id| self.pause_node(id));
                 target
             }
             FaultKind::Slow { node, factor } => {
                 let target = self.select(node);
-                target.iter().for_each(|&id| self.slow(id, *factor));
+                target.iter().for_each(|&id| self.set_slowness(id, *factor));
                 target
             }
             FaultKind::Clock { node, step, drift_ppm } => {
                 let target = self.select(node);
                 for &id in &target {
                     match (step, drift_ppm) {
-                        (Some(s), _) => self.skew_clock(id, s.0),
-                        (None, Some(d)) => self.set_clock_drift(id, *d),
+                        (Some(s), _) => self.step_clock(id, s.0),
+                        (None, Some(d)) => self.set_drift(id, *d),
                         (None, None) => {}
                     }
                 }
@@ -945,11 +979,11 @@ impl<N: Node> Simulation<N> {
                 }
             }
             FaultKind::Pause { .. } => targets.iter().for_each(|&id| self.resume(id)),
-            FaultKind::Slow { .. } => targets.iter().for_each(|&id| self.slow(id, 1.0)),
+            FaultKind::Slow { .. } => targets.iter().for_each(|&id| self.set_slowness(id, 1.0)),
             FaultKind::Clock { drift_ppm: Some(_), .. } => {
                 for &id in &targets {
                     let own = self.world.resources[id.index()].own_drift_ppm;
-                    self.set_clock_drift(id, own);
+                    self.set_drift(id, own);
                 }
             }
             FaultKind::Clock { .. } | FaultKind::Disk { .. } => {}
@@ -974,7 +1008,7 @@ impl<N: Node> Simulation<N> {
         for id in self.world.topology.nodes() {
             self.restart(id);
             self.resume(id);
-            self.slow(id, 1.0);
+            self.set_slowness(id, 1.0);
         }
     }
 }

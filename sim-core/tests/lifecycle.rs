@@ -178,3 +178,27 @@ fn a_disk_fault_corrupts_a_record() {
     let corrupt = ["synced", "unsynced"].iter().filter(|k| s.get(k).is_err()).count();
     assert_eq!(corrupt, 1);
 }
+
+#[test]
+fn verbs_inject_recorded_faults_between_steps() {
+    let c = SimConfig::new(1, Topology::new(2, 0).unwrap(), SimDuration::from_secs(1));
+    let mut sim =
+        Simulation::new(c, TraceOptions::default(), |id, _| Probe::pinging(id, 0)).unwrap();
+    sim.run_until(sim_core::SimTime(100_000_000));
+    let cut = sim.partition(&[vec![NodeId(0)], vec![NodeId(1)]]);
+    let before = sim.node(NodeId(1)).unwrap().received_at_ns.len();
+    sim.run_until(sim_core::SimTime(300_000_000));
+    assert_eq!(sim.node(NodeId(1)).unwrap().received_at_ns.len(), before, "the cut holds");
+    sim.heal(cut);
+    let paused = sim.pause(NodeId(1));
+    sim.run_until(sim_core::SimTime(400_000_000));
+    sim.heal(paused);
+    sim.run();
+    let got = &sim.node(NodeId(1)).unwrap().received_at_ns;
+    // Pings sent at 310..390 ms (the one at 300 ms met the cut) waited for the resume.
+    assert_eq!(got.iter().filter(|&&t| t == 400_000_000).count(), 9, "queued while paused");
+    let kinds: Vec<&str> = sim.fault_records().iter().map(|r| r.spec.kind.name()).collect();
+    assert_eq!(kinds, ["partition", "pause"]);
+    assert!(sim.fault_records().iter().all(|r| r.healed_at_ns.is_some()));
+    assert!(sim.slow(NodeId(0), 0.5).is_err(), "a factor below 1 is refused");
+}
