@@ -519,6 +519,47 @@ mod tests {
         assert_eq!(at(1, 2), 1_000_000, "within a region: the default");
     }
 
+    fn arrival(net: &mut Network, rng: &mut SimRng, from: u32, to: u32, size: u64) -> Option<u64> {
+        match net.route(rng, SimTime(0), NodeId(from), NodeId(to), SimDuration(0), size) {
+            Routing::Deliver { at, .. } => Some(at.0),
+            Routing::Drop(_) => None,
+        }
+    }
+
+    #[test]
+    fn bandwidth_serializes_a_senders_messages() {
+        // 8 kbit/s: a 100-byte message takes 100 ms on the wire.
+        let cfg: NetworkConfig =
+            toml::from_str("bandwidth = \"8Kbps\"\nlatency = \"1ms\"").unwrap();
+        let mut net = Network::new(&cfg, &topo()).unwrap();
+        let mut rng = RngRoot::new(1).stream(Stream::Network);
+        assert_eq!(arrival(&mut net, &mut rng, 0, 1, 100), Some(101_000_000));
+        assert_eq!(
+            arrival(&mut net, &mut rng, 0, 2, 100),
+            Some(201_000_000),
+            "queued behind the first"
+        );
+        assert_eq!(
+            arrival(&mut net, &mut rng, 1, 0, 100),
+            Some(101_000_000),
+            "another sender's link is free"
+        );
+    }
+
+    #[test]
+    fn a_link_override_applies_to_its_direction_only() {
+        let cfg: NetworkConfig = toml::from_str(
+            "[[link]]\nfrom = \"n1\"\nto = \"n2\"\nlatency = \"50ms\"\n[[link]]\nfrom = \"n2\"\nto = \"n3\"\nloss = 0.999999",
+        )
+        .unwrap();
+        let mut net = Network::new(&cfg, &topo()).unwrap();
+        let mut rng = RngRoot::new(1).stream(Stream::Network);
+        assert_eq!(arrival(&mut net, &mut rng, 0, 1, 1), Some(50_000_000));
+        assert_eq!(arrival(&mut net, &mut rng, 1, 0, 1), Some(1_000_000));
+        assert_eq!(arrival(&mut net, &mut rng, 1, 2, 1), None, "n2 → n3 loses (almost) everything");
+        assert_eq!(arrival(&mut net, &mut rng, 2, 1, 1), Some(1_000_000));
+    }
+
     #[test]
     fn bad_configs_are_errors() {
         let bad = |s: &str| -> Result<(), String> {
