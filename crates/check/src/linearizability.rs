@@ -1,0 +1,457 @@
+//! The linearizability checker.
+//!
+//! Per key (P-compositionality: a history is linearizable iff each key's sub-history is), the
+//! search of Wing and Gong as Lowe improved it and Porcupine implements it: the history's call
+//! and return events in one list ordered by time (a call before a return at the same instant,
+//! so touching operations count as concurrent); walking it, a call whose operation is legal in
+//! the current state is linearized (lifted out of the list, with its return) and the walk
+//! restarts; reaching a return whose operation is not yet linearized backtracks. Each
+//! (linearized set, state) pair is explored once (memoized). Operations that never returned sit
+//! at the end of the list, so they may take effect at any point after their call, or never
+//! (linearized after everything, they change nothing anyone saw).
+//!
+//! Keys are searched round-robin in slices of [`QUANTUM`] steps, so one hard key cannot
+//! starve the others, and the first key found illegal ends the check. The whole check has a
+//! step budget; running out gives [`Verdict::Unknown`], never a pass. For an illegal key, the
+//! report gives the shortest illegal prefix of its history (found by bisection: a prefix's
+//! later operations become open) and the window of operations overlapping the one whose
+//! return first makes it illegal.
+
+// The memo table is only probed for membership, never iterated, so a hashed set cannot make
+// the result depend on iteration order.
+#![allow(clippy::disallowed_types)]
+
+use std::collections::HashSet;
+use std::fmt;
+
+use crate::history::{Keyed, Op};
+use crate::model::Model;
+
+/// Steps a key runs before the next key gets its turn.
+pub const QUANTUM: u64 = 10_000;
+
+/// The default budget: enough for every history of the Porcupine corpus.
+pub const DEFAULT_BUDGET: u64 = 50_000_000;
+
+const NIL: usize = usize::MAX;
+
+/// The checker's answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Some legal order exists for every key.
+    Linearizable,
+    /// A key has no legal order.
+    NotLinearizable(Counterexample),
+    /// The budget ran out before a verdict (never a pass).
+    Unknown {
+        /// Keys whose search did not finish.
+        unfinished: Vec<String>,
+    },
+}
+
+/// Why a history is not linearizable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Counterexample {
+    /// The key whose sub-history is illegal.
+    pub key: String,
+    /// Operations of the key's history.
+    pub key_ops: usize,
+    /// Operations in its shortest illegal prefix (`None`: the bisection ran out of budget).
+    pub prefix_ops: Option<usize>,
+    /// The operation whose return first makes the history illegal, described.
+    pub culprit: Option<String>,
+    /// The window: operations overlapping the culprit, described, in call order.
+    pub window: Vec<String>,
+    /// Start and end of the window (the history's time unit).
+    pub window_span: Option<(u64, u64)>,
+}
+
+impl fmt::Display for Counterexample {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "key {:?}: no legal order of its {} operations", self.key, self.key_ops)?;
+        if let (Some(n), Some(c), Some((a, b))) = (self.prefix_ops, &self.culprit, self.window_span)
+        {
+            writeln!(f, "; the first {n} already have none, once {c} returns")?;
+            write!(f, "illegal window [{a}, {b}], {} operations:", self.window.len())?;
+            for w in &self.window {
+                write!(f, "\n  {w}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Per-key outcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyOutcome {
+    /// The key.
+    pub key: String,
+    /// Its operations.
+    pub ops: usize,
+    /// `Some(true)` linearizable, `Some(false)` not, `None` unfinished.
+    pub linearizable: Option<bool>,
+    /// Search steps spent on it.
+    pub steps: u64,
+}
+
+/// The checker's full report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Per key, in input order.
+    pub keys: Vec<KeyOutcome>,
+    /// Steps spent in all.
+    pub steps: u64,
+}
+
+/// A resumable search over one key's operations.
+struct Search<'m, M: Model> {
+    model: &'m M,
+    ops: &'m [Op<M::Input, M::Output>],
+    next: Vec<usize>,
+    prev: Vec<usize>,
+    /// Per entry: its operation, and whether it is the call (else the return).
+    entry_op: Vec<usize>,
+    is_call: Vec<bool>,
+    /// Per operation: the index of its return entry.
+    return_entry: Vec<usize>,
+    linearized: Vec<u64>,
+    seen: HashSet<(Vec<u64>, M::State)>,
+    calls: Vec<(usize, M::State)>,
+    state: M::State,
+    cursor: usize,
+    steps: u64,
+    result: Option<bool>,
+}
+
+impl<'m, M: Model> Search<'m, M> {
+    fn new(model: &'m M, ops: &'m [Op<M::Input, M::Output>]) -> Self {
+        let n = ops.len();
+        // Entry 0 is the head; entries 1.. are events sorted by (time, return after call, op).
+        let mut events: Vec<(u64, bool, usize)> = Vec::with_capacity(2 * n);
+        for (i, op) in ops.iter().enumerate() {
+            events.push((op.call, false, i));
+            events.push((op.ret.unwrap_or(u64::MAX), true, i));
+        }
+        events.sort_unstable();
+        let len = events.len() + 1;
+        let mut entry_op = vec![NIL; len];
+        let mut is_call = vec![false; len];
+        let mut return_entry = vec![NIL; n];
+        for (k, &(_, is_return, op)) in events.iter().enumerate() {
+            entry_op[k + 1] = op;
+            is_call[k + 1] = !is_return;
+            if is_return {
+                return_entry[op] = k + 1;
+            }
+        }
+        let next = (0..len).map(|k| if k + 1 < len { k + 1 } else { NIL }).collect();
+        let prev = (0..len).map(|k| if k == 0 { NIL } else { k - 1 }).collect();
+        Search {
+            model,
+            ops,
+            next,
+            prev,
+            entry_op,
+            is_call,
+            return_entry,
+            linearized: vec![0; n.div_ceil(64)],
+            seen: HashSet::new(),
+            calls: Vec::new(),
+            state: model.init(),
+            cursor: if len > 1 { 1 } else { NIL },
+            steps: 0,
+            result: if n == 0 { Some(true) } else { None },
+        }
+    }
+
+    fn unlink(&mut self, e: usize) {
+        let (p, n) = (self.prev[e], self.next[e]);
+        self.next[p] = n;
+        if n != NIL {
+            self.prev[n] = p;
+        }
+    }
+
+    fn relink(&mut self, e: usize) {
+        let (p, n) = (self.prev[e], self.next[e]);
+        self.next[p] = e;
+        if n != NIL {
+            self.prev[n] = e;
+        }
+    }
+
+    /// Takes a call and its return out of the list.
+    fn lift(&mut self, call: usize) {
+        self.unlink(call);
+        self.unlink(self.return_entry[self.entry_op[call]]);
+    }
+
+    /// Puts them back (the reverse order of [`Search::lift`]).
+    fn unlift(&mut self, call: usize) {
+        self.relink(self.return_entry[self.entry_op[call]]);
+        self.relink(call);
+    }
+
+    /// Runs at most `budget` steps; returns the result once known.
+    fn run(&mut self, budget: u64) -> Option<bool> {
+        let stop = self.steps + budget;
+        while self.result.is_none() {
+            if self.next[0] == NIL {
+                self.result = Some(true);
+                break;
+            }
+            if self.steps >= stop {
+                return None;
+            }
+            self.steps += 1;
+            let e = self.cursor;
+            if self.is_call[e] {
+                let i = self.entry_op[e];
+                let op = &self.ops[i];
+                if let Some(next_state) =
+                    self.model.step(&self.state, &op.input, op.output.as_ref())
+                {
+                    self.linearized[i / 64] |= 1 << (i % 64);
+                    if self.seen.insert((self.linearized.clone(), next_state.clone())) {
+                        let before = std::mem::replace(&mut self.state, next_state);
+                        self.calls.push((e, before));
+                        self.lift(e);
+                        self.cursor = self.next[0];
+                        continue;
+                    }
+                    self.linearized[i / 64] &= !(1 << (i % 64));
+                }
+                self.cursor = self.next[e];
+            } else {
+                // The operation returning here could not be linearized before its return.
+                match self.calls.pop() {
+                    None => self.result = Some(false),
+                    Some((call, before)) => {
+                        let i = self.entry_op[call];
+                        self.linearized[i / 64] &= !(1 << (i % 64));
+                        self.state = before;
+                        self.unlift(call);
+                        self.cursor = self.next[call];
+                    }
+                }
+            }
+        }
+        self.result
+    }
+}
+
+/// Checks one key's operations alone with a budget: `Some(verdict)` or `None` if it ran out.
+pub fn check_ops<M: Model>(
+    model: &M,
+    ops: &[Op<M::Input, M::Output>],
+    budget: u64,
+) -> (Option<bool>, u64) {
+    let mut s = Search::new(model, ops);
+    let r = s.run(budget);
+    (r, s.steps)
+}
+
+/// Checks a history split per key, within `budget` search steps in all.
+pub fn check<M: Model>(model: &M, keys: Keyed<M::Input, M::Output>, budget: u64) -> Report {
+    let mut searches: Vec<Search<'_, M>> =
+        keys.iter().map(|(_, ops)| Search::new(model, ops)).collect();
+    let mut spent = 0u64;
+    let mut failed = None;
+    'rounds: loop {
+        let mut pending = false;
+        for (k, s) in searches.iter_mut().enumerate() {
+            if s.result.is_some() {
+                continue;
+            }
+            let slice = QUANTUM.min(budget - spent);
+            let before = s.steps;
+            let r = s.run(slice);
+            spent += s.steps - before;
+            match r {
+                Some(false) => {
+                    failed = Some(k);
+                    break 'rounds;
+                }
+                Some(true) => {}
+                None => pending = true,
+            }
+            if spent >= budget {
+                break 'rounds;
+            }
+        }
+        if !pending {
+            break;
+        }
+    }
+    let outcomes: Vec<KeyOutcome> = keys
+        .iter()
+        .zip(&searches)
+        .map(|((key, ops), s)| KeyOutcome {
+            key: key.clone(),
+            ops: ops.len(),
+            linearizable: s.result,
+            steps: s.steps,
+        })
+        .collect();
+    drop(searches);
+    let verdict = match failed {
+        Some(k) => {
+            let (key, ops) = &keys[k];
+            Verdict::NotLinearizable(counterexample(
+                model,
+                key,
+                ops,
+                budget.saturating_sub(spent).max(QUANTUM),
+            ))
+        }
+        None if outcomes.iter().all(|o| o.linearizable == Some(true)) => Verdict::Linearizable,
+        None => Verdict::Unknown {
+            unfinished: outcomes
+                .iter()
+                .filter(|o| o.linearizable.is_none())
+                .map(|o| o.key.clone())
+                .collect(),
+        },
+    };
+    Report { verdict, keys: outcomes, steps: spent }
+}
+
+/// The prefix of `ops` as of the return of the `k`-th returning operation: operations called
+/// by then, those that returned later made open.
+fn prefix<I: Clone, O: Clone>(ops: &[Op<I, O>], end: u64) -> Vec<Op<I, O>> {
+    ops.iter()
+        .filter(|o| o.call <= end)
+        .map(|o| match o.ret {
+            Some(r) if r <= end => o.clone(),
+            _ => Op::open(o.process, o.call, o.input.clone()),
+        })
+        .collect()
+}
+
+fn counterexample<M: Model>(
+    model: &M,
+    key: &str,
+    ops: &[Op<M::Input, M::Output>],
+    budget: u64,
+) -> Counterexample {
+    let mut ends: Vec<u64> = ops.iter().filter_map(|o| o.ret).collect();
+    ends.sort_unstable();
+    let mut unknown = Counterexample {
+        key: key.to_string(),
+        key_ops: ops.len(),
+        prefix_ops: None,
+        culprit: None,
+        window: Vec::new(),
+        window_span: None,
+    };
+    // Bisect for the first return after which the prefix is illegal: illegal(ends[hi]) holds.
+    let (mut lo, mut hi) = (0usize, ends.len());
+    let mut left = budget;
+    let illegal = |end: u64, left: &mut u64| -> Option<bool> {
+        let p = prefix(ops, end);
+        let (r, steps) = check_ops(model, &p, *left);
+        *left = left.saturating_sub(steps);
+        r.map(|ok| !ok)
+    };
+    if hi == 0 {
+        return unknown;
+    }
+    hi -= 1;
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        match illegal(ends[mid], &mut left) {
+            Some(true) => hi = mid,
+            Some(false) => lo = mid + 1,
+            None => return unknown,
+        }
+    }
+    let end = ends[hi];
+    let p = prefix(ops, end);
+    let Some(culprit) = ops.iter().find(|o| o.ret == Some(end)) else { return unknown };
+    let mut window: Vec<&Op<M::Input, M::Output>> =
+        ops.iter().filter(|o| o.call <= end && o.ret.is_none_or(|r| r >= culprit.call)).collect();
+    window.sort_by_key(|o| (o.call, o.process));
+    let start = window.iter().map(|o| o.call).min().unwrap_or(culprit.call);
+    unknown.prefix_ops = Some(p.len());
+    unknown.culprit = Some(describe(culprit));
+    unknown.window = window.iter().map(|o| describe(o)).collect();
+    unknown.window_span = Some((start, end));
+    unknown
+}
+
+fn describe<I: fmt::Debug, O: fmt::Debug>(o: &Op<I, O>) -> String {
+    let ret = o.ret.map_or("never".to_string(), |r| r.to_string());
+    let out = o.output.as_ref().map_or("unknown".to_string(), |x| format!("{x:?}"));
+    format!("process {} {:?} -> {} [{}, {}]", o.process, o.input, out, o.call, ret)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{CasRegister, RegisterInput as I, RegisterOutput as O};
+
+    fn w(p: u64, c: u64, r: u64, v: i64) -> Op<I, O> {
+        Op::completed(p, c, r, I::Write(v), O::Written)
+    }
+    fn rd(p: u64, c: u64, r: u64, v: Option<i64>) -> Op<I, O> {
+        Op::completed(p, c, r, I::Read, O::Read(v))
+    }
+
+    fn verdict(ops: Vec<Op<I, O>>) -> Verdict {
+        check(&CasRegister, vec![("k".into(), ops)], 100_000).verdict
+    }
+
+    #[test]
+    fn concurrent_operations_may_order_either_way() {
+        // The write and the read overlap: the read may see either value.
+        assert_eq!(verdict(vec![w(0, 0, 10, 1), rd(1, 5, 6, Some(1))]), Verdict::Linearizable);
+        assert_eq!(verdict(vec![w(0, 0, 10, 1), rd(1, 5, 6, None)]), Verdict::Linearizable);
+    }
+
+    #[test]
+    fn a_stale_read_after_a_completed_write_is_caught() {
+        let v = verdict(vec![w(0, 0, 1, 1), w(1, 2, 3, 2), rd(0, 4, 5, Some(1))]);
+        let Verdict::NotLinearizable(c) = v else { panic!("{v:?}") };
+        assert_eq!(c.prefix_ops, Some(3));
+        assert!(c.culprit.unwrap().contains("Read"));
+        assert_eq!(c.window_span, Some((4, 5)));
+    }
+
+    #[test]
+    fn an_open_write_may_happen_late_or_never() {
+        let open = Op::open(2, 1, I::Write(7));
+        assert_eq!(
+            verdict(vec![w(0, 0, 1, 1), open.clone(), rd(1, 5, 6, Some(7))]),
+            Verdict::Linearizable
+        );
+        assert_eq!(
+            verdict(vec![w(0, 0, 1, 1), open.clone(), rd(1, 5, 6, Some(1))]),
+            Verdict::Linearizable
+        );
+        // But not before it was invoked.
+        let early = rd(1, 0, 1, Some(7));
+        assert!(matches!(
+            verdict(vec![Op::open(2, 3, I::Write(7)), early]),
+            Verdict::NotLinearizable(_)
+        ));
+    }
+
+    #[test]
+    fn running_out_of_budget_is_unknown_not_a_pass() {
+        let ops: Vec<Op<I, O>> =
+            (0..12).map(|p| w(p, 0, 100, p as i64)).chain([rd(99, 200, 201, Some(-1))]).collect();
+        let r = check(&CasRegister, vec![("k".into(), ops)], 50);
+        assert_eq!(r.verdict, Verdict::Unknown { unfinished: vec!["k".into()] });
+    }
+
+    #[test]
+    fn keys_are_independent_and_a_failing_key_is_named() {
+        let good = vec![w(0, 0, 1, 1), rd(0, 2, 3, Some(1))];
+        let bad = vec![w(1, 0, 1, 1), rd(1, 2, 3, Some(2))];
+        let r = check(&CasRegister, vec![("a".into(), good), ("b".into(), bad)], 10_000);
+        let Verdict::NotLinearizable(c) = r.verdict else { panic!() };
+        assert_eq!(c.key, "b");
+    }
+}
