@@ -12,9 +12,14 @@ use crate::model::{KvInput, KvOutput, RegisterInput, RegisterOutput};
 
 const MARK: &str = "jepsen.util - ";
 
-/// True when `text` looks like a Jepsen etcd log.
+/// True when `text` looks like a Jepsen etcd log: some line has `jepsen.util - `, a process
+/// number and a `:type`.
 pub fn is_etcd_log(text: &str) -> bool {
-    text.lines().any(|l| l.contains(MARK))
+    text.lines().filter_map(|l| l.split_once(MARK)).any(|(_, event)| {
+        let mut f = event.split_whitespace();
+        f.next().is_some_and(|pid| pid.parse::<u64>().is_ok())
+            && f.next().is_some_and(|t| t.starts_with(':'))
+    })
 }
 
 /// True when `text` looks like EDN maps, one per line.

@@ -1,0 +1,57 @@
+//! `faultline`: parses the command line, dispatches, and maps results to exit statuses
+//! (0 pass, 1 a check failed, 2 bad input or usage, 3 inconclusive).
+
+mod check_history;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// A deterministic simulator for distributed systems.
+#[derive(Parser, Debug)]
+#[command(name = "faultline", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Checks a client history for linearizability (Jepsen logs or faultline's history.jsonl).
+    CheckHistory {
+        /// The history file.
+        file: std::path::PathBuf,
+        /// The sequential model the history is checked against.
+        #[arg(long, value_enum)]
+        model: ModelName,
+        /// Search steps allowed before the verdict is "unknown".
+        #[arg(long, default_value_t = check::linearizability::DEFAULT_BUDGET)]
+        budget: u64,
+    },
+}
+
+/// Models `check-history` knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ModelName {
+    /// A compare-and-set register per key (read, write, cas).
+    CasRegister,
+    /// A string per key (get, put, append).
+    Kv,
+}
+
+/// How a command ended, as an exit status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Status {
+    Pass = 0,
+    Fail = 1,
+    BadInput = 2,
+    Inconclusive = 3,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let status = match cli.command {
+        Command::CheckHistory { file, model, budget } => check_history::run(&file, model, budget),
+    };
+    ExitCode::from(status as u8)
+}
