@@ -30,3 +30,4 @@ pub mod history;
 pub mod jepsen;
 pub mod linearizability;
 pub mod model;
+pub mod outcome;

@@ -1,0 +1,42 @@
+//! A check's result, as every protocol reports it (`summary.json`'s `checks`).
+
+use serde::{Deserialize, Serialize};
+
+/// Pass, fail, or unknown (the check could not decide: a budget ran out, or the run never
+/// reached the state the check is about).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckStatus {
+    /// The property held.
+    Pass,
+    /// The property was violated.
+    Fail,
+    /// Undecided.
+    Unknown,
+}
+
+/// One named check with its status and a short detail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckResult {
+    /// The property's name, as in the literature ("Election Safety", "linearizable").
+    pub name: String,
+    /// Its status.
+    pub status: CheckStatus,
+    /// What was found, in a sentence.
+    pub detail: String,
+}
+
+impl CheckResult {
+    /// A passing check.
+    pub fn pass(name: &str, detail: impl Into<String>) -> Self {
+        CheckResult { name: name.into(), status: CheckStatus::Pass, detail: detail.into() }
+    }
+    /// A failing check.
+    pub fn fail(name: &str, detail: impl Into<String>) -> Self {
+        CheckResult { name: name.into(), status: CheckStatus::Fail, detail: detail.into() }
+    }
+    /// An undecided check.
+    pub fn unknown(name: &str, detail: impl Into<String>) -> Self {
+        CheckResult { name: name.into(), status: CheckStatus::Unknown, detail: detail.into() }
+    }
+}

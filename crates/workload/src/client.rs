@@ -1,0 +1,326 @@
+//! The client state machine, embedded in each protocol's node type.
+//!
+//! The protocol's node forwards its client's start, restart, messages and timers here; its
+//! timer type must hold a [`ClientTimer`] and its message type implement [`KvMessage`].
+
+use serde_json::{Value, json};
+use sim_core::{Context, Node, NodeId, OpType, SimDuration, SimTime, TimerId};
+
+use crate::config::{KeyPicker, Load, WorkloadConfig};
+use crate::protocol::{ClientReply, ClientRequest, KvMessage, KvOp, KvResult};
+
+/// Values written and compared are drawn from `0..VALUES`, so compare-and-sets often succeed.
+const VALUES: u64 = 5;
+/// Longest wait before resending to another server when nobody answers.
+const RETRY_MAX: SimDuration = SimDuration::from_millis(200);
+/// First backoff after a redirect; it doubles per attempt up to [`RETRY_MAX`].
+const BACKOFF_BASE: SimDuration = SimDuration::from_millis(2);
+/// Where a client keeps its next process round, so a restarted client never reuses an id.
+const ROUND_KEY: &str = "workload/next_round";
+
+/// A client's timers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientTimer {
+    /// The next open-loop arrival.
+    Arrival,
+    /// Resend the request in `slot` (if it is still `request_id`).
+    Retry {
+        /// The process slot.
+        slot: usize,
+        /// The request it was for.
+        request_id: u64,
+    },
+    /// Give up on the request in `slot`.
+    Timeout {
+        /// The process slot.
+        slot: usize,
+        /// The request it was for.
+        request_id: u64,
+    },
+}
+
+#[derive(Clone, Debug)]
+struct InFlight {
+    request_id: u64,
+    op: KvOp,
+    started: SimTime,
+    attempt: u32,
+    /// Sent and not answered yet (a retry then goes to another server).
+    awaiting: bool,
+    retry: Option<TimerId>,
+    timeout: TimerId,
+}
+
+#[derive(Clone, Debug)]
+struct Slot {
+    process: u64,
+    op: Option<InFlight>,
+}
+
+/// A simulated client: Jepsen-style processes issuing key-value operations.
+#[derive(Clone, Debug)]
+pub struct Client {
+    index: u64,
+    clients: u64,
+    servers: u32,
+    config: WorkloadConfig,
+    keys: KeyPicker,
+    slots: Vec<Slot>,
+    next_request: u64,
+    next_round: u64,
+    leader_guess: NodeId,
+}
+
+fn invoke_value(op: &KvOp) -> Value {
+    match *op {
+        KvOp::Read { .. } => Value::Null,
+        KvOp::Write { value, .. } => json!(value),
+        KvOp::Cas { expected, new, .. } => json!([expected, new]),
+    }
+}
+
+impl Client {
+    /// Client number `index` (from 0) of `clients`, in a cluster of `servers` servers.
+    pub fn new(index: u32, clients: u32, servers: u32, config: WorkloadConfig) -> Self {
+        let keys = KeyPicker::new(config.keys, config.key_dist);
+        Client {
+            index: index as u64,
+            clients: clients.max(1) as u64,
+            servers,
+            config,
+            keys,
+            slots: Vec::new(),
+            next_request: 0,
+            next_round: 0,
+            leader_guess: NodeId(index % servers.max(1)),
+        }
+    }
+
+    fn new_process<N: Node>(&mut self, ctx: &mut Context<'_, N>) -> u64 {
+        let process = self.next_round * self.clients + self.index;
+        self.next_round += 1;
+        ctx.storage().put(ROUND_KEY, self.next_round.to_le_bytes().to_vec());
+        ctx.storage().sync();
+        process
+    }
+
+    /// The node started (or restarted: a client's disk remembers its process numbering).
+    pub fn on_start<N>(&mut self, ctx: &mut Context<'_, N>)
+    where
+        N: Node,
+        N::Msg: KvMessage,
+        N::Timer: From<ClientTimer>,
+    {
+        if let Ok(Some(bytes)) = ctx.storage().get(ROUND_KEY) {
+            self.next_round = bytes.try_into().map(u64::from_le_bytes).unwrap_or(0);
+        }
+        match self.config.load() {
+            Load::Open { per_client_rate } => self.schedule_arrival(ctx, per_client_rate),
+            Load::Closed { concurrency } => {
+                for _ in 0..concurrency {
+                    let process = self.new_process(ctx);
+                    self.slots.push(Slot { process, op: None });
+                    let slot = self.slots.len() - 1;
+                    self.start_op(ctx, slot);
+                }
+            }
+        }
+    }
+
+    fn schedule_arrival<N>(&mut self, ctx: &mut Context<'_, N>, per_client_rate: f64)
+    where
+        N: Node,
+        N::Timer: From<ClientTimer>,
+    {
+        let mean_ns = 1e9 / per_client_rate;
+        let gap = -mean_ns * libm::log(1.0 - ctx.rng().unit_f64());
+        ctx.set_timer(SimDuration(gap as u64), ClientTimer::Arrival.into());
+    }
+
+    fn start_op<N>(&mut self, ctx: &mut Context<'_, N>, slot: usize)
+    where
+        N: Node,
+        N::Msg: KvMessage,
+        N::Timer: From<ClientTimer>,
+    {
+        let key = self.keys.pick(ctx.rng());
+        let u = ctx.rng().unit_f64();
+        let op = if u < self.config.read_ratio {
+            KvOp::Read { key }
+        } else if u < self.config.read_ratio + self.config.cas_ratio {
+            KvOp::Cas { key, expected: ctx.rng().below(VALUES) as i64, new: ctx.rng().below(VALUES) as i64 }
+        } else {
+            KvOp::Write { key, value: ctx.rng().below(VALUES) as i64 }
+        };
+        let request_id = self.next_request;
+        self.next_request += 1;
+        let process = self.slots[slot].process;
+        ctx.history(process, OpType::Invoke, op.f(), Some(op.key()), invoke_value(&op));
+        ctx.metrics().count("ops.invoked", 1);
+        let timeout = ctx.set_timer(self.config.timeout, ClientTimer::Timeout { slot, request_id }.into());
+        self.slots[slot].op = Some(InFlight {
+            request_id,
+            op,
+            started: ctx.sim_time(),
+            attempt: 0,
+            awaiting: false,
+            retry: None,
+            timeout,
+        });
+        self.send(ctx, slot);
+    }
+
+    /// Sends (or resends) the slot's request to the current leader guess.
+    fn send<N>(&mut self, ctx: &mut Context<'_, N>, slot: usize)
+    where
+        N: Node,
+        N::Msg: KvMessage,
+        N::Timer: From<ClientTimer>,
+    {
+        let client = ctx.id();
+        let target = self.leader_guess;
+        let retry_after = self.retry_interval();
+        let acked_below =
+            self.slots.iter().filter_map(|s| s.op.as_ref().map(|f| f.request_id)).min().unwrap_or(self.next_request);
+        let Some(f) = self.slots[slot].op.as_mut() else { return };
+        f.attempt += 1;
+        f.awaiting = true;
+        let request = ClientRequest { client, request_id: f.request_id, acked_below, op: f.op.clone() };
+        let request_id = f.request_id;
+        ctx.send(target, N::Msg::request(request));
+        f.retry = Some(ctx.set_timer(retry_after, ClientTimer::Retry { slot, request_id }.into()));
+    }
+
+    fn retry_interval(&self) -> SimDuration {
+        SimDuration((self.config.timeout.as_nanos() / 5).min(RETRY_MAX.as_nanos()))
+    }
+
+    fn rotate_leader(&mut self) {
+        self.leader_guess = NodeId((self.leader_guess.0 + 1) % self.servers.max(1));
+    }
+
+    /// A message arrived; returns false if it was not a client reply.
+    pub fn on_message<N>(&mut self, ctx: &mut Context<'_, N>, from: NodeId, msg: &N::Msg) -> bool
+    where
+        N: Node,
+        N::Msg: KvMessage,
+        N::Timer: From<ClientTimer>,
+    {
+        let Some(ClientReply { request_id, result }) = msg.as_reply() else { return false };
+        let Some(slot) = self.slots.iter().position(|s| s.op.as_ref().is_some_and(|f| f.request_id == *request_id))
+        else {
+            return true; // an answer to an operation already given up on
+        };
+        match result {
+            KvResult::NotLeader { leader } => {
+                match leader {
+                    Some(l) if *l != from => self.leader_guess = *l,
+                    _ => self.rotate_leader(),
+                }
+                let f = self.slots[slot].op.as_mut().expect("in flight");
+                f.awaiting = false;
+                if let Some(t) = f.retry.take() {
+                    ctx.cancel_timer(t);
+                }
+                let backoff = SimDuration(
+                    (BACKOFF_BASE.as_nanos() << f.attempt.min(16)).min(RETRY_MAX.as_nanos()),
+                );
+                let request_id = f.request_id;
+                f.retry = Some(ctx.set_timer(backoff, ClientTimer::Retry { slot, request_id }.into()));
+            }
+            KvResult::Ok(value) => {
+                self.leader_guess = from;
+                let f = self.slots[slot].op.as_ref().expect("in flight");
+                let out = match f.op {
+                    KvOp::Read { .. } => value.map_or(Value::Null, |v| json!(v)),
+                    _ => invoke_value(&f.op),
+                };
+                self.finish(ctx, slot, OpType::Ok, out);
+            }
+            KvResult::CasFailed => {
+                self.leader_guess = from;
+                let out = invoke_value(&self.slots[slot].op.as_ref().expect("in flight").op);
+                self.finish(ctx, slot, OpType::Fail, out);
+            }
+        }
+        true
+    }
+
+    fn finish<N>(&mut self, ctx: &mut Context<'_, N>, slot: usize, kind: OpType, value: Value)
+    where
+        N: Node,
+        N::Msg: KvMessage,
+        N::Timer: From<ClientTimer>,
+    {
+        let f = self.slots[slot].op.take().expect("in flight");
+        if let Some(t) = f.retry {
+            ctx.cancel_timer(t);
+        }
+        ctx.cancel_timer(f.timeout);
+        let now = ctx.sim_time();
+        let process = self.slots[slot].process;
+        ctx.history(process, kind, f.op.f(), Some(f.op.key()), value);
+        let series = match kind {
+            OpType::Ok => {
+                ctx.metrics().record("latency_ns", now.saturating_since(f.started).as_nanos());
+                "ok"
+            }
+            OpType::Fail => "failed",
+            _ => {
+                // Timed out: this process may still have an operation in the system; retire it.
+                self.slots[slot].process = self.new_process(ctx);
+                "indeterminate"
+            }
+        };
+        ctx.metrics().count(&format!("ops.{series}"), 1);
+        ctx.metrics().add_to_series(series, now, 1);
+        if let Load::Closed { .. } = self.config.load() {
+            self.start_op(ctx, slot);
+        }
+    }
+
+    /// A client timer fired.
+    pub fn on_timer<N>(&mut self, ctx: &mut Context<'_, N>, timer: ClientTimer)
+    where
+        N: Node,
+        N::Msg: KvMessage,
+        N::Timer: From<ClientTimer>,
+    {
+        match timer {
+            ClientTimer::Arrival => {
+                let slot = match self.slots.iter().position(|s| s.op.is_none()) {
+                    Some(s) => s,
+                    None => {
+                        let process = self.new_process(ctx);
+                        self.slots.push(Slot { process, op: None });
+                        self.slots.len() - 1
+                    }
+                };
+                self.start_op(ctx, slot);
+                if let Load::Open { per_client_rate } = self.config.load() {
+                    self.schedule_arrival(ctx, per_client_rate);
+                }
+            }
+            ClientTimer::Retry { slot, request_id } => {
+                let Some(f) = self.slots.get_mut(slot).and_then(|s| s.op.as_mut()) else { return };
+                if f.request_id != request_id {
+                    return;
+                }
+                f.retry = None;
+                if f.awaiting {
+                    // Nobody answered: the guess may be down or cut off.
+                    self.rotate_leader();
+                }
+                self.send(ctx, slot);
+            }
+            ClientTimer::Timeout { slot, request_id } => {
+                let Some(f) = self.slots.get(slot).and_then(|s| s.op.as_ref()) else { return };
+                if f.request_id != request_id {
+                    return;
+                }
+                let value = invoke_value(&f.op);
+                self.finish(ctx, slot, OpType::Info, value);
+            }
+        }
+    }
+}
