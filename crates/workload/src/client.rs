@@ -148,7 +148,11 @@ impl Client {
         let op = if u < self.config.read_ratio {
             KvOp::Read { key }
         } else if u < self.config.read_ratio + self.config.cas_ratio {
-            KvOp::Cas { key, expected: ctx.rng().below(VALUES) as i64, new: ctx.rng().below(VALUES) as i64 }
+            KvOp::Cas {
+                key,
+                expected: ctx.rng().below(VALUES) as i64,
+                new: ctx.rng().below(VALUES) as i64,
+            }
         } else {
             KvOp::Write { key, value: ctx.rng().below(VALUES) as i64 }
         };
@@ -157,7 +161,8 @@ impl Client {
         let process = self.slots[slot].process;
         ctx.history(process, OpType::Invoke, op.f(), Some(op.key()), invoke_value(&op));
         ctx.metrics().count("ops.invoked", 1);
-        let timeout = ctx.set_timer(self.config.timeout, ClientTimer::Timeout { slot, request_id }.into());
+        let timeout =
+            ctx.set_timer(self.config.timeout, ClientTimer::Timeout { slot, request_id }.into());
         self.slots[slot].op = Some(InFlight {
             request_id,
             op,
@@ -180,12 +185,17 @@ impl Client {
         let client = ctx.id();
         let target = self.leader_guess;
         let retry_after = self.retry_interval();
-        let acked_below =
-            self.slots.iter().filter_map(|s| s.op.as_ref().map(|f| f.request_id)).min().unwrap_or(self.next_request);
+        let acked_below = self
+            .slots
+            .iter()
+            .filter_map(|s| s.op.as_ref().map(|f| f.request_id))
+            .min()
+            .unwrap_or(self.next_request);
         let Some(f) = self.slots[slot].op.as_mut() else { return };
         f.attempt += 1;
         f.awaiting = true;
-        let request = ClientRequest { client, request_id: f.request_id, acked_below, op: f.op.clone() };
+        let request =
+            ClientRequest { client, request_id: f.request_id, acked_below, op: f.op.clone() };
         let request_id = f.request_id;
         ctx.send(target, N::Msg::request(request));
         f.retry = Some(ctx.set_timer(retry_after, ClientTimer::Retry { slot, request_id }.into()));
@@ -207,7 +217,10 @@ impl Client {
         N::Timer: From<ClientTimer>,
     {
         let Some(ClientReply { request_id, result }) = msg.as_reply() else { return false };
-        let Some(slot) = self.slots.iter().position(|s| s.op.as_ref().is_some_and(|f| f.request_id == *request_id))
+        let Some(slot) = self
+            .slots
+            .iter()
+            .position(|s| s.op.as_ref().is_some_and(|f| f.request_id == *request_id))
         else {
             return true; // an answer to an operation already given up on
         };
@@ -226,7 +239,8 @@ impl Client {
                     (BACKOFF_BASE.as_nanos() << f.attempt.min(16)).min(RETRY_MAX.as_nanos()),
                 );
                 let request_id = f.request_id;
-                f.retry = Some(ctx.set_timer(backoff, ClientTimer::Retry { slot, request_id }.into()));
+                f.retry =
+                    Some(ctx.set_timer(backoff, ClientTimer::Retry { slot, request_id }.into()));
             }
             KvResult::Ok(value) => {
                 self.leader_guess = from;

@@ -20,9 +20,13 @@ impl KeyDistribution {
             None if s == "uniform" => Ok(KeyDistribution::Uniform),
             Some(exp) => match exp.parse::<f64>() {
                 Ok(e) if e > 0.0 && e.is_finite() => Ok(KeyDistribution::Zipf(e)),
-                _ => Err(format!("`{s}`: the Zipf exponent must be a number > 0, e.g. \"zipf:1.1\"")),
+                _ => {
+                    Err(format!("`{s}`: the Zipf exponent must be a number > 0, e.g. \"zipf:1.1\""))
+                }
             },
-            None => Err(format!("`{s}` is not a key distribution: allowed \"uniform\" or \"zipf:S\"")),
+            None => {
+                Err(format!("`{s}` is not a key distribution: allowed \"uniform\" or \"zipf:S\""))
+            }
         }
     }
 }
@@ -135,17 +139,30 @@ impl WorkloadConfig {
         }
         match (self.rate, self.concurrency) {
             (Some(_), Some(_)) => {
-                return Err(ConfigError::invalid("workload", "give `rate` (open loop) or `concurrency` (closed loop), not both"));
+                return Err(ConfigError::invalid(
+                    "workload",
+                    "give `rate` (open loop) or `concurrency` (closed loop), not both",
+                ));
             }
             (Some(r), None) if !(r > 0.0 && r <= 1e7) => {
-                return Err(ConfigError::out_of_range("workload.rate", r, "0 < rate ≤ 10000000 operations per second"));
+                return Err(ConfigError::out_of_range(
+                    "workload.rate",
+                    r,
+                    "0 < rate ≤ 10000000 operations per second",
+                ));
             }
             (None, Some(c)) if !(1..=10_000).contains(&c) => {
-                return Err(ConfigError::out_of_range("workload.concurrency", c, "1..=10000 per client"));
+                return Err(ConfigError::out_of_range(
+                    "workload.concurrency",
+                    c,
+                    "1..=10000 per client",
+                ));
             }
             _ => {}
         }
-        for (key, v) in [("workload.read_ratio", self.read_ratio), ("workload.cas_ratio", self.cas_ratio)] {
+        for (key, v) in
+            [("workload.read_ratio", self.read_ratio), ("workload.cas_ratio", self.cas_ratio)]
+        {
             if !(0.0..=1.0).contains(&v) {
                 return Err(ConfigError::out_of_range(key, v, "a share in [0, 1]"));
             }
@@ -153,7 +170,10 @@ impl WorkloadConfig {
         if self.read_ratio + self.cas_ratio > 1.0 + 1e-12 {
             return Err(ConfigError::invalid(
                 "workload.cas_ratio",
-                format!("read_ratio + cas_ratio = {} > 1: the rest are writes", self.read_ratio + self.cas_ratio),
+                format!(
+                    "read_ratio + cas_ratio = {} > 1: the rest are writes",
+                    self.read_ratio + self.cas_ratio
+                ),
             ));
         }
         if !(1..=1_000_000_000).contains(&self.keys) {
@@ -166,7 +186,9 @@ impl WorkloadConfig {
     pub fn load(&self) -> Load {
         match (self.rate, self.concurrency) {
             (_, Some(c)) => Load::Closed { concurrency: c },
-            (r, None) => Load::Open { per_client_rate: r.unwrap_or(100.0) / self.clients.max(1) as f64 },
+            (r, None) => {
+                Load::Open { per_client_rate: r.unwrap_or(100.0) / self.clients.max(1) as f64 }
+            }
         }
     }
 }
@@ -185,7 +207,8 @@ impl KeyPicker {
         let cdf = match dist {
             KeyDistribution::Uniform => Vec::new(),
             KeyDistribution::Zipf(s) => {
-                let weights: Vec<f64> = (1..=n.min(1_000_000)).map(|k| 1.0 / libm::pow(k as f64, s)).collect();
+                let weights: Vec<f64> =
+                    (1..=n.min(1_000_000)).map(|k| 1.0 / libm::pow(k as f64, s)).collect();
                 let total: f64 = weights.iter().sum();
                 let mut acc = 0.0;
                 weights
@@ -216,7 +239,11 @@ mod tests {
 
     #[test]
     fn validation() {
-        let bad = |s: &str| toml::from_str::<WorkloadConfig>(s).map_err(|e| e.to_string()).and_then(|c| c.validate().map_err(|e| e.to_string()));
+        let bad = |s: &str| {
+            toml::from_str::<WorkloadConfig>(s)
+                .map_err(|e| e.to_string())
+                .and_then(|c| c.validate().map_err(|e| e.to_string()))
+        };
         assert!(bad("rate = 10\nconcurrency = 2").unwrap_err().contains("not both"));
         assert!(bad("read_ratio = 0.7\ncas_ratio = 0.5").unwrap_err().contains("> 1"));
         assert!(bad("key_dist = \"zipf:0\"").unwrap_err().contains("> 0"));

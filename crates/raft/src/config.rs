@@ -1,0 +1,127 @@
+//! `[raft]`: the protocol's parameters and its known-bug switches.
+
+use serde::{Deserialize, Serialize};
+use sim_core::config::{ConfigError, require_positive};
+use sim_core::{DurationRange, SimDuration};
+
+/// How the leader serves reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReadMode {
+    /// ReadIndex (dissertation 6.4): note the commit index, confirm leadership with a round of
+    /// heartbeats, answer once applied that far.
+    #[default]
+    ReadIndex,
+    /// Through the log, like writes.
+    Log,
+}
+
+/// Realistic mistakes the checks must catch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Bug {
+    /// Commit an entry from an earlier term by counting replicas (the Figure 8 mistake).
+    CommitPreviousTerm,
+    /// `votedFor` is not persisted, so a restarted server can vote twice in one term.
+    ForgetVote,
+    /// The leader answers reads from its own state without confirming it still leads.
+    StaleRead,
+    /// Followers acknowledge appended entries before syncing them to disk.
+    AckBeforeSync,
+}
+
+impl Bug {
+    /// Every switch, as scenario files name them.
+    pub const ALL: [&'static str; 4] =
+        ["commit-previous-term", "forget-vote", "stale-read", "ack-before-sync"];
+}
+
+fn default_election_timeout() -> DurationRange {
+    DurationRange { lo: SimDuration::from_millis(150), hi: SimDuration::from_millis(300) }
+}
+fn default_max_batch() -> u32 {
+    64
+}
+fn default_snapshot_threshold() -> u64 {
+    1000
+}
+
+/// `[raft]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RaftConfig {
+    /// Election timeouts are drawn uniformly from this range (local clock); default
+    /// `"150ms..300ms"`.
+    #[serde(default = "default_election_timeout")]
+    pub election_timeout: DurationRange,
+    /// Leader heartbeat period; default half the minimum election timeout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat_interval: Option<SimDuration>,
+    /// PreVote (dissertation 9.6); default false.
+    #[serde(default)]
+    pub pre_vote: bool,
+    /// CheckQuorum (dissertation 6.2): a leader that has not heard from a majority for an
+    /// election timeout steps down; default false.
+    #[serde(default)]
+    pub check_quorum: bool,
+    /// `"read-index"` (default) or `"log"`.
+    #[serde(default)]
+    pub read_mode: ReadMode,
+    /// Most entries per AppendEntries; default 64, 1..=100000.
+    #[serde(default = "default_max_batch")]
+    pub max_batch: u32,
+    /// Take a snapshot once this many entries were applied since the last one; default 1000,
+    /// 1..=10000000.
+    #[serde(default = "default_snapshot_threshold")]
+    pub snapshot_threshold: u64,
+    /// A known-bug switch (see [`Bug`]); default none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bug: Option<Bug>,
+}
+
+impl Default for RaftConfig {
+    fn default() -> Self {
+        RaftConfig {
+            election_timeout: default_election_timeout(),
+            heartbeat_interval: None,
+            pre_vote: false,
+            check_quorum: false,
+            read_mode: ReadMode::ReadIndex,
+            max_batch: default_max_batch(),
+            snapshot_threshold: default_snapshot_threshold(),
+            bug: None,
+        }
+    }
+}
+
+impl RaftConfig {
+    /// The heartbeat period in force.
+    pub fn heartbeat(&self) -> SimDuration {
+        self.heartbeat_interval.unwrap_or(SimDuration(self.election_timeout.lo.as_nanos() / 2))
+    }
+
+    /// Checks every value.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        require_positive("raft.election_timeout", self.election_timeout.lo)?;
+        if let Some(h) = self.heartbeat_interval {
+            require_positive("raft.heartbeat_interval", h)?;
+        }
+        if self.heartbeat() == SimDuration::ZERO {
+            return Err(ConfigError::invalid(
+                "raft.heartbeat_interval",
+                "half the minimum election timeout is 0: set it",
+            ));
+        }
+        if !(1..=100_000).contains(&self.max_batch) {
+            return Err(ConfigError::out_of_range("raft.max_batch", self.max_batch, "1..=100000"));
+        }
+        if !(1..=10_000_000).contains(&self.snapshot_threshold) {
+            return Err(ConfigError::out_of_range(
+                "raft.snapshot_threshold",
+                self.snapshot_threshold,
+                "1..=10000000",
+            ));
+        }
+        Ok(())
+    }
+}

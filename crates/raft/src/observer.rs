@@ -1,0 +1,245 @@
+//! Raft's invariants, checked online by a read-only observer every server reports to.
+//!
+//! Servers report their elections, appended entries, commits and applies (with simulated time);
+//! the observer keeps what each property needs and the first violation of each:
+//!
+//! - **Election Safety**: at most one leader per term.
+//! - **Log Matching**: two entries with the same index and term hold the same command and
+//!   follow entries of the same term (by induction, the logs agree up to there).
+//! - **Leader Completeness**: a new leader's log holds every entry committed before.
+//! - **State Machine Safety**: no two servers apply different commands at one index.
+//!
+//! Memory: a few words per log index (the history these checks need), none per message.
+//! Servers share the observer through an `Arc<Mutex<…>>` captured by the node factory, so its
+//! records survive the servers' crashes.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use check::outcome::CheckResult;
+use sim_core::{NodeId, SimTime};
+
+use crate::log::Log;
+
+/// The observer as servers hold it.
+pub type SharedObserver = Arc<Mutex<Observer>>;
+
+/// A leader's election, as the observer saw it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Election {
+    /// When.
+    pub time: SimTime,
+    /// The term.
+    pub term: u64,
+    /// The new leader.
+    pub node: NodeId,
+}
+
+/// One entry version seen at an index: (term, digest, previous entry's term).
+type Version = (u64, u64, u64);
+
+/// What the observer knows.
+#[derive(Debug, Default)]
+pub struct Observer {
+    leaders: BTreeMap<u64, NodeId>,
+    elections: Vec<Election>,
+    /// `appended[i]`: the versions of entry `i` seen in any log.
+    appended: Vec<Vec<Version>>,
+    /// `committed[i]`: the (term, digest) a leader committed at `i`.
+    committed: Vec<Option<(u64, u64)>>,
+    /// `applied[i]`: the digest first applied at `i`, and by whom.
+    applied: Vec<Option<(u64, NodeId)>>,
+    first_commit: BTreeMap<u64, SimTime>,
+    /// Per leader term: every commit time is not kept, only the first at or after each
+    /// quiet-period start asked for; so keep the commit times per term, sorted.
+    commit_times: BTreeMap<u64, Vec<SimTime>>,
+    /// Commits of client commands, for messages per operation.
+    pub client_commits: u64,
+    election_safety: Option<String>,
+    log_matching: Option<String>,
+    leader_completeness: Option<String>,
+    state_machine_safety: Option<String>,
+}
+
+fn slot<T: Default + Clone>(v: &mut Vec<T>, i: u64) -> &mut T {
+    let i = i as usize;
+    if v.len() <= i {
+        v.resize(i + 1, T::default());
+    }
+    &mut v[i]
+}
+
+fn first(v: &mut Option<String>, message: impl FnOnce() -> String) {
+    if v.is_none() {
+        *v = Some(message());
+    }
+}
+
+impl Observer {
+    /// A new shared observer.
+    pub fn shared() -> SharedObserver {
+        Arc::new(Mutex::new(Observer::default()))
+    }
+
+    /// `node` became leader of `term` with `log`.
+    pub fn elected(&mut self, time: SimTime, term: u64, node: NodeId, log: &Log) {
+        self.elections.push(Election { time, term, node });
+        if let Some(&other) = self.leaders.get(&term) {
+            if other != node {
+                first(&mut self.election_safety, || {
+                    format!(
+                        "term {term} has two leaders, n{} and n{} (at {time})",
+                        other.0 + 1,
+                        node.0 + 1
+                    )
+                });
+            }
+        }
+        self.leaders.insert(term, node);
+        for i in log.snapshot_index + 1..self.committed.len() as u64 {
+            if let Some((t, _)) = self.committed[i as usize] {
+                if log.term_at(i) != Some(t) {
+                    first(&mut self.leader_completeness, || {
+                        format!(
+                            "n{} leads term {term} without entry {i} (term {t}), committed earlier (at {time})",
+                            node.0 + 1
+                        )
+                    });
+                    return;
+                }
+            }
+        }
+    }
+
+    /// `node` stored entry `index` of `term` (content `digest`) after an entry of `prev_term`.
+    pub fn appended(&mut self, node: NodeId, index: u64, term: u64, prev_term: u64, digest: u64) {
+        let versions = slot(&mut self.appended, index);
+        match versions.iter().find(|v| v.0 == term) {
+            Some(&(_, d, p)) if d != digest || p != prev_term => {
+                first(&mut self.log_matching, || {
+                    format!(
+                        "entry {index} of term {term} differs between logs (n{} stored one that {}) ",
+                        node.0 + 1,
+                        if d != digest { "holds another command" } else { "follows another term" }
+                    )
+                })
+            }
+            Some(_) => {}
+            None => versions.push((term, digest, prev_term)),
+        }
+    }
+
+    /// A leader committed entry `index` (`term`, `digest`); `client` if it is a client command.
+    pub fn committed(
+        &mut self,
+        time: SimTime,
+        leader_term: u64,
+        index: u64,
+        term: u64,
+        digest: u64,
+        client: bool,
+    ) {
+        let c = slot(&mut self.committed, index);
+        match *c {
+            Some((t, d)) if (t, d) != (term, digest) => {
+                first(&mut self.state_machine_safety, || {
+                    format!(
+                        "entry {index} was committed as term {t}, then as term {term} (at {time})"
+                    )
+                })
+            }
+            Some(_) => {}
+            None => {
+                *c = Some((term, digest));
+                self.client_commits += u64::from(client);
+            }
+        }
+        self.first_commit.entry(leader_term).or_insert(time);
+        let times = self.commit_times.entry(leader_term).or_default();
+        if times.last() != Some(&time) {
+            times.push(time);
+        }
+    }
+
+    /// The first commit by the leader of `term` at or after `t`.
+    pub fn first_commit_at_or_after(&self, term: u64, t: SimTime) -> Option<SimTime> {
+        let times = self.commit_times.get(&term)?;
+        times.get(times.partition_point(|&x| x < t)).copied()
+    }
+
+    /// `node` applied entry `index` with content `digest`.
+    pub fn applied(&mut self, time: SimTime, node: NodeId, index: u64, digest: u64) {
+        let a = slot(&mut self.applied, index);
+        match *a {
+            Some((d, by)) if d != digest => first(&mut self.state_machine_safety, || {
+                format!(
+                    "n{} and n{} applied different commands at index {index} (at {time})",
+                    by.0 + 1,
+                    node.0 + 1
+                )
+            }),
+            Some(_) => {}
+            None => *a = Some((digest, node)),
+        }
+    }
+
+    /// Every election seen, in order.
+    pub fn elections(&self) -> &[Election] {
+        &self.elections
+    }
+
+    /// When a leader of `term` first committed an entry.
+    pub fn first_commit(&self, term: u64) -> Option<SimTime> {
+        self.first_commit.get(&term).copied()
+    }
+
+    /// The highest term that had a leader.
+    pub fn highest_term(&self) -> u64 {
+        self.leaders.keys().next_back().copied().unwrap_or(0)
+    }
+
+    /// The four safety checks.
+    pub fn safety_checks(&self) -> Vec<CheckResult> {
+        let never = self.elections.is_empty();
+        let result = |name: &str, violation: &Option<String>, ok: String| match violation {
+            Some(v) => CheckResult::fail(name, v.clone()),
+            None if never => {
+                CheckResult::unknown(name, "no leader was ever elected: nothing was tested")
+            }
+            None => CheckResult::pass(name, ok),
+        };
+        let indices = self.committed.iter().filter(|c| c.is_some()).count();
+        vec![
+            result(
+                "Election Safety",
+                &self.election_safety,
+                format!(
+                    "{} elections, {} terms with a leader, one leader each",
+                    self.elections.len(),
+                    self.leaders.len()
+                ),
+            ),
+            result(
+                "Log Matching",
+                &self.log_matching,
+                format!(
+                    "{} log indices compared across servers",
+                    self.appended.len().saturating_sub(1)
+                ),
+            ),
+            result(
+                "Leader Completeness",
+                &self.leader_completeness,
+                format!("every new leader held all {indices} entries committed before it"),
+            ),
+            result(
+                "State Machine Safety",
+                &self.state_machine_safety,
+                format!(
+                    "{} indices applied, one command each",
+                    self.applied.iter().filter(|a| a.is_some()).count()
+                ),
+            ),
+        ]
+    }
+}

@@ -1,0 +1,265 @@
+//! Running Raft under a scenario: build the world, run it, check it, measure it.
+
+use std::sync::Arc;
+
+use check::history::register_from_faultline;
+use check::linearizability::{DEFAULT_BUDGET, Verdict, check};
+use check::model::CasRegister;
+use check::outcome::CheckResult;
+use serde::Serialize;
+use sim_core::config::ConfigError;
+use sim_core::{
+    FaultKind, FaultRecord, HistoryEntry, Metrics, NodeId, NodeKind, RunSummary, SimConfig,
+    SimTime, Simulation, TraceOptions,
+};
+use workload::{Client, WorkloadConfig};
+
+use crate::config::RaftConfig;
+use crate::node::RaftNode;
+use crate::observer::{Observer, SharedObserver};
+use crate::server::RaftServer;
+
+/// Everything a Raft run needs.
+#[derive(Clone, Debug)]
+pub struct RaftRun {
+    /// The kernel's config; its topology has the servers and the workload's clients.
+    pub sim: SimConfig,
+    /// `[raft]`.
+    pub raft: RaftConfig,
+    /// `[workload]`.
+    pub workload: WorkloadConfig,
+    /// Check the client history for linearizability.
+    pub linearizable: bool,
+    /// The linearizability checker's budget (search steps).
+    pub check_budget: u64,
+}
+
+impl RaftRun {
+    /// A run of `servers` servers and the workload's clients, checks on.
+    pub fn new(
+        seed: u64,
+        servers: u32,
+        duration: sim_core::SimDuration,
+        raft: RaftConfig,
+        workload: WorkloadConfig,
+    ) -> Result<Self, ConfigError> {
+        let topology = sim_core::Topology::new(servers, workload.clients)?;
+        Ok(RaftRun {
+            sim: SimConfig::new(seed, topology, duration),
+            raft,
+            workload,
+            linearizable: true,
+            check_budget: DEFAULT_BUDGET,
+        })
+    }
+}
+
+/// Raft's figures for one run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct RaftMetrics {
+    /// Leaders elected.
+    pub elections: u64,
+    /// The highest term that had a leader.
+    pub highest_term: u64,
+    /// Per leader crash or isolation: milliseconds until a new leader was elected.
+    pub election_downtime_ms: Vec<f64>,
+    /// Per leader crash or isolation: milliseconds until the new leader committed an entry.
+    pub unavailability_ms: Vec<f64>,
+    /// Messages the servers sent.
+    pub messages: u64,
+    /// Client commands committed.
+    pub committed_ops: u64,
+    /// Messages per committed client command.
+    pub messages_per_op: f64,
+    /// Snapshots taken.
+    pub snapshots_taken: u64,
+    /// Snapshots installed from a leader.
+    pub snapshots_installed: u64,
+}
+
+/// What a Raft run produced.
+pub struct RaftOutcome {
+    /// The kernel's summary (outcome, events, trace hash).
+    pub summary: RunSummary,
+    /// Every check, in order: the four safety properties, linearizable, liveness.
+    pub checks: Vec<CheckResult>,
+    /// The client history.
+    pub history: Vec<HistoryEntry>,
+    /// The faults, with the nodes they resolved to.
+    pub faults: Vec<FaultRecord>,
+    /// The kernel's metrics (latencies, series, counters).
+    pub metrics: Metrics,
+    /// Raft's own figures.
+    pub raft: RaftMetrics,
+}
+
+/// Builds the simulation: servers `n1..nN`, clients `c1..cK`, one shared observer.
+pub fn prepare(run: &RaftRun) -> Result<(Simulation<RaftNode>, SharedObserver), ConfigError> {
+    run.raft.validate()?;
+    run.workload.validate()?;
+    if run.sim.topology.clients != run.workload.clients {
+        return Err(ConfigError::invalid(
+            "workload.clients",
+            "the topology's clients and the workload's differ",
+        ));
+    }
+    let observer = Observer::shared();
+    let shared = observer.clone();
+    let raft = Arc::new(run.raft.clone());
+    let workload = run.workload.clone();
+    let sim =
+        Simulation::new(run.sim.clone(), TraceOptions::default(), move |id, topo| {
+            match topo.kind(id) {
+                NodeKind::Server => RaftNode::Server(Box::new(RaftServer::new(
+                    id,
+                    topo.servers,
+                    raft.clone(),
+                    shared.clone(),
+                ))),
+                NodeKind::Client => RaftNode::Client(Box::new(Client::new(
+                    id.0 - topo.servers,
+                    topo.clients,
+                    topo.servers,
+                    workload.clone(),
+                ))),
+            }
+        })?;
+    Ok((sim, observer))
+}
+
+/// Builds, runs and checks.
+pub fn run(run: &RaftRun) -> Result<RaftOutcome, ConfigError> {
+    let (mut sim, observer) = prepare(run)?;
+    sim.run();
+    Ok(finish(run, sim, &observer, true))
+}
+
+/// Checks and measures a finished simulation (`linearizability`: run that checker too).
+pub fn finish(
+    run: &RaftRun,
+    mut sim: Simulation<RaftNode>,
+    observer: &SharedObserver,
+    linearizability: bool,
+) -> RaftOutcome {
+    let summary = sim.summary();
+    let history = sim.take_history();
+    let faults = sim.fault_records().to_vec();
+    let metrics = sim.metrics().clone();
+    let obs = observer.lock().expect("observer");
+    let mut checks = obs.safety_checks();
+    if run.linearizable && linearizability {
+        checks.push(linearizable(&history, run.check_budget));
+    }
+    if let Some(quiet) = run.sim.quiet {
+        checks.push(liveness(&obs, SimTime(run.sim.duration.as_nanos()), quiet));
+    }
+    let mut raft = RaftMetrics {
+        elections: obs.elections().len() as u64,
+        highest_term: obs.highest_term(),
+        messages: metrics.counter("raft.messages"),
+        committed_ops: obs.client_commits,
+        snapshots_taken: metrics.counter("raft.snapshots_taken"),
+        snapshots_installed: metrics.counter("raft.snapshots_installed"),
+        ..RaftMetrics::default()
+    };
+    raft.messages_per_op = if raft.committed_ops == 0 {
+        0.0
+    } else {
+        raft.messages as f64 / raft.committed_ops as f64
+    };
+    (raft.election_downtime_ms, raft.unavailability_ms) = downtimes(&obs, &faults);
+    RaftOutcome { summary, checks, history, faults, metrics, raft }
+}
+
+/// The linearizability check of a history (cas-register per key).
+pub fn linearizable(history: &[HistoryEntry], budget: u64) -> CheckResult {
+    const NAME: &str = "linearizable";
+    let parsed = match register_from_faultline(history) {
+        Ok(p) => p,
+        Err(e) => return CheckResult::fail(NAME, format!("the history is malformed: {e}")),
+    };
+    let ops = parsed.ops();
+    let report = check(&CasRegister, parsed.keys, budget);
+    match report.verdict {
+        Verdict::Linearizable => CheckResult::pass(
+            NAME,
+            format!("{ops} operations, {} keys, {} search steps", report.keys.len(), report.steps),
+        ),
+        Verdict::NotLinearizable(c) => CheckResult::fail(NAME, c.to_string()),
+        Verdict::Unknown { unfinished } => CheckResult::unknown(
+            NAME,
+            format!("search budget of {budget} steps ran out on keys {unfinished:?}"),
+        ),
+    }
+}
+
+fn liveness(obs: &Observer, quiet_start: SimTime, quiet: sim_core::SimDuration) -> CheckResult {
+    const NAME: &str = "liveness";
+    if obs.elections().is_empty() {
+        return CheckResult::fail(NAME, "no leader was ever elected");
+    }
+    let first_commit = obs
+        .elections()
+        .iter()
+        .map(|e| e.term)
+        .chain(std::iter::once(obs.highest_term()))
+        .filter_map(|t| obs.first_commit_at_or_after(t, quiet_start))
+        .min();
+    match first_commit {
+        Some(t) => CheckResult::pass(
+            NAME,
+            format!(
+                "after every fault healed, a leader committed within {:.1} ms (bound: the {quiet} quiet period)",
+                t.saturating_since(quiet_start).as_millis_f64()
+            ),
+        ),
+        None => CheckResult::fail(
+            NAME,
+            format!("no entry committed in the {quiet} after every fault healed"),
+        ),
+    }
+}
+
+/// Election downtime and unavailability after each fault that hit the leader of the moment.
+fn downtimes(obs: &Observer, faults: &[FaultRecord]) -> (Vec<f64>, Vec<f64>) {
+    let mut downtime = Vec::new();
+    let mut unavailable = Vec::new();
+    for f in faults.iter().filter(|f| f.skipped.is_none()) {
+        let hits_leader = matches!(
+            f.spec.kind,
+            FaultKind::Crash { .. } | FaultKind::Pause { .. } | FaultKind::Partition { .. }
+        );
+        let t = f.at();
+        let Some(current) = obs.elections().iter().rev().find(|e| e.time <= t) else { continue };
+        let leader_name = format!("n{}", current.node.0 + 1);
+        if !hits_leader
+            || !f.resolved.contains(&leader_name)
+            || is_in_majority_side(f, &leader_name)
+        {
+            continue;
+        }
+        if let Some(next) = obs.elections().iter().find(|e| e.time >= t && e.term > current.term) {
+            downtime.push(next.time.saturating_since(t).as_millis_f64());
+            if let Some(c) = obs.first_commit(next.term) {
+                unavailable.push(c.saturating_since(t).as_millis_f64());
+            }
+        }
+    }
+    (downtime, unavailable)
+}
+
+/// For a `groups` partition, the leader is cut off only if it is not in the largest group.
+fn is_in_majority_side(f: &FaultRecord, leader: &str) -> bool {
+    match &f.spec.kind {
+        FaultKind::Partition { groups: Some(groups), .. } => {
+            let largest = groups.iter().map(Vec::len).max().unwrap_or(0);
+            groups.iter().any(|g| g.len() == largest && g.iter().any(|n| n == leader))
+        }
+        _ => false,
+    }
+}
+
+/// The server node ids of a run.
+pub fn servers(sim: &Simulation<RaftNode>) -> Vec<NodeId> {
+    sim.topology().servers().collect()
+}

@@ -1,0 +1,850 @@
+//! A Raft server: the paper's algorithm as a sans-IO state machine.
+//!
+//! Election with randomized timeouts (and optionally PreVote); log replication with the
+//! consistency check and fast backtracking of `nextIndex` (a rejection says where the
+//! follower's conflicting term begins); commitment only of entries from the leader's own term
+//! (Figure 8), counted by replicas; term, vote and log synced to disk before any reply that
+//! depends on them; recovery from disk after a crash; snapshots every `snapshot_threshold`
+//! applied entries, sent to followers that fell behind with InstallSnapshot; CheckQuorum;
+//! linearizable reads by ReadIndex or through the log; client sessions so a retried request is
+//! applied once; batches of up to `max_batch` entries, one batch in flight per follower.
+//!
+//! A server that finds its disk corrupt on restart halts (it neither votes nor campaigns): it
+//! cannot know what it promised.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use sim_core::trace::digest;
+use sim_core::{Context, LocalTime, NodeId, NodeStatus, Role, SimDuration, SimTime, TimerId};
+use workload::{ClientReply, ClientRequest, KvOp, KvResult};
+
+use crate::config::{Bug, RaftConfig, ReadMode};
+use crate::log::{self, Log, entry_key};
+use crate::message::{Command, Entry, RaftMsg};
+use crate::node::{RaftNode, RaftTimer};
+use crate::observer::SharedObserver;
+use crate::state_machine::{Snapshot, StateMachine};
+
+type Ctx<'a, 'b> = &'a mut Context<'b, RaftNode>;
+
+const META_KEY: &str = "meta";
+const SNAP_KEY: &str = "snap";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Follower,
+    PreCandidate,
+    Candidate,
+    Leader,
+}
+
+/// A read waiting for its ReadIndex confirmation.
+#[derive(Clone, Debug)]
+struct PendingRead {
+    read_index: u64,
+    round: u64,
+    client: NodeId,
+    request_id: u64,
+    key: u64,
+}
+
+/// What only a leader keeps.
+#[derive(Clone, Debug, Default)]
+struct LeaderState {
+    next_index: Vec<u64>,
+    match_index: Vec<u64>,
+    /// A batch with entries is on its way to this follower.
+    in_flight: Vec<bool>,
+    /// When each follower last answered (local clock), for CheckQuorum.
+    last_ack: Vec<LocalTime>,
+    /// The highest heartbeat round each follower echoed.
+    acked_round: Vec<u64>,
+    round: u64,
+    /// Index of this leader's first entry (its no-op): reads wait until it commits.
+    term_start: u64,
+    became_leader_at: LocalTime,
+    /// Client requests in the log, answered when applied.
+    waiting: BTreeMap<u64, (NodeId, u64)>,
+    in_log: BTreeSet<(NodeId, u64)>,
+    reads: Vec<PendingRead>,
+    /// When each entry was appended (simulated time), for commit latency.
+    appended_at: BTreeMap<u64, SimTime>,
+}
+
+/// A Raft server.
+pub struct RaftServer {
+    id: NodeId,
+    servers: u32,
+    config: Arc<RaftConfig>,
+    observer: SharedObserver,
+    term: u64,
+    vote: Option<NodeId>,
+    log: Log,
+    snapshot: Arc<Snapshot>,
+    sm: StateMachine,
+    commit: u64,
+    applied: u64,
+    state: State,
+    leader: Option<NodeId>,
+    votes: BTreeSet<NodeId>,
+    election_timer: Option<TimerId>,
+    heartbeat_timer: Option<TimerId>,
+    lazy_sync: Option<TimerId>,
+    last_leader_contact: Option<LocalTime>,
+    lead: LeaderState,
+    halted: bool,
+}
+
+impl RaftServer {
+    /// Server `id` of `servers`, with its config and the run's observer.
+    pub fn new(
+        id: NodeId,
+        servers: u32,
+        config: Arc<RaftConfig>,
+        observer: SharedObserver,
+    ) -> Self {
+        RaftServer {
+            id,
+            servers,
+            config,
+            observer,
+            term: 0,
+            vote: None,
+            log: Log::default(),
+            snapshot: Arc::new(Snapshot::default()),
+            sm: StateMachine::default(),
+            commit: 0,
+            applied: 0,
+            state: State::Follower,
+            leader: None,
+            votes: BTreeSet::new(),
+            election_timer: None,
+            heartbeat_timer: None,
+            lazy_sync: None,
+            last_leader_contact: None,
+            lead: LeaderState::default(),
+            halted: false,
+        }
+    }
+
+    /// Role and term, for selectors and reports.
+    pub fn status(&self) -> NodeStatus {
+        let role = match self.state {
+            State::Follower => Role::Follower,
+            State::PreCandidate | State::Candidate => Role::Candidate,
+            State::Leader => Role::Leader,
+        };
+        NodeStatus { role, term: self.term }
+    }
+
+    /// The commit index (for tests and reports).
+    pub fn commit_index(&self) -> u64 {
+        self.commit
+    }
+
+    fn majority(&self) -> usize {
+        self.servers as usize / 2 + 1
+    }
+
+    fn peers(&self) -> impl Iterator<Item = NodeId> + use<> {
+        let me = self.id;
+        (0..self.servers).map(NodeId).filter(move |&p| p != me)
+    }
+
+    fn send(&self, ctx: Ctx, to: NodeId, msg: RaftMsg) {
+        ctx.metrics().count("raft.messages", 1);
+        ctx.send(to, msg);
+    }
+
+    // ---- start, recovery, persistence ----
+
+    /// Start or restart: rebuild from disk.
+    pub fn on_start(&mut self, ctx: Ctx) {
+        if self.recover(ctx).is_none() {
+            self.halted = true;
+            ctx.metrics().count("raft.halted_on_corrupt_disk", 1);
+            ctx.annotate("disk corrupt: halted");
+            return;
+        }
+        self.reset_election_timer(ctx);
+    }
+
+    fn recover(&mut self, ctx: Ctx) -> Option<()> {
+        let storage = ctx.storage();
+        if let Some(bytes) = storage.get(META_KEY).ok()? {
+            (self.term, self.vote) = log::decode_meta(bytes)?;
+        }
+        if let Some(bytes) = storage.get(SNAP_KEY).ok()? {
+            let snap = log::decode_snapshot(bytes)?;
+            self.log = Log::after(snap.index, snap.term);
+            self.sm = StateMachine { kv: snap.kv.clone(), sessions: snap.sessions.clone() };
+            self.commit = snap.index;
+            self.applied = snap.index;
+            self.snapshot = Arc::new(snap);
+        }
+        let keys: Vec<String> = storage.keys_with_prefix("log/").map(str::to_string).collect();
+        for key in keys {
+            let index = log::index_of_key(&key)?;
+            if index <= self.log.snapshot_index {
+                continue;
+            }
+            if index != self.log.last_index() + 1 {
+                return None;
+            }
+            let entry = log::decode_entry(ctx.storage().get(&key).ok()??)?;
+            self.log.push(entry);
+        }
+        Some(())
+    }
+
+    fn persist_meta(&self, ctx: Ctx) {
+        // The forget-vote bug: the vote never reaches the disk.
+        let vote = if self.config.bug == Some(Bug::ForgetVote) { None } else { self.vote };
+        ctx.storage().put(META_KEY, log::encode_meta(self.term, vote));
+    }
+
+    fn persist_entry(&self, ctx: Ctx, index: u64) {
+        let e = self.log.get(index).expect("persisting an entry in memory");
+        ctx.storage().put(&entry_key(index), log::encode_entry(e));
+    }
+
+    fn report_appended(&self, index: u64) {
+        let e = self.log.get(index).expect("reporting an entry in memory");
+        let prev = self.log.term_at(index - 1).unwrap_or(0);
+        self.observer.lock().expect("observer").appended(self.id, index, e.term, prev, digest(e));
+    }
+
+    // ---- timers ----
+
+    fn reset_election_timer(&mut self, ctx: Ctx) {
+        if let Some(t) = self.election_timer.take() {
+            ctx.cancel_timer(t);
+        }
+        let r = self.config.election_timeout;
+        let timeout = SimDuration(ctx.rng().range_inclusive(r.lo.as_nanos(), r.hi.as_nanos()));
+        self.election_timer = Some(ctx.set_timer(timeout, RaftTimer::Election));
+    }
+
+    /// A server timer fired.
+    pub fn on_timer(&mut self, ctx: Ctx, timer: RaftTimer) {
+        if self.halted {
+            return;
+        }
+        match timer {
+            RaftTimer::Election => {
+                self.election_timer = None;
+                if self.state != State::Leader {
+                    self.campaign(ctx);
+                }
+            }
+            RaftTimer::Heartbeat => {
+                self.heartbeat_timer = None;
+                if self.state == State::Leader {
+                    self.heartbeat(ctx);
+                }
+            }
+            RaftTimer::LazySync => {
+                self.lazy_sync = None;
+                ctx.storage().sync();
+            }
+            RaftTimer::Client(_) => {}
+        }
+    }
+
+    fn heartbeat(&mut self, ctx: Ctx) {
+        if self.config.check_quorum && !self.quorum_heard_recently(ctx) {
+            ctx.annotate(
+                "CheckQuorum: no majority heard within an election timeout; stepping down",
+            );
+            let term = self.term;
+            self.become_follower(ctx, term);
+            return;
+        }
+        self.lead.round += 1;
+        for p in self.peers() {
+            self.send_append(ctx, p);
+        }
+        self.heartbeat_timer = Some(ctx.set_timer(self.config.heartbeat(), RaftTimer::Heartbeat));
+    }
+
+    fn quorum_heard_recently(&self, ctx: Ctx) -> bool {
+        let now = ctx.now().0;
+        let window = self.config.election_timeout.hi.as_nanos() as i64;
+        if now - self.lead.became_leader_at.0 < window {
+            return true;
+        }
+        let heard = self.peers().filter(|p| now - self.lead.last_ack[p.index()].0 < window).count();
+        heard + 1 >= self.majority()
+    }
+
+    // ---- elections ----
+
+    fn campaign(&mut self, ctx: Ctx) {
+        self.reset_election_timer(ctx);
+        if self.config.pre_vote {
+            self.state = State::PreCandidate;
+            self.votes = BTreeSet::from([self.id]);
+            self.ask_votes(ctx, self.term + 1, true);
+            if self.votes.len() >= self.majority() {
+                self.start_election(ctx);
+            }
+        } else {
+            self.start_election(ctx);
+        }
+    }
+
+    fn ask_votes(&self, ctx: Ctx, term: u64, pre_vote: bool) {
+        for p in self.peers() {
+            let msg = RaftMsg::RequestVote {
+                term,
+                last_log_index: self.log.last_index(),
+                last_log_term: self.log.last_term(),
+                pre_vote,
+            };
+            self.send(ctx, p, msg);
+        }
+    }
+
+    fn start_election(&mut self, ctx: Ctx) {
+        self.term += 1;
+        self.vote = Some(self.id);
+        self.state = State::Candidate;
+        self.leader = None;
+        self.votes = BTreeSet::from([self.id]);
+        self.persist_meta(ctx);
+        ctx.storage().sync();
+        ctx.metrics().count("raft.elections_started", 1);
+        self.ask_votes(ctx, self.term, false);
+        if self.votes.len() >= self.majority() {
+            self.become_leader(ctx);
+        }
+    }
+
+    fn heard_from_leader_recently(&self, ctx: Ctx) -> bool {
+        let min = self.config.election_timeout.lo.as_nanos() as i64;
+        self.state == State::Leader
+            || self.last_leader_contact.is_some_and(|t| ctx.now().0 - t.0 < min)
+    }
+
+    fn on_request_vote(
+        &mut self,
+        ctx: Ctx,
+        from: NodeId,
+        term: u64,
+        last_index: u64,
+        last_term: u64,
+        pre_vote: bool,
+    ) {
+        let up_to_date = (last_term, last_index) >= (self.log.last_term(), self.log.last_index());
+        if pre_vote {
+            let granted = term > self.term && up_to_date && !self.heard_from_leader_recently(ctx);
+            self.send(ctx, from, RaftMsg::VoteReply { term, granted, pre_vote: true });
+            return;
+        }
+        // Disruption guard (dissertation 4.2.3), with PreVote or CheckQuorum on: a server that
+        // hears from a current leader ignores RequestVotes for a minimum election timeout.
+        if (self.config.pre_vote || self.config.check_quorum)
+            && term > self.term
+            && self.heard_from_leader_recently(ctx)
+        {
+            return;
+        }
+        if term > self.term {
+            self.become_follower(ctx, term);
+        }
+        let granted = term == self.term && self.vote.is_none_or(|v| v == from) && up_to_date;
+        if granted {
+            self.vote = Some(from);
+            self.reset_election_timer(ctx);
+        }
+        self.persist_meta(ctx);
+        ctx.storage().sync();
+        self.send(ctx, from, RaftMsg::VoteReply { term: self.term, granted, pre_vote: false });
+    }
+
+    fn on_vote_reply(&mut self, ctx: Ctx, from: NodeId, term: u64, granted: bool, pre_vote: bool) {
+        if pre_vote {
+            if self.state == State::PreCandidate && term == self.term + 1 && granted {
+                self.votes.insert(from);
+                if self.votes.len() >= self.majority() {
+                    self.start_election(ctx);
+                }
+            }
+            return;
+        }
+        if term > self.term {
+            self.become_follower(ctx, term);
+            return;
+        }
+        if self.state == State::Candidate && term == self.term && granted {
+            self.votes.insert(from);
+            if self.votes.len() >= self.majority() {
+                self.become_leader(ctx);
+            }
+        }
+    }
+
+    fn become_follower(&mut self, ctx: Ctx, term: u64) {
+        if term > self.term {
+            self.term = term;
+            self.vote = None;
+            self.persist_meta(ctx);
+        }
+        if self.state == State::Leader {
+            // Requests in flight get no answer from us; clients retry elsewhere.
+            let lead = std::mem::take(&mut self.lead);
+            for (client, request_id) in lead
+                .waiting
+                .values()
+                .copied()
+                .chain(lead.reads.iter().map(|r| (r.client, r.request_id)))
+            {
+                self.reply(ctx, client, request_id, KvResult::NotLeader { leader: None });
+            }
+            if let Some(t) = self.heartbeat_timer.take() {
+                ctx.cancel_timer(t);
+            }
+        }
+        self.state = State::Follower;
+        if self.election_timer.is_none() {
+            self.reset_election_timer(ctx);
+        }
+    }
+
+    fn become_leader(&mut self, ctx: Ctx) {
+        self.state = State::Leader;
+        self.leader = Some(self.id);
+        if let Some(t) = self.election_timer.take() {
+            ctx.cancel_timer(t);
+        }
+        let n = self.servers as usize;
+        let now = ctx.now();
+        let term_start = self.log.push(Entry { term: self.term, command: Command::Noop });
+        self.lead = LeaderState {
+            next_index: vec![term_start; n],
+            match_index: vec![0; n],
+            in_flight: vec![false; n],
+            last_ack: vec![now; n],
+            acked_round: vec![0; n],
+            round: 0,
+            term_start,
+            became_leader_at: now,
+            ..LeaderState::default()
+        };
+        self.lead.match_index[self.id.index()] = term_start;
+        self.persist_entry(ctx, term_start);
+        ctx.storage().sync();
+        self.lead.appended_at.insert(term_start, ctx.sim_time());
+        {
+            let mut obs = self.observer.lock().expect("observer");
+            obs.elected(ctx.sim_time(), self.term, self.id, &self.log);
+        }
+        self.report_appended(term_start);
+        ctx.metrics().count("raft.elections", 1);
+        ctx.annotate(&format!("leader of term {}", self.term));
+        self.heartbeat(ctx);
+        self.advance_commit(ctx);
+    }
+
+    // ---- replication ----
+
+    fn send_append(&mut self, ctx: Ctx, p: NodeId) {
+        let i = p.index();
+        let next = self.lead.next_index[i];
+        let round = self.lead.round;
+        if next <= self.log.snapshot_index {
+            let msg = RaftMsg::InstallSnapshot {
+                term: self.term,
+                snapshot: self.snapshot.clone(),
+                round,
+            };
+            self.lead.in_flight[i] = true;
+            self.send(ctx, p, msg);
+            return;
+        }
+        let prev_index = next - 1;
+        let prev_term =
+            self.log.term_at(prev_index).expect("prev entry is in the log or the snapshot");
+        let entries = self.log.slice(next, self.config.max_batch as usize);
+        self.lead.in_flight[i] = !entries.is_empty();
+        let msg = RaftMsg::Append {
+            term: self.term,
+            prev_index,
+            prev_term,
+            entries,
+            commit: self.commit,
+            round,
+        };
+        self.send(ctx, p, msg);
+    }
+
+    // The handlers take the RPC's fields as arguments, as the paper's figures list them.
+    #[allow(clippy::too_many_arguments)]
+    fn on_append(
+        &mut self,
+        ctx: Ctx,
+        from: NodeId,
+        term: u64,
+        prev_index: u64,
+        prev_term: u64,
+        entries: Vec<Entry>,
+        commit: u64,
+        round: u64,
+    ) {
+        let reject = |s: &Self, ctx: Ctx, conflict_index: u64| {
+            let msg = RaftMsg::AppendReply {
+                term: s.term,
+                success: false,
+                match_index: 0,
+                conflict_index,
+                round,
+            };
+            s.send(ctx, from, msg);
+        };
+        if term < self.term {
+            return reject(self, ctx, 0);
+        }
+        self.accept_leader(ctx, from, term);
+        // Entries the snapshot already covers are committed: skip them.
+        let (mut prev_index, mut prev_term, mut entries) = (prev_index, prev_term, entries);
+        if prev_index < self.log.snapshot_index {
+            let skip = (self.log.snapshot_index - prev_index) as usize;
+            entries.drain(..skip.min(entries.len()));
+            prev_index = self.log.snapshot_index;
+            prev_term = self.log.snapshot_term;
+        }
+        if prev_index > self.log.last_index() {
+            return reject(self, ctx, self.log.last_index() + 1);
+        }
+        if self.log.term_at(prev_index) != Some(prev_term) {
+            let conflict = self.log.first_index_of_term_at(prev_index);
+            return reject(self, ctx, conflict);
+        }
+        let mut index = prev_index;
+        let mut wrote = false;
+        for e in entries {
+            index += 1;
+            match self.log.term_at(index) {
+                Some(t) if t == e.term => continue,
+                Some(_) => {
+                    for gone in index..=self.log.last_index() {
+                        ctx.storage().delete(&entry_key(gone));
+                    }
+                    self.log.truncate_from(index);
+                }
+                None => {}
+            }
+            self.log.push(e);
+            self.persist_entry(ctx, index);
+            self.report_appended(index);
+            wrote = true;
+        }
+        if wrote {
+            self.sync_before_ack(ctx);
+        }
+        if commit > self.commit {
+            self.commit = commit.min(index).max(self.commit);
+            self.apply(ctx);
+        }
+        let msg = RaftMsg::AppendReply {
+            term: self.term,
+            success: true,
+            match_index: index,
+            conflict_index: 0,
+            round,
+        };
+        self.send(ctx, from, msg);
+    }
+
+    /// Syncs before acknowledging — unless the ack-before-sync bug defers it.
+    fn sync_before_ack(&mut self, ctx: Ctx) {
+        if self.config.bug == Some(Bug::AckBeforeSync) {
+            if self.lazy_sync.is_none() {
+                let later = SimDuration(self.config.heartbeat().as_nanos() * 4);
+                self.lazy_sync = Some(ctx.set_timer(later, RaftTimer::LazySync));
+            }
+        } else {
+            ctx.storage().sync();
+        }
+    }
+
+    fn accept_leader(&mut self, ctx: Ctx, leader: NodeId, term: u64) {
+        if term > self.term || self.state != State::Follower {
+            self.become_follower(ctx, term);
+        }
+        self.leader = Some(leader);
+        self.last_leader_contact = Some(ctx.now());
+        self.reset_election_timer(ctx);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn on_append_reply(
+        &mut self,
+        ctx: Ctx,
+        from: NodeId,
+        term: u64,
+        success: bool,
+        match_index: u64,
+        conflict_index: u64,
+        round: u64,
+    ) {
+        if term > self.term {
+            self.become_follower(ctx, term);
+            return;
+        }
+        if self.state != State::Leader || term != self.term {
+            return;
+        }
+        let i = from.index();
+        self.lead.in_flight[i] = false;
+        self.lead.last_ack[i] = ctx.now();
+        self.lead.acked_round[i] = self.lead.acked_round[i].max(round);
+        if success {
+            self.lead.match_index[i] = self.lead.match_index[i].max(match_index);
+            self.lead.next_index[i] = self.lead.next_index[i].max(match_index + 1);
+            self.advance_commit(ctx);
+        } else {
+            // Fast backtracking: jump to where the follower's conflicting term begins.
+            self.lead.next_index[i] = conflict_index.max(self.lead.match_index[i] + 1).max(1);
+        }
+        self.serve_reads(ctx);
+        if self.state == State::Leader
+            && (!success || self.lead.next_index[i] <= self.log.last_index())
+        {
+            self.send_append(ctx, from);
+        }
+    }
+
+    fn advance_commit(&mut self, ctx: Ctx) {
+        let majority = self.majority();
+        let mut target = None;
+        for n in (self.commit + 1..=self.log.last_index()).rev() {
+            let term_ok = self.log.term_at(n) == Some(self.term)
+                || self.config.bug == Some(Bug::CommitPreviousTerm);
+            if !term_ok {
+                // Entries of earlier terms commit only below one of ours (Figure 8).
+                break;
+            }
+            if self.lead.match_index.iter().filter(|&&m| m >= n).count() >= majority {
+                target = Some(n);
+                break;
+            }
+        }
+        let Some(n) = target else { return };
+        let now = ctx.sim_time();
+        {
+            let mut obs = self.observer.lock().expect("observer");
+            for i in self.commit + 1..=n {
+                let e = self.log.get(i).expect("committed entry in memory");
+                obs.committed(
+                    now,
+                    self.term,
+                    i,
+                    e.term,
+                    digest(e),
+                    matches!(e.command, Command::Op { .. }),
+                );
+            }
+        }
+        for i in self.commit + 1..=n {
+            if let Some(t) = self.lead.appended_at.remove(&i) {
+                ctx.metrics().record("raft.commit_latency_ns", now.saturating_since(t).as_nanos());
+            }
+        }
+        self.commit = n;
+        self.apply(ctx);
+        self.serve_reads(ctx);
+    }
+
+    fn apply(&mut self, ctx: Ctx) {
+        while self.applied < self.commit {
+            let index = self.applied + 1;
+            let Some(e) = self.log.get(index) else { break };
+            let d = digest(e);
+            let result = self.sm.apply(&e.command);
+            self.applied = index;
+            self.observer.lock().expect("observer").applied(ctx.sim_time(), self.id, index, d);
+            if self.state == State::Leader {
+                if let Some((client, request_id)) = self.lead.waiting.remove(&index) {
+                    self.lead.in_log.remove(&(client, request_id));
+                    if let Some(r) = result {
+                        self.reply(ctx, client, request_id, r);
+                    }
+                }
+            }
+        }
+        if self.applied - self.log.snapshot_index >= self.config.snapshot_threshold {
+            self.take_snapshot(ctx);
+        }
+    }
+
+    fn take_snapshot(&mut self, ctx: Ctx) {
+        let index = self.applied;
+        let term = self.log.term_at(index).expect("applied entry");
+        let snap =
+            Snapshot { index, term, kv: self.sm.kv.clone(), sessions: self.sm.sessions.clone() };
+        ctx.storage().put(SNAP_KEY, log::encode_snapshot(&snap));
+        for i in self.log.snapshot_index + 1..=index {
+            ctx.storage().delete(&entry_key(i));
+        }
+        ctx.storage().sync();
+        self.log.compact_to(index, term);
+        self.snapshot = Arc::new(snap);
+        ctx.metrics().count("raft.snapshots_taken", 1);
+    }
+
+    fn on_install_snapshot(
+        &mut self,
+        ctx: Ctx,
+        from: NodeId,
+        term: u64,
+        snap: Arc<Snapshot>,
+        round: u64,
+    ) {
+        if term < self.term {
+            let msg = RaftMsg::SnapshotReply { term: self.term, index: 0, round };
+            return self.send(ctx, from, msg);
+        }
+        self.accept_leader(ctx, from, term);
+        if snap.index > self.commit {
+            let keep_suffix = self.log.term_at(snap.index) == Some(snap.term);
+            let last = self.log.last_index();
+            let drop_to = if keep_suffix { snap.index } else { last };
+            for i in self.log.snapshot_index + 1..=drop_to {
+                ctx.storage().delete(&entry_key(i));
+            }
+            if keep_suffix {
+                self.log.compact_to(snap.index, snap.term);
+            } else {
+                self.log = Log::after(snap.index, snap.term);
+            }
+            self.sm = StateMachine { kv: snap.kv.clone(), sessions: snap.sessions.clone() };
+            self.commit = snap.index;
+            self.applied = snap.index;
+            ctx.storage().put(SNAP_KEY, log::encode_snapshot(&snap));
+            ctx.storage().sync();
+            self.snapshot = snap.clone();
+            ctx.metrics().count("raft.snapshots_installed", 1);
+        }
+        let msg = RaftMsg::SnapshotReply { term: self.term, index: snap.index, round };
+        self.send(ctx, from, msg);
+    }
+
+    // ---- clients ----
+
+    fn reply(&self, ctx: Ctx, client: NodeId, request_id: u64, result: KvResult) {
+        self.send(ctx, client, RaftMsg::Reply(ClientReply { request_id, result }));
+    }
+
+    fn on_client_request(&mut self, ctx: Ctx, req: ClientRequest) {
+        if self.halted || self.state != State::Leader {
+            let leader = if self.halted { None } else { self.leader };
+            return self.reply(ctx, req.client, req.request_id, KvResult::NotLeader { leader });
+        }
+        if let KvOp::Read { key } = req.op {
+            if self.config.read_mode == ReadMode::ReadIndex {
+                if self.config.bug == Some(Bug::StaleRead) {
+                    // The bug: answer from local state without confirming leadership.
+                    let value = self.sm.kv.get(&key).copied();
+                    return self.reply(ctx, req.client, req.request_id, KvResult::Ok(value));
+                }
+                let read_index = self.commit.max(self.lead.term_start);
+                self.lead.round += 1;
+                let round = self.lead.round;
+                self.lead.reads.push(PendingRead {
+                    read_index,
+                    round,
+                    client: req.client,
+                    request_id: req.request_id,
+                    key,
+                });
+                for p in self.peers() {
+                    self.send_append(ctx, p);
+                }
+                self.serve_reads(ctx);
+                return;
+            }
+        }
+        if let Some(done) = self.sm.sessions.get(&req.client).and_then(|s| s.get(&req.request_id)) {
+            let done = done.clone();
+            return self.reply(ctx, req.client, req.request_id, done);
+        }
+        if !self.lead.in_log.insert((req.client, req.request_id)) {
+            return; // already in the log: answered when applied
+        }
+        let command = Command::Op {
+            client: req.client,
+            request_id: req.request_id,
+            acked_below: req.acked_below,
+            op: req.op,
+        };
+        let index = self.log.push(Entry { term: self.term, command });
+        self.persist_entry(ctx, index);
+        ctx.storage().sync();
+        self.report_appended(index);
+        self.lead.match_index[self.id.index()] = index;
+        self.lead.waiting.insert(index, (req.client, req.request_id));
+        self.lead.appended_at.insert(index, ctx.sim_time());
+        for p in self.peers() {
+            if !self.lead.in_flight[p.index()] {
+                self.send_append(ctx, p);
+            }
+        }
+        self.advance_commit(ctx);
+    }
+
+    /// Answers reads whose round a majority confirmed and whose index is applied.
+    fn serve_reads(&mut self, ctx: Ctx) {
+        if self.state != State::Leader || self.lead.reads.is_empty() {
+            return;
+        }
+        let majority = self.majority();
+        let me = self.id.index();
+        let applied = self.applied;
+        let acked = &self.lead.acked_round;
+        let confirmed = |r: &PendingRead| {
+            acked.iter().enumerate().filter(|&(i, &a)| i == me || a >= r.round).count() >= majority
+                && applied >= r.read_index
+        };
+        let (ready, waiting): (Vec<PendingRead>, Vec<PendingRead>) =
+            std::mem::take(&mut self.lead.reads).into_iter().partition(confirmed);
+        self.lead.reads = waiting;
+        for r in ready {
+            let value = self.sm.kv.get(&r.key).copied();
+            self.reply(ctx, r.client, r.request_id, KvResult::Ok(value));
+        }
+    }
+
+    /// A message arrived.
+    pub fn on_message(&mut self, ctx: Ctx, from: NodeId, msg: RaftMsg) {
+        if self.halted {
+            if let RaftMsg::Request(req) = msg {
+                self.on_client_request(ctx, req);
+            }
+            return;
+        }
+        match msg {
+            RaftMsg::RequestVote { term, last_log_index, last_log_term, pre_vote } => {
+                self.on_request_vote(ctx, from, term, last_log_index, last_log_term, pre_vote)
+            }
+            RaftMsg::VoteReply { term, granted, pre_vote } => {
+                self.on_vote_reply(ctx, from, term, granted, pre_vote)
+            }
+            RaftMsg::Append { term, prev_index, prev_term, entries, commit, round } => {
+                self.on_append(ctx, from, term, prev_index, prev_term, entries, commit, round)
+            }
+            RaftMsg::AppendReply { term, success, match_index, conflict_index, round } => {
+                self.on_append_reply(ctx, from, term, success, match_index, conflict_index, round)
+            }
+            RaftMsg::InstallSnapshot { term, snapshot, round } => {
+                self.on_install_snapshot(ctx, from, term, snapshot, round)
+            }
+            RaftMsg::SnapshotReply { term, index, round } => {
+                self.on_append_reply(ctx, from, term, index > 0, index, 0, round)
+            }
+            RaftMsg::Request(req) => self.on_client_request(ctx, req),
+            RaftMsg::Reply(_) => {}
+        }
+    }
+}
