@@ -10,6 +10,12 @@
 //! at the end of the list, so they may take effect at any point after their call, or never
 //! (linearized after everything, they change nothing anyone saw).
 //!
+//! Two reductions keep histories with many indeterminate operations tractable: an operation
+//! that cannot change the state and whose answer is unknown (a timed-out read) constrains
+//! nothing and is dropped; and among open operations with the same input (two timed-out
+//! writes of the same value), only the earliest called is tried at each point, since
+//! linearizing either leads to the same futures (symmetry reduction).
+//!
 //! Keys are searched round-robin in slices of [`QUANTUM`] steps, so one hard key cannot
 //! starve the others, and the first key found illegal ends the check. The whole check has a
 //! step budget; running out gives [`Verdict::Unknown`], never a pass. For an illegal key, the
@@ -116,6 +122,8 @@ struct Search<'m, M: Model> {
     is_call: Vec<bool>,
     /// Per operation: the index of its return entry.
     return_entry: Vec<usize>,
+    /// Per open operation: the open operations with the same input called before it.
+    twins_before: Vec<Vec<usize>>,
     linearized: Vec<u64>,
     seen: HashSet<(Vec<u64>, M::State)>,
     calls: Vec<(usize, M::State)>,
@@ -147,6 +155,16 @@ impl<'m, M: Model> Search<'m, M> {
             }
         }
         let next = (0..len).map(|k| if k + 1 < len { k + 1 } else { NIL }).collect();
+        let mut twins_before = vec![Vec::new(); n];
+        let mut open_by_call: Vec<usize> = (0..n).filter(|&i| ops[i].ret.is_none()).collect();
+        open_by_call.sort_by_key(|&i| (ops[i].call, i));
+        for (k, &i) in open_by_call.iter().enumerate() {
+            twins_before[i] = open_by_call[..k]
+                .iter()
+                .copied()
+                .filter(|&j| ops[j].input == ops[i].input)
+                .collect();
+        }
         let prev = (0..len).map(|k| if k == 0 { NIL } else { k - 1 }).collect();
         Search {
             model,
@@ -156,6 +174,7 @@ impl<'m, M: Model> Search<'m, M> {
             entry_op,
             is_call,
             return_entry,
+            twins_before,
             linearized: vec![0; n.div_ceil(64)],
             seen: HashSet::new(),
             calls: Vec::new(),
@@ -194,6 +213,16 @@ impl<'m, M: Model> Search<'m, M> {
         self.relink(call);
     }
 
+    /// Flips operation `i` in the linearized set.
+    fn toggle(&mut self, i: usize) {
+        self.linearized[i / 64] ^= 1 << (i % 64);
+    }
+
+    /// Records the linearized set with `state`; false if that pair was already explored.
+    fn remember(&mut self, state: M::State) -> bool {
+        self.seen.insert((self.linearized.clone(), state))
+    }
+
     /// Runs at most `budget` steps; returns the result once known.
     fn run(&mut self, budget: u64) -> Option<bool> {
         let stop = self.steps + budget;
@@ -210,18 +239,24 @@ impl<'m, M: Model> Search<'m, M> {
             if self.is_call[e] {
                 let i = self.entry_op[e];
                 let op = &self.ops[i];
+                let linearized = &self.linearized;
+                if self.twins_before[i].iter().any(|&j| linearized[j / 64] & (1 << (j % 64)) == 0) {
+                    // An earlier identical open operation is still available: try that one.
+                    self.cursor = self.next[e];
+                    continue;
+                }
                 if let Some(next_state) =
                     self.model.step(&self.state, &op.input, op.output.as_ref())
                 {
-                    self.linearized[i / 64] |= 1 << (i % 64);
-                    if self.seen.insert((self.linearized.clone(), next_state.clone())) {
+                    self.toggle(i);
+                    if self.remember(next_state.clone()) {
                         let before = std::mem::replace(&mut self.state, next_state);
                         self.calls.push((e, before));
                         self.lift(e);
                         self.cursor = self.next[0];
                         continue;
                     }
-                    self.linearized[i / 64] &= !(1 << (i % 64));
+                    self.toggle(i);
                 }
                 self.cursor = self.next[e];
             } else {
@@ -230,7 +265,7 @@ impl<'m, M: Model> Search<'m, M> {
                     None => self.result = Some(false),
                     Some((call, before)) => {
                         let i = self.entry_op[call];
-                        self.linearized[i / 64] &= !(1 << (i % 64));
+                        self.toggle(i);
                         self.state = before;
                         self.unlift(call);
                         self.cursor = self.next[call];
@@ -255,6 +290,8 @@ pub fn check_ops<M: Model>(
 
 /// Checks a history split per key, within `budget` search steps in all.
 pub fn check<M: Model>(model: &M, keys: Keyed<M::Input, M::Output>, budget: u64) -> Report {
+    let keys: Keyed<M::Input, M::Output> =
+        keys.into_iter().map(|(k, ops)| (k, relevant(model, &ops))).collect();
     let mut searches: Vec<Search<'_, M>> =
         keys.iter().map(|(_, ops)| Search::new(model, ops)).collect();
     let mut spent = 0u64;
@@ -316,6 +353,11 @@ pub fn check<M: Model>(model: &M, keys: Keyed<M::Input, M::Output>, budget: u64)
         },
     };
     Report { verdict, keys: outcomes, steps: spent }
+}
+
+/// The operations that constrain the order: all but read-only ones with unknown answers.
+fn relevant<M: Model>(model: &M, ops: &[Op<M::Input, M::Output>]) -> Vec<Op<M::Input, M::Output>> {
+    ops.iter().filter(|o| o.output.is_some() || !model.is_read_only(&o.input)).cloned().collect()
 }
 
 /// The prefix of `ops` as of the return of the `k`-th returning operation: operations called

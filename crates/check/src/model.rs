@@ -15,12 +15,18 @@ pub trait Model {
     /// The object's state.
     type State: Clone + Eq + Hash + Debug;
     /// An operation's input.
-    type Input: Clone + Debug;
+    type Input: Clone + Debug + PartialEq;
     /// An operation's output.
     type Output: Clone + Debug;
 
     /// The state before any operation.
     fn init(&self) -> Self::State;
+
+    /// True when `input` never changes the state (a read). An operation that cannot change
+    /// the state and whose answer is unknown constrains nothing, and the checker drops it.
+    fn is_read_only(&self, _input: &Self::Input) -> bool {
+        false
+    }
 
     /// Applies `input` to `state`: the next state if `output` is a legal answer (`None`: the
     /// answer is unknown, so any is), or `None` if it is not.
@@ -72,6 +78,10 @@ impl Model for CasRegister {
 
     fn init(&self) -> Option<i64> {
         None
+    }
+
+    fn is_read_only(&self, input: &RegisterInput) -> bool {
+        matches!(input, RegisterInput::Read)
     }
 
     fn step(
@@ -132,6 +142,10 @@ impl Model for StringKv {
 
     fn init(&self) -> String {
         String::new()
+    }
+
+    fn is_read_only(&self, input: &KvInput) -> bool {
+        matches!(input, KvInput::Get)
     }
 
     fn step(&self, state: &String, input: &KvInput, output: Option<&KvOutput>) -> Option<String> {

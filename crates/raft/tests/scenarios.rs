@@ -60,3 +60,81 @@ fn raft_isolating_the_leader_keeps_linearizability_and_recovers() {
     assert!(o.raft.elections >= 3);
     assert_eq!(o.raft.election_downtime_ms.len(), 2);
 }
+
+/// A scenario for hunting a bug: a nemesis of `kinds`, a fault every `interval` lasting
+/// `durations`, and the Raft settings the bug needs to show.
+fn bug_scenario(seed: u64, bug: Option<Bug>) -> RaftRun {
+    let (kinds, interval, durations, raft) = match bug {
+        // Figure 8 needs an old-term entry to reach a majority before the new leader's own
+        // entry does: one entry per AppendEntries makes that window exist.
+        Some(Bug::CommitPreviousTerm) => (
+            "\"crash\", \"partition\"",
+            "300ms",
+            "50ms..600ms",
+            RaftConfig { max_batch: 1, ..RaftConfig::default() },
+        ),
+        // A voter must restart within the election it voted in: short crashes, split votes.
+        Some(Bug::ForgetVote) => (
+            "\"crash\"",
+            "100ms",
+            "5ms..50ms",
+            RaftConfig {
+                election_timeout: sim_core::DurationRange::parse("100ms..110ms").unwrap(),
+                ..RaftConfig::default()
+            },
+        ),
+        // Followers must crash between acknowledging and their deferred sync.
+        Some(Bug::AckBeforeSync) => ("\"crash\"", "100ms", "50ms..400ms", RaftConfig::default()),
+        _ => ("\"crash\", \"partition\", \"pause\"", "1s", "100ms..1s", RaftConfig::default()),
+    };
+    let mut r = scenario(seed, 20, RaftConfig { bug, ..raft }, "");
+    r.sim.nemesis = Some(
+        toml::from_str(&format!(
+            "kinds = [{kinds}]\ninterval = \"{interval}\"\nduration = \"{durations}\""
+        ))
+        .unwrap(),
+    );
+    r.workload.timeout = SimDuration::from_secs(1);
+    r.workload.ops_per_key = 100;
+    r
+}
+
+fn failed_checks(o: &raft::RaftOutcome) -> Vec<String> {
+    o.checks.iter().filter(|c| c.status == CheckStatus::Fail).map(|c| c.name.clone()).collect()
+}
+
+#[test]
+#[ignore = "exploration: prints which seeds expose each bug"]
+fn explore_bug_seeds() {
+    let seeds: u64 = std::env::var("SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(100);
+    let bugs = [
+        None,
+        Some(Bug::CommitPreviousTerm),
+        Some(Bug::ForgetVote),
+        Some(Bug::StaleRead),
+        Some(Bug::AckBeforeSync),
+    ];
+    for bug in bugs {
+        let found: Vec<(u64, Vec<String>)> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..2u64)
+                .map(|k| {
+                    s.spawn(move || {
+                        (1..=seeds)
+                            .filter(|seed| seed % 2 == k)
+                            .filter_map(|seed| {
+                                let f = failed_checks(&run(&bug_scenario(seed, bug)).unwrap());
+                                (!f.is_empty()).then_some((seed, f))
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+        });
+        println!(
+            "{bug:?}: {} of {seeds} seeds fail: {:?}",
+            found.len(),
+            &found[..found.len().min(6)]
+        );
+    }
+}

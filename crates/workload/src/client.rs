@@ -143,7 +143,10 @@ impl Client {
         N::Msg: KvMessage,
         N::Timer: From<ClientTimer>,
     {
-        let key = self.keys.pick(ctx.rng());
+        // Keys of the current generation (see `WorkloadConfig::ops_per_key`).
+        let generation =
+            self.config.key_period().map_or(0, |p| ctx.sim_time().as_nanos() / p.as_nanos());
+        let key = generation * self.config.keys + self.keys.pick(ctx.rng());
         let u = ctx.rng().unit_f64();
         let op = if u < self.config.read_ratio {
             KvOp::Read { key }
@@ -303,14 +306,18 @@ impl Client {
         match timer {
             ClientTimer::Arrival => {
                 let slot = match self.slots.iter().position(|s| s.op.is_none()) {
-                    Some(s) => s,
-                    None => {
+                    Some(s) => Some(s),
+                    None if self.slots.len() < self.config.max_in_flight as usize => {
                         let process = self.new_process(ctx);
                         self.slots.push(Slot { process, op: None });
-                        self.slots.len() - 1
+                        Some(self.slots.len() - 1)
                     }
+                    None => None,
                 };
-                self.start_op(ctx, slot);
+                match slot {
+                    Some(slot) => self.start_op(ctx, slot),
+                    None => ctx.metrics().count("ops.shed", 1),
+                }
                 if let Load::Open { per_client_rate } = self.config.load() {
                     self.schedule_arrival(ctx, per_client_rate);
                 }

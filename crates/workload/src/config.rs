@@ -95,6 +95,24 @@ pub struct WorkloadConfig {
     /// Per-operation timeout; default 1s.
     #[serde(default = "default_timeout")]
     pub timeout: SimDuration,
+    /// Keys are retired after about this many operations each and replaced by fresh ones
+    /// (Jepsen's independent keys), so each key's history stays short enough to check however
+    /// long the run; default 200, 0 = never retire.
+    #[serde(default = "default_ops_per_key")]
+    pub ops_per_key: u64,
+    /// Open loop: most operations one client has in flight; an arrival that finds them all
+    /// busy is shed (counted in `ops.shed`, never invoked), as a client's worker pool would.
+    /// Bounds how many indeterminate operations an outage can pile up. Default 16, 1..=10000.
+    #[serde(default = "default_max_in_flight")]
+    pub max_in_flight: u32,
+}
+
+fn default_max_in_flight() -> u32 {
+    16
+}
+
+fn default_ops_per_key() -> u64 {
+    200
 }
 
 fn uniform() -> KeyDistribution {
@@ -112,6 +130,8 @@ impl Default for WorkloadConfig {
             keys: default_keys(),
             key_dist: KeyDistribution::Uniform,
             timeout: default_timeout(),
+            ops_per_key: default_ops_per_key(),
+            max_in_flight: default_max_in_flight(),
         }
     }
 }
@@ -176,10 +196,32 @@ impl WorkloadConfig {
                 ),
             ));
         }
+        if !(1..=10_000).contains(&self.max_in_flight) {
+            return Err(ConfigError::out_of_range(
+                "workload.max_in_flight",
+                self.max_in_flight,
+                "1..=10000",
+            ));
+        }
         if !(1..=1_000_000_000).contains(&self.keys) {
             return Err(ConfigError::out_of_range("workload.keys", self.keys, "1..=1000000000"));
         }
         sim_core::config::require_positive("workload.timeout", self.timeout)
+    }
+
+    /// How long a generation of keys lives: `ops_per_key` operations per key at the expected
+    /// rate (`rate` for an open loop; 100 operations per second per process for a closed one).
+    /// `None`: keys never retire.
+    pub fn key_period(&self) -> Option<SimDuration> {
+        if self.ops_per_key == 0 {
+            return None;
+        }
+        let rate = match self.load() {
+            Load::Open { per_client_rate } => per_client_rate * self.clients as f64,
+            Load::Closed { concurrency } => 100.0 * (concurrency * self.clients) as f64,
+        };
+        let secs = self.ops_per_key as f64 * self.keys as f64 / rate.max(1e-9);
+        Some(SimDuration((secs * 1e9).clamp(1e6, 1e15) as u64))
     }
 
     /// The load shape (default: open loop at 100 operations per second in all).

@@ -7,10 +7,14 @@
 //! apply it once) with exponential backoff, and give up at the operation's timeout.
 //!
 //! Open loop (`rate`): operations arrive as a Poisson process, all clients together, each
-//! handed to an idle process (a new one if none is idle). Closed loop (`concurrency`): each
+//! handed to an idle process (a new one if none is idle, up to `max_in_flight` per client;
+//! beyond that the arrival is shed and counted). Closed loop (`concurrency`): each
 //! client keeps that many processes busy. Operations are reads, writes and compare-and-sets
-//! (shares `read_ratio`, `cas_ratio`) on keys `0..keys`, uniform or Zipf; values are small
-//! integers (0..=4) so that compare-and-sets succeed often, as in Jepsen's register tests.
+//! (shares `read_ratio`, `cas_ratio`) on `keys` keys at a time, uniform or Zipf; values are
+//! small integers (0..=4) so that compare-and-sets succeed often, as in Jepsen's register
+//! tests. Like Jepsen's independent keys, a generation of keys is retired after about
+//! `ops_per_key` operations each and fresh keys take over, so each key's history stays short
+//! enough for the linearizability checker however long the run.
 
 pub mod client;
 pub mod config;
