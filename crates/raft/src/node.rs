@@ -15,6 +15,11 @@ pub enum RaftTimer {
     Heartbeat,
     /// A deferred sync (only with the ack-before-sync bug).
     LazySync,
+    /// A candidate resends RequestVote to servers that have not answered in this term.
+    VoteRetry {
+        /// The election's term.
+        term: u64,
+    },
     /// A client's timer.
     Client(ClientTimer),
 }

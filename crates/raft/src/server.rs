@@ -88,6 +88,8 @@ pub struct RaftServer {
     state: State,
     leader: Option<NodeId>,
     votes: BTreeSet<NodeId>,
+    /// Servers that answered this term's RequestVote (granted or not).
+    answered: BTreeSet<NodeId>,
     election_timer: Option<TimerId>,
     heartbeat_timer: Option<TimerId>,
     lazy_sync: Option<TimerId>,
@@ -119,6 +121,7 @@ impl RaftServer {
             state: State::Follower,
             leader: None,
             votes: BTreeSet::new(),
+            answered: BTreeSet::new(),
             election_timer: None,
             heartbeat_timer: None,
             lazy_sync: None,
@@ -244,6 +247,13 @@ impl RaftServer {
                     self.heartbeat(ctx);
                 }
             }
+            RaftTimer::VoteRetry { term } => {
+                // Servers retry RPCs that get no answer (Figure 2); a vote request is one.
+                if self.state == State::Candidate && term == self.term {
+                    self.ask_votes(ctx, term, false);
+                    ctx.set_timer(self.config.heartbeat(), RaftTimer::VoteRetry { term });
+                }
+            }
             RaftTimer::LazySync => {
                 self.lazy_sync = None;
                 ctx.storage().sync();
@@ -295,7 +305,7 @@ impl RaftServer {
     }
 
     fn ask_votes(&self, ctx: Ctx, term: u64, pre_vote: bool) {
-        for p in self.peers() {
+        for p in self.peers().filter(|p| pre_vote || !self.answered.contains(p)) {
             let msg = RaftMsg::RequestVote {
                 term,
                 last_log_index: self.log.last_index(),
@@ -312,10 +322,12 @@ impl RaftServer {
         self.state = State::Candidate;
         self.leader = None;
         self.votes = BTreeSet::from([self.id]);
+        self.answered = BTreeSet::from([self.id]);
         self.persist_meta(ctx);
         ctx.storage().sync();
         ctx.metrics().count("raft.elections_started", 1);
         self.ask_votes(ctx, self.term, false);
+        ctx.set_timer(self.config.heartbeat(), RaftTimer::VoteRetry { term: self.term });
         if self.votes.len() >= self.majority() {
             self.become_leader(ctx);
         }
@@ -376,6 +388,9 @@ impl RaftServer {
         if term > self.term {
             self.become_follower(ctx, term);
             return;
+        }
+        if self.state == State::Candidate && term == self.term {
+            self.answered.insert(from);
         }
         if self.state == State::Candidate && term == self.term && granted {
             self.votes.insert(from);
