@@ -3,45 +3,14 @@
 //! fails. Correct Raft never counts it as committed; with the `commit-previous-term` bug the
 //! leader commits it, and the checks must say so.
 
+mod common;
+
 use check::outcome::{CheckResult, CheckStatus};
+use common::{S, commit, leads, role, show, status, step_until, time_out};
 use raft::run::{finish, prepare};
-use raft::{Bug, RaftConfig, RaftNode, RaftRun};
-use sim_core::{NodeId, Role, SimDuration, SimTime, Simulation};
+use raft::{Bug, RaftConfig, RaftRun};
+use sim_core::{SimDuration, Simulation};
 use workload::WorkloadConfig;
-
-const S: [NodeId; 5] = [NodeId(0), NodeId(1), NodeId(2), NodeId(3), NodeId(4)];
-
-fn role(sim: &Simulation<RaftNode>, n: NodeId) -> Option<(Role, u64)> {
-    sim.node(n).and_then(RaftNode::server).map(|s| (s.status().role, s.status().term))
-}
-
-fn commit(sim: &Simulation<RaftNode>, n: NodeId) -> u64 {
-    sim.node(n).and_then(RaftNode::server).map_or(0, |s| s.commit_index())
-}
-
-/// Runs in 50 µs steps until `cond` holds; panics after `limit`.
-fn step_until(
-    sim: &mut Simulation<RaftNode>,
-    what: &str,
-    limit: SimDuration,
-    cond: impl Fn(&Simulation<RaftNode>) -> bool,
-) {
-    let end = sim.now() + limit;
-    while !cond(sim) {
-        assert!(sim.now() < end, "gave up waiting for: {what} (at {})", sim.now());
-        let next = SimTime(sim.now().as_nanos() + 50_000);
-        sim.run_until(next);
-    }
-}
-
-/// Makes `n` time out now (its clock jumps past any election timeout).
-fn time_out(sim: &mut Simulation<RaftNode>, n: NodeId) {
-    sim.skew_clock(n, 1_000_000_000);
-}
-
-fn leads(sim: &Simulation<RaftNode>, n: NodeId) -> bool {
-    role(sim, n).is_some_and(|(r, _)| r == Role::Leader)
-}
 
 fn figure8(bug: Option<Bug>) -> Vec<CheckResult> {
     let raft = RaftConfig { bug, max_batch: 1, ..RaftConfig::default() };
@@ -92,14 +61,8 @@ fn figure8(bug: Option<Bug>) -> Vec<CheckResult> {
     sim.heal(lone1);
     sim.run_until(sim.now() + SimDuration::from_secs(2));
     let outcome = finish(&run, sim, &observer, false);
-    for c in &outcome.checks {
-        println!("{:?} {}: {}", c.status, c.name, c.detail);
-    }
+    show(&outcome.checks);
     outcome.checks
-}
-
-fn status(checks: &[CheckResult], name: &str) -> CheckStatus {
-    checks.iter().find(|c| c.name == name).map(|c| c.status).unwrap()
 }
 
 #[test]

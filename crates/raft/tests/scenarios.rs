@@ -64,7 +64,12 @@ fn raft_isolating_the_leader_keeps_linearizability_and_recovers() {
 /// A scenario for hunting a bug: a nemesis of `kinds`, a fault every `interval` lasting
 /// `durations`, and the Raft settings the bug needs to show.
 fn bug_scenario(seed: u64, bug: Option<Bug>) -> RaftRun {
-    let (kinds, interval, durations, raft) = match bug {
+    hunting(seed, bug, bug)
+}
+
+/// The scenario built to expose `target`, run with `bug` switched on (or none).
+fn hunting(seed: u64, target: Option<Bug>, bug: Option<Bug>) -> RaftRun {
+    let (kinds, interval, durations, raft) = match target {
         // Figure 8 needs an old-term entry to reach a majority before the new leader's own
         // entry does: one entry per AppendEntries makes that window exist.
         Some(Bug::CommitPreviousTerm) => (
@@ -136,5 +141,33 @@ fn explore_bug_seeds() {
             found.len(),
             &found[..found.len().min(6)]
         );
+    }
+}
+
+#[test]
+fn raft_stale_read_bug_is_caught_by_the_linearizability_check() {
+    let buggy = run(&hunting(2, Some(Bug::StaleRead), Some(Bug::StaleRead))).unwrap();
+    print(&buggy);
+    assert_eq!(failed_checks(&buggy), ["linearizable"]);
+    let correct = run(&hunting(2, Some(Bug::StaleRead), None)).unwrap();
+    assert!(all_pass(&correct), "{:?}", correct.checks);
+}
+
+#[test]
+fn raft_ack_before_sync_bug_loses_committed_entries() {
+    let buggy = run(&hunting(2, Some(Bug::AckBeforeSync), Some(Bug::AckBeforeSync))).unwrap();
+    print(&buggy);
+    let failed = failed_checks(&buggy);
+    assert!(failed.contains(&"Leader Completeness".to_string()), "{failed:?}");
+    let correct = run(&hunting(2, Some(Bug::AckBeforeSync), None)).unwrap();
+    assert!(all_pass(&correct), "{:?}", correct.checks);
+}
+
+#[test]
+fn raft_nemesis_runs_pass_every_check_on_correct_raft() {
+    for seed in 1..=4 {
+        let o = run(&bug_scenario(seed, None)).unwrap();
+        assert!(all_pass(&o), "seed {seed}: {:?}", o.checks);
+        assert!(o.faults.len() > 10, "the nemesis really faulted the run");
     }
 }
