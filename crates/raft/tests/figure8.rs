@@ -9,7 +9,7 @@ use check::outcome::{CheckResult, CheckStatus};
 use common::{S, commit, leads, role, show, status, step_until, time_out};
 use raft::run::{finish, prepare};
 use raft::{Bug, RaftConfig, RaftRun};
-use sim_core::{SimDuration, Simulation};
+use sim_core::SimDuration;
 use workload::WorkloadConfig;
 
 fn figure8(bug: Option<Bug>) -> Vec<CheckResult> {
