@@ -45,6 +45,9 @@ impl Clock {
 
     /// The local reading at simulated time `t` (which must not precede the last change).
     pub fn local_at(&self, t: SimTime) -> LocalTime {
+        if self.drift_ppb == 0 {
+            return LocalTime(self.base_local.wrapping_add((t.0 - self.base_sim.0) as i64));
+        }
         let d = (t.0 - self.base_sim.0) as i128;
         let skew = (d * self.drift_ppb as i128).div_euclid(1_000_000_000);
         LocalTime((self.base_local as i128 + d + skew) as i64)

@@ -215,6 +215,8 @@ pub struct World<N: Node> {
     pub(crate) metrics: Metrics,
     pub(crate) history: Vec<HistoryEntry>,
     next_message: u64,
+    /// Messages sent by servers and by clients.
+    sent: [u64; 2],
 }
 
 impl<N: Node> World<N> {
@@ -230,6 +232,7 @@ impl<N: Node> World<N> {
         let id = self.next_message;
         self.next_message += 1;
         let digest = digest(&msg);
+        self.sent[usize::from(from.0 >= self.topology.servers)] += 1;
         self.trace.record(now, TraceKind::Send, from.0, to.0, id, digest, || format!("{msg:?}"));
         let incarnation = self.states[from.index()].incarnation;
         let depart = now + delay;
@@ -423,6 +426,7 @@ impl<N: Node> Simulation<N> {
             metrics: Metrics::new(config.metrics_window),
             history: Vec::new(),
             next_message: 0,
+            sent: [0; 2],
         };
         for id in topo.nodes() {
             world.queue.push(SimTime::ZERO, Event::Start(id));
@@ -1093,6 +1097,11 @@ impl<N: Node> Simulation<N> {
     /// Events processed so far.
     pub fn events(&self) -> u64 {
         self.events
+    }
+
+    /// Messages sent so far by servers (`NodeKind::Server`) or clients.
+    pub fn messages_sent(&self, kind: NodeKind) -> u64 {
+        self.world.sent[usize::from(kind == NodeKind::Client)]
     }
 
     /// Events pending in the queue.

@@ -25,8 +25,8 @@ pub struct Storage {
     current: BTreeMap<String, Vec<u8>>,
     /// What survives a crash.
     durable: BTreeMap<String, Vec<u8>>,
-    /// Keys written or deleted since the last sync.
-    unsynced: BTreeSet<String>,
+    /// Keys written or deleted since the last sync (a key may appear more than once).
+    unsynced: Vec<String>,
     /// Records whose bytes no longer match their checksum.
     corrupt: BTreeSet<String>,
     syncs: u64,
@@ -65,7 +65,10 @@ impl Storage {
 
     /// Makes every write so far durable.
     pub fn sync(&mut self) {
-        for key in std::mem::take(&mut self.unsynced) {
+        let mut keys = std::mem::take(&mut self.unsynced);
+        keys.sort_unstable();
+        keys.dedup();
+        for key in keys {
             match self.current.get(&key) {
                 Some(v) => self.durable.insert(key, v.clone()),
                 None => self.durable.remove(&key),
@@ -74,9 +77,12 @@ impl Storage {
         self.syncs += 1;
     }
 
-    /// How many writes are not yet durable.
+    /// How many records have writes that are not yet durable.
     pub fn unsynced_len(&self) -> usize {
-        self.unsynced.len()
+        let mut keys: Vec<&String> = self.unsynced.iter().collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys.len()
     }
 
     /// How many times the node synced.
@@ -101,7 +107,7 @@ impl Storage {
 
     /// The `lose-unsynced` disk fault: unsynced writes vanish while the node runs.
     pub(crate) fn drop_unsynced(&mut self) -> usize {
-        let lost = self.unsynced.len();
+        let lost = self.unsynced_len();
         for key in std::mem::take(&mut self.unsynced) {
             match self.durable.get(&key) {
                 Some(v) => self.current.insert(key, v.clone()),
@@ -124,9 +130,7 @@ impl Storage {
     }
 
     fn touch(&mut self, key: &str) {
-        if !self.unsynced.contains(key) {
-            self.unsynced.insert(key.to_string());
-        }
+        self.unsynced.push(key.to_string());
     }
 }
 

@@ -65,7 +65,7 @@ pub struct RaftMetrics {
     pub election_downtime_ms: Vec<f64>,
     /// Per leader crash or isolation: milliseconds until the new leader committed an entry.
     pub unavailability_ms: Vec<f64>,
-    /// Messages the servers sent.
+    /// Messages sent, by servers and clients.
     pub messages: u64,
     /// Client commands committed.
     pub committed_ops: u64,
@@ -142,6 +142,7 @@ pub fn finish(
     linearizability: bool,
 ) -> RaftOutcome {
     let summary = sim.summary();
+    let messages = sim.messages_sent(NodeKind::Server) + sim.messages_sent(NodeKind::Client);
     let history = sim.take_history();
     let faults = sim.fault_records().to_vec();
     let metrics = sim.metrics().clone();
@@ -156,7 +157,7 @@ pub fn finish(
     let mut raft = RaftMetrics {
         elections: obs.elections().len() as u64,
         highest_term: obs.highest_term(),
-        messages: metrics.counter("raft.messages"),
+        messages,
         committed_ops: obs.client_commits,
         snapshots_taken: metrics.counter("raft.snapshots_taken"),
         snapshots_installed: metrics.counter("raft.snapshots_installed"),

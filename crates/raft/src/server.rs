@@ -156,7 +156,6 @@ impl RaftServer {
     }
 
     fn send(&self, ctx: Ctx, to: NodeId, msg: RaftMsg) {
-        ctx.metrics().count("raft.messages", 1);
         ctx.send(to, msg);
     }
 

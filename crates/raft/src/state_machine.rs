@@ -40,7 +40,9 @@ impl StateMachine {
         let Command::Op { client, request_id, acked_below, op } = command else { return None };
         let session = self.sessions.entry(*client).or_default();
         // Forget what the client has acknowledged.
-        *session = session.split_off(acked_below);
+        if session.first_key_value().is_some_and(|(k, _)| k < acked_below) {
+            *session = session.split_off(acked_below);
+        }
         if let Some(done) = session.get(request_id) {
             return Some(done.clone());
         }
