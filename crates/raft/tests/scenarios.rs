@@ -171,3 +171,46 @@ fn raft_nemesis_runs_pass_every_check_on_correct_raft() {
         assert!(o.faults.len() > 10, "the nemesis really faulted the run");
     }
 }
+
+#[test]
+fn raft_check_quorum_makes_an_isolated_leader_step_down() {
+    let isolate =
+        "[[fault]]\nat = \"3s\"\nkind = \"partition\"\nisolate = \"leader\"\nduration = \"4s\"";
+    let leaders_after = |check_quorum: bool| {
+        let raft = RaftConfig { check_quorum, ..RaftConfig::default() };
+        let r = scenario(5, 10, raft, isolate);
+        let (mut sim, observer) = raft::run::prepare(&r).unwrap();
+        sim.run_until(sim_core::SimTime(6_000_000_000));
+        let leaders = raft::run::servers(&sim)
+            .into_iter()
+            .filter(|&n| {
+                sim.node(n).is_some_and(|x| {
+                    x.server().is_some_and(|s| s.status().role == sim_core::Role::Leader)
+                })
+            })
+            .count();
+        sim.run();
+        let o = raft::run::finish(&r, sim, &observer, true);
+        assert!(all_pass(&o), "{:?}", o.checks);
+        leaders
+    };
+    // Without CheckQuorum the cut-off leader keeps believing it leads beside the new one.
+    assert_eq!(leaders_after(false), 2);
+    assert_eq!(leaders_after(true), 1);
+}
+
+#[test]
+fn raft_pre_vote_keeps_a_rejoining_server_from_disrupting_the_leader() {
+    // n5 is cut off for 3 s: without PreVote it keeps raising its term and forces an
+    // election when it returns; with PreVote its probes fail and the term stays.
+    let cut = "[[fault]]\nat = \"2s\"\nkind = \"partition\"\ngroups = [[\"n5\"], [\"n1\", \"n2\", \"n3\", \"n4\"]]\nduration = \"3s\"";
+    let elections = |pre_vote: bool| {
+        let raft = RaftConfig { pre_vote, ..RaftConfig::default() };
+        // With seed 6 the first leader is not n5, so cutting n5 off needs no election.
+        let o = run(&scenario(6, 10, raft, cut)).unwrap();
+        assert!(all_pass(&o), "{:?}", o.checks);
+        o.raft.elections
+    };
+    assert!(elections(false) >= 2, "the rejoining server forces a new election");
+    assert_eq!(elections(true), 1, "with PreVote the first leader keeps its term");
+}
