@@ -60,6 +60,9 @@ impl Clock {
         if need <= 0 {
             return self.base_sim;
         }
+        if self.drift_ppb == 0 {
+            return SimTime(u64::try_from(self.base_sim.0 as i128 + need).unwrap_or(u64::MAX));
+        }
         let f = |d: i128| d + (d * self.drift_ppb as i128).div_euclid(1_000_000_000);
         // The real solution of d·(1 + ppb/1e9) = need, then corrected for the floor.
         let rate = 1_000_000_000 + self.drift_ppb as i128;

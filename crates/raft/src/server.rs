@@ -763,18 +763,14 @@ impl RaftServer {
                     let value = self.sm.kv.get(&key).copied();
                     return self.reply(ctx, req.client, req.request_id, KvResult::Ok(value));
                 }
+                // Confirmed by the next heartbeat round started after it arrived; reads that
+                // arrive while a round is out share the next one.
                 let read_index = self.commit.max(self.lead.term_start);
-                self.lead.round += 1;
-                let round = self.lead.round;
-                self.lead.reads.push(PendingRead {
-                    read_index,
-                    round,
-                    client: req.client,
-                    request_id: req.request_id,
-                    key,
-                });
-                for p in self.peers() {
-                    self.send_append(ctx, p);
+                let round = self.lead.round + 1;
+                let (client, request_id) = (req.client, req.request_id);
+                self.lead.reads.push(PendingRead { read_index, round, client, request_id, key });
+                if !self.round_outstanding() {
+                    self.start_round(ctx);
                 }
                 self.serve_reads(ctx);
                 return;
@@ -808,6 +804,28 @@ impl RaftServer {
         self.advance_commit(ctx);
     }
 
+    /// True while a majority has not yet echoed the latest heartbeat round.
+    fn round_outstanding(&self) -> bool {
+        let me = self.id.index();
+        let round = self.lead.round;
+        let echoed = self
+            .lead
+            .acked_round
+            .iter()
+            .enumerate()
+            .filter(|&(i, &a)| i == me || a >= round)
+            .count();
+        echoed < self.majority()
+    }
+
+    /// Starts a heartbeat round (ReadIndex confirmation) to every follower.
+    fn start_round(&mut self, ctx: Ctx) {
+        self.lead.round += 1;
+        for p in self.peers() {
+            self.send_append(ctx, p);
+        }
+    }
+
     /// Answers reads whose round a majority confirmed and whose index is applied.
     fn serve_reads(&mut self, ctx: Ctx) {
         if self.state != State::Leader || self.lead.reads.is_empty() {
@@ -827,6 +845,10 @@ impl RaftServer {
         for r in ready {
             let value = self.sm.kv.get(&r.key).copied();
             self.reply(ctx, r.client, r.request_id, KvResult::Ok(value));
+        }
+        let round = self.lead.round;
+        if self.lead.reads.iter().any(|r| r.round > round) && !self.round_outstanding() {
+            self.start_round(ctx);
         }
     }
 
