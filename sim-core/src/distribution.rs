@@ -107,43 +107,25 @@ impl Distribution {
 
     /// Draws one value from `rng`.
     pub fn sample(&self, rng: &mut SimRng) -> SimDuration {
-        let ns = match *self {
-            Distribution::Constant(d) => return d,
-            Distribution::Uniform { min, max } => {
-                return SimDuration(rng.range_inclusive(min.0, max.0));
-            }
+        self.sampler().sample(rng)
+    }
+
+    /// The distribution prepared for many draws (its logarithms computed once).
+    pub fn sampler(&self) -> Sampler {
+        match *self {
+            Distribution::Constant(d) => Sampler::Constant(d),
+            Distribution::Uniform { min, max } => Sampler::Uniform(min.0, max.0),
             Distribution::Normal { mean, stddev } => {
-                // Box–Muller; 1 - U is in (0, 1], so ln is finite.
-                let u1 = 1.0 - rng.unit_f64();
-                let u2 = rng.unit_f64();
-                let z =
-                    libm::sqrt(-2.0 * libm::log(u1)) * libm::cos(2.0 * std::f64::consts::PI * u2);
-                mean.0 as f64 + z * stddev.0 as f64
+                Sampler::Normal { mean: mean.0 as f64, sd: stddev.0 as f64 }
             }
-            Distribution::Exponential { mean } => {
-                -(mean.0 as f64) * libm::log(1.0 - rng.unit_f64())
-            }
+            Distribution::Exponential { mean } => Sampler::Exponential { mean: mean.0 as f64 },
             Distribution::LogNormal { p50, p99 } => {
                 let mu = libm::log(p50.0 as f64);
-                let sigma = (libm::log(p99.0 as f64) - mu) / Z_P99;
-                let u1 = 1.0 - rng.unit_f64();
-                let u2 = rng.unit_f64();
-                let z =
-                    libm::sqrt(-2.0 * libm::log(u1)) * libm::cos(2.0 * std::f64::consts::PI * u2);
-                libm::exp(mu + sigma * z)
+                Sampler::LogNormal { mu, sigma: (libm::log(p99.0 as f64) - mu) / Z_P99 }
             }
             Distribution::Pareto { scale, shape } => {
-                let u = 1.0 - rng.unit_f64();
-                scale.0 as f64 / libm::pow(u, 1.0 / shape)
+                Sampler::Pareto { scale: scale.0 as f64, inv_shape: 1.0 / shape }
             }
-        };
-        // Negative values (a truncated normal) become 0; NaN cannot occur but maps to 0 too.
-        if ns.is_nan() || ns <= 0.0 {
-            SimDuration::ZERO
-        } else if ns >= MAX_DRAW.0 as f64 {
-            MAX_DRAW
-        } else {
-            SimDuration(ns as u64)
         }
     }
 
@@ -176,6 +158,72 @@ impl fmt::Display for Distribution {
             Distribution::Pareto { scale, shape } => {
                 write!(f, "pareto(scale {scale}, shape {shape})")
             }
+        }
+    }
+}
+
+/// A [`Distribution`] ready to draw from: the same draws, the same nanoseconds, with the
+/// parameters' logarithms and ratios computed once instead of per draw.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Sampler {
+    /// Always this value.
+    Constant(SimDuration),
+    /// Uniform over `[lo, hi]` nanoseconds.
+    Uniform(u64, u64),
+    /// Normal, truncated at zero.
+    Normal {
+        /// Mean, ns.
+        mean: f64,
+        /// Standard deviation, ns.
+        sd: f64,
+    },
+    /// Exponential.
+    Exponential {
+        /// Mean, ns.
+        mean: f64,
+    },
+    /// Log-normal: `exp(mu + sigma·Z)`.
+    LogNormal {
+        /// Log of the median.
+        mu: f64,
+        /// Log-scale standard deviation.
+        sigma: f64,
+    },
+    /// Pareto: `scale / U^(1/shape)`.
+    Pareto {
+        /// Minimum, ns.
+        scale: f64,
+        /// `1 / shape`.
+        inv_shape: f64,
+    },
+}
+
+impl Sampler {
+    /// Draws one value (see the module docs for the order of draws and the cap).
+    pub fn sample(&self, rng: &mut SimRng) -> SimDuration {
+        let standard_normal = |rng: &mut SimRng| {
+            // Box–Muller; 1 - U is in (0, 1], so ln is finite.
+            let u1 = 1.0 - rng.unit_f64();
+            let u2 = rng.unit_f64();
+            libm::sqrt(-2.0 * libm::log(u1)) * libm::cos(2.0 * std::f64::consts::PI * u2)
+        };
+        let ns = match *self {
+            Sampler::Constant(d) => return d,
+            Sampler::Uniform(lo, hi) => return SimDuration(rng.range_inclusive(lo, hi)),
+            Sampler::Normal { mean, sd } => mean + standard_normal(rng) * sd,
+            Sampler::Exponential { mean } => -mean * libm::log(1.0 - rng.unit_f64()),
+            Sampler::LogNormal { mu, sigma } => libm::exp(mu + sigma * standard_normal(rng)),
+            Sampler::Pareto { scale, inv_shape } => {
+                scale / libm::pow(1.0 - rng.unit_f64(), inv_shape)
+            }
+        };
+        // Negative values (a truncated normal) become 0; NaN cannot occur but maps to 0 too.
+        if ns.is_nan() || ns <= 0.0 {
+            SimDuration::ZERO
+        } else if ns >= MAX_DRAW.0 as f64 {
+            MAX_DRAW
+        } else {
+            SimDuration(ns as u64)
         }
     }
 }

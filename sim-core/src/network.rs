@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Bandwidth, ConfigError, de_probability, probability};
-use crate::distribution::{Distribution, serde_form};
+use crate::distribution::{Distribution, Sampler, serde_form};
 use crate::rng::{Probability, SimRng};
 use crate::time::{SimDuration, SimTime};
 use crate::topology::{NodeId, Topology};
@@ -165,7 +165,7 @@ impl NetworkConfig {
 /// What one link does to messages.
 #[derive(Clone, Debug, PartialEq)]
 struct LinkModel {
-    latency: Distribution,
+    latency: Sampler,
     loss: Probability,
     duplicate: Probability,
 }
@@ -258,7 +258,7 @@ pub struct Network {
     overrides: BTreeMap<(u32, u32), LinkModel>,
     region_of: Vec<u16>,
     /// `routes[from_region * regions + to_region]`; regions are numbered from 1.
-    routes: Vec<Option<Distribution>>,
+    routes: Vec<Option<Sampler>>,
     regions: usize,
     fifo: bool,
     last_arrival: BTreeMap<(u32, u32), SimTime>,
@@ -275,7 +275,7 @@ impl Network {
         cfg.validate(topo)?;
         let n = topo.len() as usize;
         let default = LinkModel {
-            latency: cfg.latency.clone(),
+            latency: cfg.latency.sampler(),
             loss: probability("network.loss", cfg.loss)?,
             duplicate: probability("network.duplicate", cfg.duplicate)?,
         };
@@ -284,7 +284,7 @@ impl Network {
             let from = topo.resolve("network.link.from", &l.from)?;
             let to = topo.resolve("network.link.to", &l.to)?;
             let m = LinkModel {
-                latency: l.latency.clone().unwrap_or_else(|| default.latency.clone()),
+                latency: l.latency.as_ref().map_or(default.latency, Distribution::sampler),
                 loss: probability("network.link.loss", l.loss.unwrap_or(cfg.loss))?,
                 duplicate: probability(
                     "network.link.duplicate",
@@ -312,7 +312,7 @@ impl Network {
                 let (a, b) = if pass == 0 { (a, b) } else { (b, a) };
                 let slot = &mut routes[a * regions + b];
                 if pass == 0 || slot.is_none() {
-                    *slot = Some(r.latency.clone());
+                    *slot = Some(r.latency.sampler());
                 }
             }
         }
@@ -383,7 +383,7 @@ impl Network {
         if self.plain {
             let m = &self.default;
             if m.loss.0 == 0 && m.duplicate.0 == 0 {
-                if let Distribution::Constant(lat) = m.latency {
+                if let Sampler::Constant(lat) = m.latency {
                     return Routing::Deliver { at: now + delay + lat, duplicate_at: None };
                 }
             }

@@ -9,6 +9,12 @@
 //! modelled: torn writes within a record, a full disk, sync latency.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+/// A key, shared between the node's view, the disk image and the unsynced list.
+type Key = Arc<str>;
+/// A value, shared likewise: a sync copies no bytes.
+type Value = Arc<[u8]>;
 
 /// A failed read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -22,11 +28,11 @@ pub enum StorageError {
 #[derive(Clone, Debug, Default)]
 pub struct Storage {
     /// What the node reads: the disk plus unsynced writes.
-    current: BTreeMap<String, Vec<u8>>,
+    current: BTreeMap<Key, Value>,
     /// What survives a crash.
-    durable: BTreeMap<String, Vec<u8>>,
+    durable: BTreeMap<Key, Value>,
     /// Keys written or deleted since the last sync (a key may appear more than once).
-    unsynced: Vec<String>,
+    unsynced: Vec<Key>,
     /// Records whose bytes no longer match their checksum.
     corrupt: BTreeSet<String>,
     syncs: u64,
@@ -38,28 +44,40 @@ impl Storage {
         if self.corrupt.contains(key) {
             return Err(StorageError::Corrupt(key.to_string()));
         }
-        Ok(self.current.get(key).map(Vec::as_slice))
+        Ok(self.current.get(key).map(|v| &v[..]))
     }
 
     /// Writes a record (not durable until [`Storage::sync`]).
     pub fn put(&mut self, key: &str, value: Vec<u8>) {
-        self.touch(key);
-        self.corrupt.remove(key);
-        self.current.insert(key.to_string(), value);
+        let key = self.key(key);
+        self.unsynced.push(key.clone());
+        if !self.corrupt.is_empty() {
+            self.corrupt.remove(&*key);
+        }
+        self.current.insert(key, value.into());
+    }
+
+    /// The shared key for `key`: the one already stored, if any, else a new one.
+    fn key(&self, key: &str) -> Key {
+        match self.current.get_key_value(key) {
+            Some((k, _)) => k.clone(),
+            None => Arc::from(key),
+        }
     }
 
     /// Deletes a record (not durable until [`Storage::sync`]).
     pub fn delete(&mut self, key: &str) {
-        self.touch(key);
-        self.corrupt.remove(key);
-        self.current.remove(key);
+        let key = self.key(key);
+        self.unsynced.push(key.clone());
+        self.corrupt.remove(&*key);
+        self.current.remove(&key);
     }
 
     /// Keys in order, with a prefix (e.g. every `log/` record).
     pub fn keys_with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.current
-            .range(prefix.to_string()..)
-            .map(|(k, _)| k.as_str())
+            .range::<str, _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded))
+            .map(|(k, _)| &**k)
             .take_while(move |k| k.starts_with(prefix))
     }
 
@@ -79,7 +97,7 @@ impl Storage {
 
     /// How many records have writes that are not yet durable.
     pub fn unsynced_len(&self) -> usize {
-        let mut keys: Vec<&String> = self.unsynced.iter().collect();
+        let mut keys: Vec<&Key> = self.unsynced.iter().collect();
         keys.sort_unstable();
         keys.dedup();
         keys.len()
@@ -124,13 +142,9 @@ impl Storage {
             return None;
         }
         let index = (pick % self.current.len() as u64) as usize;
-        let key = self.current.keys().nth(index).cloned()?;
+        let key = self.current.keys().nth(index)?.to_string();
         self.corrupt.insert(key.clone());
         Some(key)
-    }
-
-    fn touch(&mut self, key: &str) {
-        self.unsynced.push(key.to_string());
     }
 }
 
