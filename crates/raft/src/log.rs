@@ -1,8 +1,8 @@
 //! The replicated log in memory, after a snapshot, and its byte encoding on disk.
 //!
 //! Indices start at 1; everything up to `snapshot_index` lives only in the snapshot. On disk,
-//! entry `i` is the record `log/` + `i` zero-padded to 20 digits (so records sort by index), the
-//! term and vote are the record `meta`, and the snapshot is the record `snap`. The encoding is
+//! entry `i` is the record [`entry_key`]`(i)` (records sort by index), the term and vote are
+//! the record `meta`, and the snapshot is the record `snap`. The encoding is
 //! little-endian integers with one-byte tags; a record that does not decode is reported as
 //! corrupt, never guessed at.
 
@@ -106,24 +106,37 @@ impl Log {
     }
 }
 
-/// The storage key of entry `i`: `log/` and the index in 20 zero-padded digits (written by
-/// hand: this runs for every entry on every server).
+/// The storage key of entry `i`: `log/`, one letter giving the number of decimal digits
+/// (`a` + count), then the digits. Keys sort by index (fewer digits first) and differ early,
+/// so the disk's ordered map compares them quickly; this runs for every entry on every server.
 pub fn entry_key(i: u64) -> String {
-    let mut digits = [b'0'; 20];
+    let mut digits = [0u8; 20];
     let mut n = i;
-    for d in digits.iter_mut().rev() {
-        *d = b'0' + (n % 10) as u8;
+    let mut len = 0;
+    loop {
+        digits[19 - len] = b'0' + (n % 10) as u8;
+        len += 1;
         n /= 10;
+        if n == 0 {
+            break;
+        }
     }
-    let mut key = String::with_capacity(24);
+    let mut key = String::with_capacity(5 + len);
     key.push_str("log/");
-    key.extend(digits.iter().map(|&b| b as char));
+    key.push((b'a' + len as u8) as char);
+    key.extend(digits[20 - len..].iter().map(|&b| b as char));
     key
 }
 
 /// The index in an entry key.
 pub fn index_of_key(key: &str) -> Option<u64> {
-    key.strip_prefix("log/")?.parse().ok()
+    let rest = key.strip_prefix("log/")?;
+    let (len, digits) = rest.split_at_checked(1)?;
+    let len = len.as_bytes()[0].checked_sub(b'a')? as usize;
+    if digits.len() != len {
+        return None;
+    }
+    digits.parse().ok()
 }
 
 struct Writer(Vec<u8>);
@@ -332,7 +345,9 @@ mod tests {
 
     #[test]
     fn entry_keys_sort_by_index() {
-        assert_eq!(entry_key(42), "log/00000000000000000042");
+        assert_eq!(entry_key(42), "log/c42");
+        assert_eq!(index_of_key("log/c42"), Some(42));
+        assert_eq!(index_of_key("log/d42"), None);
         assert_eq!(index_of_key(&entry_key(u64::MAX)), Some(u64::MAX));
         assert!(entry_key(9) < entry_key(10));
     }
