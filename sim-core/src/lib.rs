@@ -49,6 +49,7 @@ pub mod determinism;
 pub mod distribution;
 pub mod faults;
 pub mod history;
+pub mod jsonl;
 pub mod metrics;
 pub mod network;
 pub mod node;

@@ -403,11 +403,7 @@ where
 
 /// Reads a JSON-lines trace written by [`TraceOptions::jsonl`] back into records.
 pub fn read_jsonl(text: &str) -> Result<Vec<TraceRecord>, String> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| serde_json::from_str(l).map_err(|e| format!("line {}: {e}", i + 1)))
-        .collect()
+    crate::jsonl::parse(text)
 }
 
 #[cfg(test)]

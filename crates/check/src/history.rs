@@ -255,11 +255,7 @@ fn pair(v: &Value) -> Result<(i64, i64), String> {
 
 /// Reads faultline's `history.jsonl` text (one entry per line).
 pub fn read_faultline_jsonl(text: &str) -> Result<Vec<HistoryEntry>, String> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| serde_json::from_str(l).map_err(|e| format!("line {}: {e}", i + 1)))
-        .collect()
+    sim_core::jsonl::parse(text)
 }
 
 #[cfg(test)]
