@@ -4,7 +4,7 @@
 //! timer type must hold a [`ClientTimer`] and its message type implement [`KvMessage`].
 
 use serde_json::{Value, json};
-use sim_core::{Context, Node, NodeId, OpType, SimDuration, SimTime, TimerId};
+use sim_core::{Context, LocalTime, Node, NodeId, OpType, SimDuration, SimTime, TimerId};
 
 use crate::config::{KeyPicker, Load, WorkloadConfig};
 use crate::protocol::{ClientReply, ClientRequest, KvMessage, KvOp, KvResult};
@@ -47,8 +47,10 @@ struct InFlight {
     attempt: u32,
     /// Sent and not answered yet (a retry then goes to another server).
     awaiting: bool,
-    retry: Option<TimerId>,
-    timeout: TimerId,
+    /// When the client gives up (local clock).
+    deadline: LocalTime,
+    /// The operation's one pending timer: the next retry, or the timeout if that comes first.
+    timer: Option<TimerId>,
 }
 
 #[derive(Clone, Debug)]
@@ -164,16 +166,15 @@ impl Client {
         let process = self.slots[slot].process;
         ctx.history(process, OpType::Invoke, op.f(), Some(op.key()), invoke_value(&op));
         ctx.metrics().count("ops.invoked", 1);
-        let timeout =
-            ctx.set_timer(self.config.timeout, ClientTimer::Timeout { slot, request_id }.into());
+        let deadline = LocalTime(ctx.now().0.saturating_add(self.config.timeout.as_nanos() as i64));
         self.slots[slot].op = Some(InFlight {
             request_id,
             op,
             started: ctx.sim_time(),
             attempt: 0,
             awaiting: false,
-            retry: None,
-            timeout,
+            deadline,
+            timer: None,
         });
         self.send(ctx, slot);
     }
@@ -199,9 +200,27 @@ impl Client {
         f.awaiting = true;
         let request =
             ClientRequest { client, request_id: f.request_id, acked_below, op: f.op.clone() };
-        let request_id = f.request_id;
         ctx.send(target, N::Msg::request(request));
-        f.retry = Some(ctx.set_timer(retry_after, ClientTimer::Retry { slot, request_id }.into()));
+        self.arm(ctx, slot, retry_after);
+    }
+
+    /// Sets the slot's one timer: a retry after `after`, or the timeout if that is sooner.
+    fn arm<N>(&mut self, ctx: &mut Context<'_, N>, slot: usize, after: SimDuration)
+    where
+        N: Node,
+        N::Timer: From<ClientTimer>,
+    {
+        let now = ctx.now();
+        let Some(f) = self.slots[slot].op.as_mut() else { return };
+        if let Some(t) = f.timer.take() {
+            ctx.cancel_timer(t);
+        }
+        let request_id = f.request_id;
+        f.timer = Some(if now.0.saturating_add(after.as_nanos() as i64) >= f.deadline.0 {
+            ctx.set_timer_at(f.deadline, ClientTimer::Timeout { slot, request_id }.into())
+        } else {
+            ctx.set_timer(after, ClientTimer::Retry { slot, request_id }.into())
+        });
     }
 
     fn retry_interval(&self) -> SimDuration {
@@ -235,15 +254,10 @@ impl Client {
                 }
                 let f = self.slots[slot].op.as_mut().expect("in flight");
                 f.awaiting = false;
-                if let Some(t) = f.retry.take() {
-                    ctx.cancel_timer(t);
-                }
                 let backoff = SimDuration(
                     (BACKOFF_BASE.as_nanos() << f.attempt.min(16)).min(RETRY_MAX.as_nanos()),
                 );
-                let request_id = f.request_id;
-                f.retry =
-                    Some(ctx.set_timer(backoff, ClientTimer::Retry { slot, request_id }.into()));
+                self.arm(ctx, slot, backoff);
             }
             KvResult::Ok(value) => {
                 self.leader_guess = from;
@@ -270,10 +284,9 @@ impl Client {
         N::Timer: From<ClientTimer>,
     {
         let f = self.slots[slot].op.take().expect("in flight");
-        if let Some(t) = f.retry {
+        if let Some(t) = f.timer {
             ctx.cancel_timer(t);
         }
-        ctx.cancel_timer(f.timeout);
         let now = ctx.sim_time();
         let process = self.slots[slot].process;
         ctx.history(process, kind, f.op.f(), Some(f.op.key()), value);
@@ -327,7 +340,7 @@ impl Client {
                 if f.request_id != request_id {
                     return;
                 }
-                f.retry = None;
+                f.timer = None;
                 if f.awaiting {
                     // Nobody answered: the guess may be down or cut off.
                     self.rotate_leader();
@@ -335,10 +348,11 @@ impl Client {
                 self.send(ctx, slot);
             }
             ClientTimer::Timeout { slot, request_id } => {
-                let Some(f) = self.slots.get(slot).and_then(|s| s.op.as_ref()) else { return };
+                let Some(f) = self.slots.get_mut(slot).and_then(|s| s.op.as_mut()) else { return };
                 if f.request_id != request_id {
                     return;
                 }
+                f.timer = None;
                 let value = invoke_value(&f.op);
                 self.finish(ctx, slot, OpType::Info, value);
             }
