@@ -12,7 +12,7 @@ use sim_core::NodeId;
 use workload::{KvOp, KvResult};
 
 use crate::message::{Command, Entry};
-use crate::state_machine::Snapshot;
+use crate::state_machine::{Session, Snapshot};
 
 /// The log.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -284,10 +284,11 @@ pub fn encode_snapshot(s: &Snapshot) -> Vec<u8> {
         w.i64(*v);
     }
     w.u64(s.sessions.len() as u64);
-    for (client, results) in &s.sessions {
+    for (client, session) in &s.sessions {
         w.u64(client.0 as u64);
-        w.u64(results.len() as u64);
-        for (id, r) in results {
+        w.u64(session.low_water);
+        w.u64(session.results.len() as u64);
+        for (id, r) in &session.results {
             w.u64(*id);
             w.result(r);
         }
@@ -308,12 +309,13 @@ pub fn decode_snapshot(bytes: &[u8]) -> Option<Snapshot> {
     let mut sessions = BTreeMap::new();
     for _ in 0..r.u64()? {
         let client = NodeId(u32::try_from(r.u64()?).ok()?);
+        let low_water = r.u64()?;
         let mut results = BTreeMap::new();
         for _ in 0..r.u64()? {
             let id = r.u64()?;
             results.insert(id, r.result()?);
         }
-        sessions.insert(client, results);
+        sessions.insert(client, Session { low_water, results });
     }
     r.end()?;
     Some(Snapshot { index, term, kv, sessions })
@@ -338,7 +340,7 @@ mod tests {
         assert_eq!(decode_meta(&encode_meta(3, Some(NodeId(2)))), Some((3, Some(NodeId(2)))));
         let mut s = Snapshot { index: 10, term: 2, ..Default::default() };
         s.kv.insert(1, 5);
-        s.sessions.entry(NodeId(5)).or_default().insert(9, KvResult::CasFailed);
+        s.sessions.entry(NodeId(5)).or_default().results.insert(9, KvResult::CasFailed);
         assert_eq!(decode_snapshot(&encode_snapshot(&s)), Some(s));
         assert_eq!(decode_entry(&[1, 2, 3]), None);
     }

@@ -95,6 +95,14 @@ pub struct RaftOutcome {
 
 /// Builds the simulation: servers `n1..nN`, clients `c1..cK`, one shared observer.
 pub fn prepare(run: &RaftRun) -> Result<(Simulation<RaftNode>, SharedObserver), ConfigError> {
+    prepare_traced(run, TraceOptions::default())
+}
+
+/// [`prepare`], keeping trace records as `trace` asks (JSON lines, a captured window).
+pub fn prepare_traced(
+    run: &RaftRun,
+    trace: TraceOptions,
+) -> Result<(Simulation<RaftNode>, SharedObserver), ConfigError> {
     run.raft.validate()?;
     run.workload.validate()?;
     if run.sim.topology.clients != run.workload.clients {
@@ -107,23 +115,20 @@ pub fn prepare(run: &RaftRun) -> Result<(Simulation<RaftNode>, SharedObserver), 
     let shared = observer.clone();
     let raft = Arc::new(run.raft.clone());
     let workload = run.workload.clone();
-    let sim =
-        Simulation::new(run.sim.clone(), TraceOptions::default(), move |id, topo| {
-            match topo.kind(id) {
-                NodeKind::Server => RaftNode::Server(Box::new(RaftServer::new(
-                    id,
-                    topo.servers,
-                    raft.clone(),
-                    shared.clone(),
-                ))),
-                NodeKind::Client => RaftNode::Client(Box::new(Client::new(
-                    id.0 - topo.servers,
-                    topo.clients,
-                    topo.servers,
-                    workload.clone(),
-                ))),
-            }
-        })?;
+    let sim = Simulation::new(run.sim.clone(), trace, move |id, topo| match topo.kind(id) {
+        NodeKind::Server => RaftNode::Server(Box::new(RaftServer::new(
+            id,
+            topo.servers,
+            raft.clone(),
+            shared.clone(),
+        ))),
+        NodeKind::Client => RaftNode::Client(Box::new(Client::new(
+            id.0 - topo.servers,
+            topo.clients,
+            topo.servers,
+            workload.clone(),
+        ))),
+    })?;
     Ok((sim, observer))
 }
 

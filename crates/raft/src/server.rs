@@ -404,6 +404,10 @@ impl RaftServer {
             self.term = term;
             self.vote = None;
             self.persist_meta(ctx);
+            // Every reply from now on speaks for the new term, heartbeats included: a server
+            // that acknowledged term T+1 and came back from a crash in term T could confirm an
+            // old leader's ReadIndex round (found by raft-nemesis.toml, seed 1).
+            ctx.storage().sync();
         }
         if self.state == State::Leader {
             // Requests in flight get no answer from us; clients retry elsewhere.
@@ -776,7 +780,9 @@ impl RaftServer {
                 return;
             }
         }
-        if let Some(done) = self.sm.sessions.get(&req.client).and_then(|s| s.get(&req.request_id)) {
+        if let Some(done) =
+            self.sm.sessions.get(&req.client).and_then(|s| s.results.get(&req.request_id))
+        {
             let done = done.clone();
             return self.reply(ctx, req.client, req.request_id, done);
         }

@@ -21,8 +21,18 @@ pub struct Snapshot {
     pub term: u64,
     /// The key-value map.
     pub kv: BTreeMap<u64, i64>,
-    /// Per client: results of requests not yet acknowledged.
-    pub sessions: BTreeMap<NodeId, BTreeMap<u64, KvResult>>,
+    /// Per client: its session.
+    pub sessions: BTreeMap<NodeId, Session>,
+}
+
+/// What the state machine remembers of one client.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Session {
+    /// The highest `acked_below` the client has sent: every request below it was answered or
+    /// given up on, and is applied at most once more — never, since its result is forgotten.
+    pub low_water: u64,
+    /// Results of applied requests at or above `low_water`.
+    pub results: BTreeMap<u64, KvResult>,
 }
 
 /// The state machine.
@@ -30,8 +40,8 @@ pub struct Snapshot {
 pub struct StateMachine {
     /// The key-value map.
     pub kv: BTreeMap<u64, i64>,
-    /// Per client: results of requests not yet acknowledged.
-    pub sessions: BTreeMap<NodeId, BTreeMap<u64, KvResult>>,
+    /// Per client: its session.
+    pub sessions: BTreeMap<NodeId, Session>,
 }
 
 impl StateMachine {
@@ -39,19 +49,21 @@ impl StateMachine {
     pub fn apply(&mut self, command: &Command) -> Option<KvResult> {
         let Command::Op { client, request_id, acked_below, op } = command else { return None };
         let session = self.sessions.entry(*client).or_default();
-        // Forget what the client has acknowledged.
-        if session.first_key_value().is_some_and(|(k, _)| k < acked_below) {
-            *session = session.split_off(acked_below);
+        // Forget what the client has acknowledged. The mark only rises: a late copy of an old
+        // request carries the old mark it was sent with.
+        if *acked_below > session.low_water {
+            session.low_water = *acked_below;
+            session.results = session.results.split_off(acked_below);
         }
-        if let Some(done) = session.get(request_id) {
+        if let Some(done) = session.results.get(request_id) {
             return Some(done.clone());
         }
-        if *request_id < *acked_below {
-            // A retry of a request the client already gave up on: do not apply it again.
+        if *request_id < session.low_water {
+            // A copy of a request already answered or given up on: never apply it again.
             return None;
         }
         let result = self.execute(op);
-        self.sessions.entry(*client).or_default().insert(*request_id, result.clone());
+        self.sessions.entry(*client).or_default().results.insert(*request_id, result.clone());
         Some(result)
     }
 
@@ -94,5 +106,22 @@ mod tests {
         // not a failed compare-and-set.
         assert_eq!(sm.apply(&cas(7)), Some(KvResult::Ok(None)));
         assert_eq!(sm.kv[&1], 1);
+    }
+
+    #[test]
+    fn a_late_copy_of_an_answered_request_is_not_applied_again() {
+        let mut sm = StateMachine::default();
+        let write = |id, acked_below, value| Command::Op {
+            client: NodeId(9),
+            request_id: id,
+            acked_below,
+            op: KvOp::Write { key: 1, value },
+        };
+        sm.apply(&write(3, 3, 1));
+        sm.apply(&write(4, 4, 4));
+        // Request 3 was committed twice (a retry through a new leader); its second copy
+        // comes after request 4, carrying the mark it was first sent with.
+        assert_eq!(sm.apply(&write(3, 3, 1)), None);
+        assert_eq!(sm.kv[&1], 4, "found by raft-nemesis.toml, seed 1: a stale value came back");
     }
 }

@@ -6,7 +6,7 @@
 mod common;
 
 use check::outcome::{CheckResult, CheckStatus};
-use common::{S, commit, leads, role, show, status, step_until, time_out};
+use common::{S, commit, leads, role, show, status, step_until, time_out, wait};
 use raft::run::{finish, prepare};
 use raft::{Bug, RaftConfig, RaftRun};
 use sim_core::SimDuration;
@@ -22,13 +22,13 @@ fn figure8(bug: Option<Bug>) -> Vec<CheckResult> {
 
     // A settled cluster: some leader's first entry committed everywhere.
     step_until(&mut sim, "a first leader", second, |s| S.iter().any(|&n| leads(s, n)));
-    sim.run_until(sim.now() + SimDuration::from_millis(100));
+    wait(&mut sim, SimDuration::from_millis(100));
 
     // (a) S1 leads term 2 and its entry 2 reaches only S2.
     time_out(&mut sim, S[0]);
     step_until(&mut sim, "S1 leading", second, |s| leads(s, S[0]));
     let s12 = sim.partition(&[vec![S[0], S[1]], vec![S[2], S[3], S[4]]]);
-    sim.run_until(sim.now() + SimDuration::from_millis(5));
+    wait(&mut sim, SimDuration::from_millis(5));
 
     // (b) S5 leads term 3 with S3 and S4, its entry 2 stays with it.
     time_out(&mut sim, S[4]);
@@ -56,10 +56,11 @@ fn figure8(bug: Option<Bug>) -> Vec<CheckResult> {
     step_until(&mut sim, "a leader of term 5 or later", SimDuration::from_secs(5), |s| {
         S.iter().any(|&n| leads(s, n) && role(s, n).unwrap().1 >= 5)
     });
-    sim.run_until(sim.now() + SimDuration::from_millis(200));
+    wait(&mut sim, SimDuration::from_millis(200));
     sim.heal(paused);
     sim.heal(lone1);
-    sim.run_until(sim.now() + SimDuration::from_secs(2));
+    wait(&mut sim, SimDuration::from_secs(2));
+    common::print_faults(&sim);
     let outcome = finish(&run, sim, &observer, false);
     show(&outcome.checks);
     outcome.checks

@@ -5,10 +5,10 @@
 mod common;
 
 use check::outcome::{CheckResult, CheckStatus};
-use common::{S, leads, role, show, status, step_until, time_out};
+use common::{S, leads, role, show, status, step_until, time_out, wait};
 use raft::run::{finish, prepare};
 use raft::{Bug, RaftConfig, RaftRun};
-use sim_core::SimDuration;
+use sim_core::{FaultKind, Selector, SimDuration};
 use workload::WorkloadConfig;
 
 fn double_vote(bug: Option<Bug>) -> Vec<CheckResult> {
@@ -21,10 +21,10 @@ fn double_vote(bug: Option<Bug>) -> Vec<CheckResult> {
 
     // S5 leads term 2 and the cluster settles.
     step_until(&mut sim, "a first leader", ms(1000), |s| S.iter().any(|&n| leads(s, n)));
-    sim.run_until(sim.now() + ms(500));
+    wait(&mut sim, ms(500));
     time_out(&mut sim, S[4]);
     step_until(&mut sim, "S5 leading", ms(1000), |s| leads(s, S[4]));
-    sim.run_until(sim.now() + ms(100));
+    wait(&mut sim, ms(100));
     let term = role(&sim, S[4]).unwrap().1;
 
     // S1 can reach S3 and S4; S2 can reach S3 and S5; S1 and S2 cannot talk.
@@ -37,15 +37,16 @@ fn double_vote(bug: Option<Bug>) -> Vec<CheckResult> {
     // S1 wins term + 1 with S3 and S4; S3 crashes before S1's entry reaches it.
     time_out(&mut sim, S[0]);
     step_until(&mut sim, "S1 leading", ms(200), |s| leads(s, S[0]));
-    sim.crash(S[2]);
-    sim.run_until(sim.now() + ms(3));
-    sim.restart(S[2]);
+    let crash = FaultKind::Crash { node: Selector::Named("n3".into()), restart_after: Some(ms(3)) };
+    sim.inject(crash, None).unwrap();
+    wait(&mut sim, ms(3));
 
     // S2, still in the old term, asks S3 and S5 for the same term.
     time_out(&mut sim, S[1]);
-    sim.run_until(sim.now() + ms(50));
+    wait(&mut sim, ms(50));
     assert_eq!(role(&sim, S[1]).map(|r| r.1), Some(term + 1), "S2 campaigned in S1's term");
-    sim.run_until(sim.now() + SimDuration::from_secs(2));
+    wait(&mut sim, SimDuration::from_secs(2));
+    common::print_faults(&sim);
     let outcome = finish(&run, sim, &observer, false);
     show(&outcome.checks);
     outcome.checks

@@ -26,9 +26,17 @@ pub fn step_until(
     let end = sim.now() + limit;
     while !cond(sim) {
         assert!(sim.now() < end, "gave up waiting for: {what} (at {})", sim.now());
-        let next = SimTime(sim.now().as_nanos() + 50_000);
+        // Steps of 50.003 µs never end where a message sent at an earlier step's end lands
+        // (latencies are whole milliseconds), so a fault injected there is alone at its instant
+        // and replays exactly from a scenario file.
+        let next = SimTime(sim.now().as_nanos() + 50_003);
         sim.run_until(next);
     }
+}
+
+/// Runs for `d` and 13 ns more (ending where nothing else happens; see [`step_until`]).
+pub fn wait(sim: &mut Simulation<RaftNode>, d: SimDuration) {
+    sim.run_until(sim.now() + d + SimDuration(13));
 }
 
 /// Makes `n` time out now (its clock jumps past any election timeout).
@@ -50,4 +58,25 @@ pub fn show(checks: &[CheckResult]) {
     for c in checks {
         println!("{:?} {}: {}", c.status, c.name, c.detail);
     }
+}
+
+/// Prints the run's faults as `[[fault]]` entries a scenario file can replay: each at the
+/// instant it was injected, healed when it was. (Scripts inject at instants where nothing else
+/// happens; a scheduled fault runs before other events of its instant, a verb after them.)
+pub fn print_faults(sim: &Simulation<RaftNode>) {
+    #[derive(serde::Serialize)]
+    struct Faults {
+        fault: Vec<sim_core::FaultSpec>,
+    }
+    let topo = *sim.topology();
+    let fault = sim
+        .fault_records()
+        .iter()
+        .filter_map(|r| {
+            let mut spec = r.replayable(&topo)?;
+            spec.duration = r.healed_at_ns.map(|h| SimDuration(h - spec.at.as_nanos()));
+            Some(spec)
+        })
+        .collect();
+    println!("{}", toml::to_string(&Faults { fault }).unwrap());
 }

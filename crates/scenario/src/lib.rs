@@ -1,0 +1,16 @@
+//! Scenario files: what a user writes to describe a run.
+//!
+//! [`load`] reads a TOML file, applies `--set` overrides, checks every key against the schema
+//! (unknown keys are errors) and every value against its range, and returns a [`Scenario`] or
+//! one [`ScenarioError`] naming the file, the line and column, the key and what is allowed.
+//! [`registry`] maps each protocol name to the crate that runs it; the protocol's own table is
+//! named after it (`[raft]`) and parsed by that crate.
+
+#![deny(missing_docs)]
+
+pub mod error;
+pub mod file;
+pub mod registry;
+
+pub use error::ScenarioError;
+pub use file::{CheckConfig, ReportConfig, Scenario, load, load_str};

@@ -1,0 +1,66 @@
+//! Which crate runs which protocol, and what each one reads from a scenario.
+
+use raft::{RaftConfig, RaftRun};
+use sim_core::config::ConfigError;
+use workload::WorkloadConfig;
+
+use crate::file::Scenario;
+
+/// Every protocol name a scenario may give, and whether this build runs it.
+pub const PROTOCOLS: &[(&str, bool)] =
+    &[("raft", true), ("saga", false), ("sharding", false), ("cache", false), ("failover", false)];
+
+/// A scenario ready to run, per protocol.
+#[derive(Clone, Debug)]
+pub enum Prepared {
+    /// A Raft run.
+    Raft(Box<RaftRun>),
+}
+
+fn table<T: serde::de::DeserializeOwned + Default>(
+    t: Option<&toml::Table>,
+    key: &str,
+) -> Result<T, ConfigError> {
+    match t {
+        None => Ok(T::default()),
+        Some(t) => t.clone().try_into().map_err(|e: toml::de::Error| {
+            ConfigError::invalid(key, e.message().trim().to_string())
+        }),
+    }
+}
+
+/// Builds the protocol's run from a scenario, checking its table and `[workload]`.
+pub fn prepare(s: &Scenario) -> Result<Prepared, ConfigError> {
+    match s.protocol.as_str() {
+        "raft" => {
+            let raft: RaftConfig = table(s.raft.as_ref(), "raft")?;
+            raft.validate()?;
+            let workload: WorkloadConfig = table(s.workload.as_ref(), "workload")?;
+            workload.validate()?;
+            let servers = s.nodes.unwrap_or(5);
+            let sim = s.sim_config(servers, workload.clients)?;
+            let linearizable = s.check.linearizable.unwrap_or(true);
+            let run = RaftRun {
+                sim,
+                raft,
+                workload,
+                linearizable,
+                check_budget: check::linearizability::DEFAULT_BUDGET,
+            };
+            Ok(Prepared::Raft(Box::new(run)))
+        }
+        other => {
+            let names: Vec<&str> = PROTOCOLS.iter().map(|(n, _)| *n).collect();
+            Err(match PROTOCOLS.iter().find(|(n, _)| *n == other) {
+                Some(_) => ConfigError::invalid(
+                    "protocol",
+                    format!("`{other}` is not built yet: this build runs raft"),
+                ),
+                None => ConfigError::invalid(
+                    "protocol",
+                    format!("unknown protocol `{other}`: allowed {names:?}"),
+                ),
+            })
+        }
+    }
+}
