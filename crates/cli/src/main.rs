@@ -2,6 +2,8 @@
 //! (0 pass, 1 a check failed, 2 bad input or usage, 3 inconclusive).
 
 mod check_history;
+mod list;
+mod validate;
 
 use std::process::ExitCode;
 
@@ -28,6 +30,14 @@ enum Command {
         #[arg(long, default_value_t = check::linearizability::DEFAULT_BUDGET)]
         budget: u64,
     },
+    /// Checks scenario files and reports every error (exit 2 if any).
+    Validate {
+        /// Scenario files.
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
+    /// Lists protocols, fault kinds, selectors and each protocol's parameters.
+    List,
 }
 
 /// Models `check-history` knows.
@@ -52,6 +62,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let status = match cli.command {
         Command::CheckHistory { file, model, budget } => check_history::run(&file, model, budget),
+        Command::Validate { files } => validate::run(&files),
+        Command::List => list::run(),
     };
     ExitCode::from(status as u8)
 }

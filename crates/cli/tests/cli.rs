@@ -1,4 +1,4 @@
-//! `faultline check-history`: verdicts and exit statuses, as a user sees them.
+//! `faultline` commands as a user runs them: check-history, validate, list; verdicts, messages and exit statuses.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -84,4 +84,46 @@ fn bad_input_exits_2_with_one_clear_message() {
     assert!(err.contains("not a history"), "{err}");
     let (code, _, _) = run(&["check-history", "x", "--model", "banana"]);
     assert_eq!(code, 2, "usage errors exit 2");
+}
+
+fn scenarios(file: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scenarios").join(file)
+}
+
+#[test]
+fn validate_reports_every_bad_file_with_its_position() {
+    let dir = std::env::temp_dir().join(format!("faultline-validate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = scenarios("raft-leader-partition.toml");
+    let text = std::fs::read_to_string(&good).unwrap();
+    let lossy = dir.join("lossy.toml");
+    std::fs::write(&lossy, text.replace("loss = 0.001", "loss = 1.5")).unwrap();
+    let unknown = dir.join("unknown.toml");
+    std::fs::write(&unknown, text.replace("[clock]", "[clock]\ndrfit_ppm = 3")).unwrap();
+    let ghost = dir.join("ghost.toml");
+    std::fs::write(&ghost, text.replace("isolate = \"leader\"", "isolate = \"n9\"")).unwrap();
+    let (code, out, err) = run(&[
+        "validate",
+        good.to_str().unwrap(),
+        lossy.to_str().unwrap(),
+        unknown.to_str().unwrap(),
+        ghost.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(out.contains("ok (raft scenario `raft-leader-partition`)"), "{out}");
+    assert!(err.contains("lossy.toml:14:8") && err.contains("[0, 1)"), "{err}");
+    assert!(err.contains("unknown.toml:") && err.contains("drfit_ppm"), "{err}");
+    assert!(err.contains("ghost.toml:") && err.contains("n9") && err.contains("n1..n5"), "{err}");
+    assert!(err.contains("3 of 4 files have errors"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn list_names_protocols_kinds_and_parameters() {
+    let (code, out, _) = run(&["list"]);
+    assert_eq!(code, 0);
+    for word in ["raft", "partition-oneway", "minority", "election_timeout", "commit-previous-term"]
+    {
+        assert!(out.contains(word), "{word} missing from {out}");
+    }
 }
