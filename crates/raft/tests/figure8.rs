@@ -6,18 +6,13 @@
 mod common;
 
 use check::outcome::{CheckResult, CheckStatus};
-use common::{S, commit, leads, role, show, status, step_until, time_out, wait};
-use raft::run::{finish, prepare};
-use raft::{Bug, RaftConfig, RaftRun};
+use common::{S, commit, conclude, leads, role, scripted, status, step_until, time_out, wait};
+use raft::{Bug, RaftConfig};
 use sim_core::SimDuration;
-use workload::WorkloadConfig;
 
 fn figure8(bug: Option<Bug>) -> Vec<CheckResult> {
-    let raft = RaftConfig { bug, max_batch: 1, ..RaftConfig::default() };
-    let workload = WorkloadConfig { clients: 0, ..WorkloadConfig::default() };
-    let mut run = RaftRun::new(8, 5, SimDuration::from_secs(30), raft, workload).unwrap();
-    run.sim.network = toml::from_str("latency = \"1ms\"").unwrap();
-    let (mut sim, observer) = prepare(&run).unwrap();
+    let (run, mut sim, observer) =
+        scripted(8, RaftConfig { bug, max_batch: 1, ..RaftConfig::default() });
     let second = SimDuration::from_secs(1);
 
     // A settled cluster: some leader's first entry committed everywhere.
@@ -59,11 +54,7 @@ fn figure8(bug: Option<Bug>) -> Vec<CheckResult> {
     wait(&mut sim, SimDuration::from_millis(200));
     sim.heal(paused);
     sim.heal(lone1);
-    wait(&mut sim, SimDuration::from_secs(2));
-    common::print_faults(&sim);
-    let outcome = finish(&run, sim, &observer, false);
-    show(&outcome.checks);
-    outcome.checks
+    conclude(&run, sim, &observer)
 }
 
 #[test]

@@ -5,18 +5,12 @@
 mod common;
 
 use check::outcome::{CheckResult, CheckStatus};
-use common::{S, leads, role, show, status, step_until, time_out, wait};
-use raft::run::{finish, prepare};
-use raft::{Bug, RaftConfig, RaftRun};
+use common::{S, conclude, leads, role, scripted, status, step_until, time_out, wait};
+use raft::{Bug, RaftConfig};
 use sim_core::{FaultKind, Selector, SimDuration};
-use workload::WorkloadConfig;
 
 fn double_vote(bug: Option<Bug>) -> Vec<CheckResult> {
-    let raft = RaftConfig { bug, ..RaftConfig::default() };
-    let workload = WorkloadConfig { clients: 0, ..WorkloadConfig::default() };
-    let mut run = RaftRun::new(3, 5, SimDuration::from_secs(30), raft, workload).unwrap();
-    run.sim.network = toml::from_str("latency = \"1ms\"").unwrap();
-    let (mut sim, observer) = prepare(&run).unwrap();
+    let (run, mut sim, observer) = scripted(3, RaftConfig { bug, ..RaftConfig::default() });
     let ms = SimDuration::from_millis;
 
     // S5 leads term 2 and the cluster settles.
@@ -45,11 +39,7 @@ fn double_vote(bug: Option<Bug>) -> Vec<CheckResult> {
     time_out(&mut sim, S[1]);
     wait(&mut sim, ms(50));
     assert_eq!(role(&sim, S[1]).map(|r| r.1), Some(term + 1), "S2 campaigned in S1's term");
-    wait(&mut sim, SimDuration::from_secs(2));
-    common::print_faults(&sim);
-    let outcome = finish(&run, sim, &observer, false);
-    show(&outcome.checks);
-    outcome.checks
+    conclude(&run, sim, &observer)
 }
 
 #[test]

@@ -2,8 +2,11 @@
 #![allow(dead_code)]
 
 use check::outcome::{CheckResult, CheckStatus};
-use raft::RaftNode;
+use raft::observer::SharedObserver;
+use raft::run::{finish, prepare};
+use raft::{RaftConfig, RaftNode, RaftRun};
 use sim_core::{NodeId, Role, SimDuration, SimTime, Simulation};
+use workload::WorkloadConfig;
 
 /// The five servers, S1..S5 as the paper names them (n1..n5).
 pub const S: [NodeId; 5] = [NodeId(0), NodeId(1), NodeId(2), NodeId(3), NodeId(4)];
@@ -79,4 +82,27 @@ pub fn print_faults(sim: &Simulation<RaftNode>) {
         })
         .collect();
     println!("{}", toml::to_string(&Faults { fault }).unwrap());
+}
+
+/// A five-server cluster without clients on a 1 ms network, ready to be driven step by step.
+pub fn scripted(seed: u64, raft: RaftConfig) -> (RaftRun, Simulation<RaftNode>, SharedObserver) {
+    let workload = WorkloadConfig { clients: 0, ..WorkloadConfig::default() };
+    let mut run = RaftRun::new(seed, 5, SimDuration::from_secs(30), raft, workload).unwrap();
+    run.sim.network = toml::from_str("latency = \"1ms\"").unwrap();
+    let (sim, observer) = prepare(&run).unwrap();
+    (run, sim, observer)
+}
+
+/// Lets the cluster settle for 2 s, prints the faults as a scenario would list them, and
+/// returns the checks.
+pub fn conclude(
+    run: &RaftRun,
+    mut sim: Simulation<RaftNode>,
+    observer: &SharedObserver,
+) -> Vec<CheckResult> {
+    wait(&mut sim, SimDuration::from_secs(2));
+    print_faults(&sim);
+    let outcome = finish(run, sim, observer, false);
+    show(&outcome.checks);
+    outcome.checks
 }
