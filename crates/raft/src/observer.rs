@@ -43,8 +43,10 @@ type Version = (u64, u64, u64);
 pub struct Observer {
     leaders: BTreeMap<u64, NodeId>,
     elections: Vec<Election>,
-    /// `appended[i]`: the versions of entry `i` seen in any log.
-    appended: Vec<Vec<Version>>,
+    /// `appended[i]`: the first version of entry `i` seen in any log; other versions (other
+    /// terms at the same index, rare) are in `other_versions`.
+    appended: Vec<Option<Version>>,
+    other_versions: BTreeMap<u64, Vec<Version>>,
     /// `committed[i]`: the (term, digest) a leader committed at `i`.
     committed: Vec<Option<(u64, u64)>>,
     /// `applied[i]`: the digest first applied at `i`, and by whom.
@@ -113,19 +115,30 @@ impl Observer {
 
     /// `node` stored entry `index` of `term` (content `digest`) after an entry of `prev_term`.
     pub fn appended(&mut self, node: NodeId, index: u64, term: u64, prev_term: u64, digest: u64) {
-        let versions = slot(&mut self.appended, index);
-        match versions.iter().find(|v| v.0 == term) {
-            Some(&(_, d, p)) if d != digest || p != prev_term => {
+        let known = slot(&mut self.appended, index);
+        let seen = match *known {
+            None => {
+                *known = Some((term, digest, prev_term));
+                return;
+            }
+            Some(v) if v.0 == term => Some(v),
+            Some(_) => self
+                .other_versions
+                .get(&index)
+                .and_then(|vs| vs.iter().find(|v| v.0 == term).copied()),
+        };
+        match seen {
+            Some((_, d, p)) if d != digest || p != prev_term => {
                 first(&mut self.log_matching, || {
                     format!(
-                        "entry {index} of term {term} differs between logs (n{} stored one that {}) ",
+                        "entry {index} of term {term} differs between logs (n{} stored one that {})",
                         node.0 + 1,
                         if d != digest { "holds another command" } else { "follows another term" }
                     )
                 })
             }
             Some(_) => {}
-            None => versions.push((term, digest, prev_term)),
+            None => self.other_versions.entry(index).or_default().push((term, digest, prev_term)),
         }
     }
 
