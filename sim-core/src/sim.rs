@@ -727,7 +727,7 @@ impl<N: Node> Simulation<N> {
     }
 }
 
-/// What faults do to nodes (called by [`Simulation::begin_fault`] and the heals).
+/// What faults do to nodes (called when a fault begins and when it heals).
 impl<N: Node> Simulation<N> {
     fn crash_node(&mut self, node: NodeId) {
         let now = self.world.now;

@@ -1,7 +1,9 @@
 //! PHOLD-v1 on sim-core: prints one `key=value` line with the bare-loop peer's keys.
 //!
-//!     cargo run --release -p faultline-benches --bin phold -- --lps 1024 --init 16 \
-//!         --events 10000000 --remote 0.9 --lookahead 1.0 --mean 1.0 --seed 42
+//! ```text
+//! cargo run --release -p faultline-benches --bin phold -- --lps 1024 --init 16 \
+//!     --events 10000000 --remote 0.9 --lookahead 1.0 --mean 1.0 --seed 42
+//! ```
 
 use std::time::Instant;
 

@@ -2,7 +2,7 @@
 //! Ongaro's dissertation) as a replicated key-value store on faultline's kernel.
 //!
 //! [`server`] is the protocol; [`observer`] checks Election Safety, Log Matching, Leader
-//! Completeness and State Machine Safety as the run goes; [`run`] builds a run from a scenario,
+//! Completeness and State Machine Safety as the run goes; [`run`](mod@run) builds a run from a scenario,
 //! runs it, checks the client history for linearizability and liveness after faults heal, and
 //! measures elections, downtime and messages. [`config::Bug`] holds the known-bug switches the
 //! checks must catch.

@@ -2,7 +2,9 @@
 //! simulated minutes, every check on. Prints one `key=value` line: simulated seconds per wall
 //! second, the share of wall time the linearizability checker took, peak memory.
 //!
-//!     cargo run --release -p faultline-benches --bin raft [-- --minutes 10 --rate 1000 --seed 1]
+//! ```text
+//! cargo run --release -p faultline-benches --bin raft_cluster [-- --minutes 10 --rate 1000 --seed 1]
+//! ```
 
 use std::time::Instant;
 
