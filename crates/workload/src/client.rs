@@ -309,6 +309,14 @@ impl Client {
         }
     }
 
+    /// The operation whose timer just fired, if it is still the one in `slot` (its timer is
+    /// now spent).
+    fn fired(&mut self, slot: usize, request_id: u64) -> Option<&mut InFlight> {
+        let f = self.slots.get_mut(slot)?.op.as_mut().filter(|f| f.request_id == request_id)?;
+        f.timer = None;
+        Some(f)
+    }
+
     /// A client timer fired.
     pub fn on_timer<N>(&mut self, ctx: &mut Context<'_, N>, timer: ClientTimer)
     where
@@ -336,11 +344,7 @@ impl Client {
                 }
             }
             ClientTimer::Retry { slot, request_id } => {
-                let Some(f) = self.slots.get_mut(slot).and_then(|s| s.op.as_mut()) else { return };
-                if f.request_id != request_id {
-                    return;
-                }
-                f.timer = None;
+                let Some(f) = self.fired(slot, request_id) else { return };
                 if f.awaiting {
                     // Nobody answered: the guess may be down or cut off.
                     self.rotate_leader();
@@ -348,11 +352,7 @@ impl Client {
                 self.send(ctx, slot);
             }
             ClientTimer::Timeout { slot, request_id } => {
-                let Some(f) = self.slots.get_mut(slot).and_then(|s| s.op.as_mut()) else { return };
-                if f.request_id != request_id {
-                    return;
-                }
-                f.timer = None;
+                let Some(f) = self.fired(slot, request_id) else { return };
                 let value = invoke_value(&f.op);
                 self.finish(ctx, slot, OpType::Info, value);
             }
