@@ -66,7 +66,7 @@ pub use config::{Bandwidth, ConfigError, DurationRange, Selector, SignedDuration
 pub use distribution::Distribution;
 pub use faults::{DiskMode, FaultKind, FaultRecord, FaultSpec, NemesisConfig, NodeSet};
 pub use history::{HistoryEntry, OpType};
-pub use metrics::{DistributionSummary, Metrics};
+pub use metrics::{DistributionSummary, MetricValue, Metrics};
 pub use network::NetworkConfig;
 pub use node::{Context, Message, Node, NodeStatus, Role, TimerId};
 pub use rng::{Probability, RngRoot, SimRng, Stream};

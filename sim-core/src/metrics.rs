@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::time::{SimDuration, SimTime};
 
@@ -36,7 +36,7 @@ pub struct Series {
 }
 
 /// A summary of a distribution, nearest-rank percentiles (the shape `summary.json` uses).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DistributionSummary {
     /// Number of values.
     pub count: u64,
@@ -52,8 +52,10 @@ pub struct DistributionSummary {
     pub p99: f64,
     /// Largest value.
     pub max: f64,
-    /// Every value, in the order recorded.
-    pub samples: Vec<f64>,
+    /// Every value, in the order recorded; `None` for a distribution read from a histogram
+    /// (one value per event would grow with the run's length).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samples: Option<Vec<f64>>,
 }
 
 impl DistributionSummary {
@@ -70,9 +72,37 @@ impl DistributionSummary {
             p90: q(0.90),
             p99: q(0.99),
             max: q(1.0),
-            samples: samples.to_vec(),
+            samples: Some(samples.to_vec()),
         }
     }
+
+    /// Summarises a histogram of nanoseconds in milliseconds, without samples.
+    pub fn of_histogram_ms(h: &Histogram<u64>) -> Self {
+        let ms = |ns: u64| ns as f64 / 1e6;
+        let q = |p: f64| if h.is_empty() { 0.0 } else { ms(h.value_at_quantile(p)) };
+        DistributionSummary {
+            count: h.len(),
+            min: if h.is_empty() { 0.0 } else { ms(h.min()) },
+            p10: q(0.10),
+            p50: q(0.50),
+            p90: q(0.90),
+            p99: q(0.99),
+            max: if h.is_empty() { 0.0 } else { ms(h.max()) },
+            samples: None,
+        }
+    }
+}
+
+/// One figure a protocol reports (`summary.json`'s `metrics`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum MetricValue {
+    /// A count of events.
+    Count(u64),
+    /// A measured number (a ratio, a mean).
+    Number(f64),
+    /// A distribution, with its samples where they are kept.
+    Distribution(DistributionSummary),
 }
 
 /// Nearest-rank percentile of sorted values (`p` in [0, 1]); 0 for no values.

@@ -460,6 +460,24 @@ impl<N: Node> Simulation<N> {
         self.run_until(end)
     }
 
+    /// Runs to the end as [`Simulation::run`] does (the same events, the same hash), calling
+    /// `progress` with the simulated time reached after each of `slices` equal slices of the
+    /// run, so a caller can draw a progress bar.
+    pub fn run_reporting(&mut self, slices: u64, mut progress: impl FnMut(SimTime)) -> RunSummary {
+        let end = self.config.end();
+        let slices = slices.max(1);
+        for i in 1..slices {
+            let at = SimTime((end.0 as u128 * i as u128 / slices as u128) as u64);
+            if self.run_until(at).outcome != Outcome::Completed {
+                return self.summary();
+            }
+            progress(at);
+        }
+        let summary = self.run();
+        progress(end);
+        summary
+    }
+
     /// Runs until simulated time `limit` (inclusive), an empty queue, or `events_max`; can be
     /// called again with a later limit to go on (for progress bars and tests).
     pub fn run_until(&mut self, limit: SimTime) -> RunSummary {

@@ -381,6 +381,22 @@ pub struct Divergence {
     pub right: Option<TraceRecord>,
 }
 
+impl std::fmt::Display for Divergence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let show = |r: &Option<TraceRecord>| match r {
+            Some(r) => serde_json::to_string(r).unwrap_or_default(),
+            None => "(the trace had ended)".to_string(),
+        };
+        write!(
+            f,
+            "first diverging event #{}: first run {}, second run {}",
+            self.index,
+            show(&self.left),
+            show(&self.right)
+        )
+    }
+}
+
 /// Finds the first record at which two record sequences differ, or `None` if they are equal.
 pub fn first_divergence<A, B>(left: A, right: B) -> Option<Divergence>
 where

@@ -65,6 +65,17 @@ fn same_seed_same_hash_on_concurrent_threads() {
 }
 
 #[test]
+fn running_in_slices_for_a_progress_bar_changes_nothing() {
+    let mut sim = build(7, TraceOptions::default());
+    let mut reached = Vec::new();
+    let s = sim.run_reporting(100, |t| reached.push(t));
+    assert_eq!(s.trace_hash, hash(7));
+    assert_eq!(reached.len(), 100);
+    assert!(reached.windows(2).all(|w| w[0] < w[1]), "progress only moves forward");
+    assert_eq!(reached.last().copied(), Some(sim.config().end()));
+}
+
+#[test]
 fn different_seeds_different_hashes() {
     let hashes: std::collections::BTreeSet<u64> = (1..=8).map(hash).collect();
     assert_eq!(hashes.len(), 8);

@@ -31,3 +31,4 @@ pub mod jepsen;
 pub mod linearizability;
 pub mod model;
 pub mod outcome;
+pub mod spans;

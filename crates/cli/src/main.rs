@@ -3,7 +3,9 @@
 
 mod check_history;
 mod list;
+mod run;
 mod validate;
+mod wall;
 
 use std::process::ExitCode;
 
@@ -19,6 +21,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Runs a scenario: prints a summary and writes a report folder.
+    Run(run::RunArgs),
     /// Checks a client history for linearizability (Jepsen logs or faultline's history.jsonl).
     CheckHistory {
         /// The history file.
@@ -61,6 +65,7 @@ enum Status {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let status = match cli.command {
+        Command::Run(args) => run::run(&args),
         Command::CheckHistory { file, model, budget } => check_history::run(&file, model, budget),
         Command::Validate { files } => validate::run(&files),
         Command::List => list::run(),

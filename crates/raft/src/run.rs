@@ -9,8 +9,8 @@ use check::outcome::CheckResult;
 use serde::Serialize;
 use sim_core::config::ConfigError;
 use sim_core::{
-    FaultKind, FaultRecord, HistoryEntry, Metrics, NodeId, NodeKind, RunSummary, SimConfig,
-    SimTime, Simulation, TraceOptions,
+    DistributionSummary, FaultKind, FaultRecord, HistoryEntry, MetricValue, Metrics, NodeId,
+    NodeKind, RunSummary, SimConfig, SimTime, Simulation, TraceOptions,
 };
 use workload::{Client, WorkloadConfig};
 
@@ -75,6 +75,30 @@ pub struct RaftMetrics {
     pub snapshots_taken: u64,
     /// Snapshots installed from a leader.
     pub snapshots_installed: u64,
+    /// Milliseconds from a leader appending a client command to committing it.
+    pub commit_latency_ms: Option<DistributionSummary>,
+}
+
+impl RaftMetrics {
+    /// The figures by the names `summary.json` gives them, in a fixed order.
+    pub fn named(&self) -> Vec<(String, MetricValue)> {
+        let dist = |v: &[f64]| MetricValue::Distribution(DistributionSummary::of(v));
+        let mut out = vec![
+            ("elections", MetricValue::Count(self.elections)),
+            ("highest_term", MetricValue::Count(self.highest_term)),
+            ("election_downtime_ms", dist(&self.election_downtime_ms)),
+            ("unavailability_ms", dist(&self.unavailability_ms)),
+            ("messages", MetricValue::Count(self.messages)),
+            ("committed_ops", MetricValue::Count(self.committed_ops)),
+            ("messages_per_op", MetricValue::Number(self.messages_per_op)),
+            ("snapshots_taken", MetricValue::Count(self.snapshots_taken)),
+            ("snapshots_installed", MetricValue::Count(self.snapshots_installed)),
+        ];
+        if let Some(c) = &self.commit_latency_ms {
+            out.push(("commit_latency_ms", MetricValue::Distribution(c.clone())));
+        }
+        out.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    }
 }
 
 /// What a Raft run produced.
@@ -166,6 +190,9 @@ pub fn finish(
         committed_ops: obs.client_commits,
         snapshots_taken: metrics.counter("raft.snapshots_taken"),
         snapshots_installed: metrics.counter("raft.snapshots_installed"),
+        commit_latency_ms: metrics
+            .histogram("raft.commit_latency_ns")
+            .map(DistributionSummary::of_histogram_ms),
         ..RaftMetrics::default()
     };
     raft.messages_per_op = if raft.committed_ops == 0 {

@@ -1,0 +1,240 @@
+//! `faultline run FILE`: one run of a scenario, its summary on the terminal and its report
+//! folder on disk.
+
+use std::io::{BufWriter, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use check::outcome::{CheckResult, CheckStatus};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use report::{RunReport, Staging};
+use scenario::summary::{self, hex};
+use scenario::{RunResult, Summary, Verdict};
+use sim_core::{SimTime, TraceOptions};
+
+use crate::Status;
+use crate::wall::Stopwatch;
+
+/// `faultline run`'s options.
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// The scenario file.
+    pub file: PathBuf,
+    /// The seed (overrides the scenario's `seed`).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// The output folder itself (default: reports/<name>/seed-<N>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Overrides a key by its dotted path with a TOML value: network.loss=0.05.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Also write the event trace as JSON lines (trace.jsonl).
+    #[arg(long)]
+    pub trace: bool,
+    /// Also write PNG charts.
+    #[arg(long)]
+    pub png: bool,
+    /// Run twice and report the first diverging event if the trace hashes differ.
+    #[arg(long)]
+    pub check_determinism: bool,
+    /// Replace an output folder holding a run of another scenario.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Quotes a shell word when it needs it.
+pub fn shell_word(s: &str) -> String {
+    let plain =
+        !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+    if plain { s.to_string() } else { format!("'{}'", s.replace('\'', r"'\''")) }
+}
+
+/// The command that reproduces a run exactly.
+pub fn reproduce_command(file: &Path, seed: u64, sets: &[String]) -> String {
+    let mut words = vec![
+        "faultline".to_string(),
+        "run".into(),
+        shell_word(&file.display().to_string()),
+        "--seed".into(),
+        seed.to_string(),
+    ];
+    for s in sets {
+        words.push("--set".into());
+        words.push(shell_word(s));
+    }
+    words.join(" ")
+}
+
+/// A progress bar of simulated time, drawn on a terminal only once the run has taken longer
+/// than a second (a short run prints nothing but its summary).
+struct SimProgress {
+    bar: ProgressBar,
+    clock: Stopwatch,
+    shown: bool,
+    end_s: f64,
+}
+
+impl SimProgress {
+    fn new(end: SimTime) -> Self {
+        let bar =
+            ProgressBar::with_draw_target(Some(end.0 / 1_000_000), ProgressDrawTarget::hidden());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} simulating [{bar:40}] {msg} simulated, {elapsed} elapsed, eta {eta}",
+            )
+            .expect("a valid template")
+            .progress_chars("=> "),
+        );
+        SimProgress { bar, clock: Stopwatch::start(), shown: false, end_s: end.0 as f64 / 1e9 }
+    }
+
+    fn update(&mut self, t: SimTime) {
+        if !self.shown && self.clock.seconds() > 1.0 && std::io::stderr().is_terminal() {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+            self.bar.enable_steady_tick(Duration::from_millis(200));
+            self.shown = true;
+        }
+        self.bar.set_position(t.0 / 1_000_000);
+        self.bar.set_message(format!("{:.1} s of {:.1} s", t.0 as f64 / 1e9, self.end_s));
+    }
+
+    fn finish(self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+fn bad(e: impl std::fmt::Display) -> Status {
+    eprintln!("error: {e}");
+    Status::BadInput
+}
+
+pub fn run(args: &RunArgs) -> Status {
+    let mut sets = args.sets.clone();
+    if let Some(seed) = args.seed {
+        sets.push(format!("seed={seed}"));
+    }
+    let scenario = match scenario::load(&args.file, &sets) {
+        Ok(s) => s,
+        Err(e) => return bad(e),
+    };
+    let prepared = match scenario::registry::prepare(&scenario) {
+        Ok(p) => p,
+        Err(e) => return bad(e),
+    };
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("reports").join(&scenario.name).join(format!("seed-{}", scenario.seed))
+    });
+    let scenario_hash = summary::scenario_hash(&scenario);
+    let staging = match Staging::begin(&out, &scenario_hash, args.force) {
+        Ok(s) => s,
+        Err(e) => return bad(e),
+    };
+    println!("faultline run {}: seed {}", scenario.name, scenario.seed);
+
+    let mut trace = TraceOptions::default();
+    if args.trace {
+        let path = staging.path().join("trace.jsonl");
+        match std::fs::File::create(&path) {
+            Ok(f) => trace.jsonl = Some(Box::new(BufWriter::with_capacity(1 << 20, f))),
+            Err(e) => return bad(format!("{}: {e}", path.display())),
+        }
+    }
+    let clock = Stopwatch::start();
+    let mut progress = SimProgress::new(prepared.sim_config().end());
+    let result = prepared.execute(trace, &mut |t| progress.update(t));
+    progress.finish();
+    let mut result = match result {
+        Ok(r) => r,
+        Err(e) => return bad(format!("writing the trace: {e}")),
+    };
+    if args.check_determinism {
+        result.checks.push(determinism(&prepared, result.summary.trace_hash));
+    }
+    let wall = clock.seconds();
+
+    let summary = Summary::new(&scenario, &result, Some(wall));
+    let reproduce_sets: Vec<String> =
+        args.sets.iter().filter(|s| !s.trim_start().starts_with("seed=")).cloned().collect();
+    let reproduce = reproduce_command(&args.file, scenario.seed, &reproduce_sets);
+    let scenario_toml = summary::normalized(&scenario);
+    let written = report::write_run(
+        staging.path(),
+        &RunReport {
+            result: &result,
+            summary: &summary,
+            description: scenario.description.as_deref(),
+            scenario_toml: &scenario_toml,
+            reproduce: &reproduce,
+            png: args.png || scenario.report.png,
+        },
+    )
+    .and_then(|()| staging.commit());
+    if let Err(e) = written {
+        return bad(format!("cannot write the report: {e}"));
+    }
+    print_summary(&summary, &result, &out, &reproduce);
+    match result.verdict() {
+        Verdict::Pass => Status::Pass,
+        Verdict::Fail => Status::Fail,
+        Verdict::Inconclusive => Status::Inconclusive,
+    }
+}
+
+/// Runs the scenario twice more and compares trace hashes with the first run's.
+fn determinism(prepared: &scenario::registry::Prepared, first: u64) -> CheckResult {
+    const NAME: &str = "determinism";
+    eprintln!("checking determinism: running the scenario twice more");
+    match prepared.check_determinism() {
+        Ok(h) if h == first => {
+            CheckResult::pass(NAME, format!("three runs gave trace hash {}", hex(h)))
+        }
+        Ok(h) => CheckResult::fail(
+            NAME,
+            format!("the reruns agree ({}) but the first run gave {}", hex(h), hex(first)),
+        ),
+        Err(d) => CheckResult::fail(NAME, format!("the trace hashes differ: {d}")),
+    }
+}
+
+fn print_summary(s: &Summary, result: &RunResult, out: &Path, reproduce: &str) {
+    let o = &s.ops;
+    println!(
+        "operations    {} invoked: {} ok, {} failed, {} indeterminate",
+        o.invoked, o.ok, o.failed, o.indeterminate
+    );
+    println!("availability  {:.3}%", s.availability * 100.0);
+    let l = &s.latency_ms;
+    println!(
+        "latency       p50 {:.2} ms, p99 {:.2} ms, p999 {:.2} ms, max {:.2} ms",
+        l.p50, l.p99, l.p999, l.max
+    );
+    println!("checks");
+    for c in &s.checks {
+        let status = match c.status {
+            CheckStatus::Pass => "pass",
+            CheckStatus::Fail => "FAIL",
+            CheckStatus::Unknown => "unknown",
+        };
+        println!("  {status:<8}{:<22}{}", c.name, c.detail);
+    }
+    if s.outcome == "events-max" {
+        println!("  the run stopped at [check] events_max ({} events): inconclusive", s.events);
+    }
+    println!("trace hash    {}", s.trace_hash);
+    let wall = s.wall_seconds.unwrap_or(0.0);
+    println!(
+        "speed         {:.1} simulated s in {:.2} s = {:.0}x real time",
+        s.sim_seconds,
+        wall,
+        if wall > 0.0 { s.sim_seconds / wall } else { 0.0 }
+    );
+    println!("report        {}", out.join("index.html").display());
+    let failures: Vec<&CheckResult> = result.failures().collect();
+    if !failures.is_empty() {
+        for f in failures {
+            println!("violation: {}: {}", f.name, f.detail);
+        }
+        println!("reproduce with: {reproduce}");
+    }
+}

@@ -1,0 +1,112 @@
+//! Running a prepared scenario, whatever its protocol, into one [`RunResult`] shape that the
+//! summary, the report and sweeps read without knowing the protocol.
+
+use check::outcome::{CheckResult, CheckStatus};
+use sim_core::{
+    Divergence, FaultRecord, HistoryEntry, MetricValue, Outcome, RunSummary, SimConfig, SimTime,
+    TraceOptions, determinism,
+};
+
+use crate::registry::Prepared;
+
+/// Slices a run is cut into for progress reports.
+const PROGRESS_SLICES: u64 = 200;
+
+/// What any protocol's run produced.
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    /// The kernel's summary: how it ended, events, trace hash.
+    pub summary: RunSummary,
+    /// When the run was due to end (`duration` plus the quiet period).
+    pub end: SimTime,
+    /// When the quiet period began, if there was one.
+    pub quiet_start: Option<SimTime>,
+    /// Every check, in the protocol's order.
+    pub checks: Vec<CheckResult>,
+    /// The client history.
+    pub history: Vec<HistoryEntry>,
+    /// The faults, with the nodes they resolved to.
+    pub faults: Vec<FaultRecord>,
+    /// The protocol's own figures, in its order.
+    pub metrics: Vec<(String, MetricValue)>,
+}
+
+/// Pass, fail or inconclusive: the run's verdict, from which the exit status follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verdict {
+    /// Every check passed.
+    Pass,
+    /// A check failed.
+    Fail,
+    /// Nothing failed, but a check could not decide or `events_max` cut the run short.
+    Inconclusive,
+}
+
+impl RunResult {
+    /// The run's verdict: a failed check wins over anything inconclusive.
+    pub fn verdict(&self) -> Verdict {
+        if self.checks.iter().any(|c| c.status == CheckStatus::Fail) {
+            Verdict::Fail
+        } else if self.summary.outcome == Outcome::EventsMax
+            || self.checks.iter().any(|c| c.status == CheckStatus::Unknown)
+        {
+            Verdict::Inconclusive
+        } else {
+            Verdict::Pass
+        }
+    }
+
+    /// The checks that failed.
+    pub fn failures(&self) -> impl Iterator<Item = &CheckResult> {
+        self.checks.iter().filter(|c| c.status == CheckStatus::Fail)
+    }
+}
+
+impl Prepared {
+    /// The kernel's config of this run.
+    pub fn sim_config(&self) -> &SimConfig {
+        match self {
+            Prepared::Raft(run) => &run.sim,
+        }
+    }
+
+    /// Runs the scenario and every check. `trace` says which trace records to keep;
+    /// `progress` hears the simulated time reached, a few hundred times over the run.
+    pub fn execute(
+        &self,
+        trace: TraceOptions,
+        progress: &mut dyn FnMut(SimTime),
+    ) -> std::io::Result<RunResult> {
+        let config = self.sim_config();
+        let end = config.end();
+        let quiet_start = config.quiet.map(|_| SimTime(config.duration.as_nanos()));
+        match self {
+            Prepared::Raft(run) => {
+                let (mut sim, observer) = raft::run::prepare_traced(run, trace)
+                    .expect("a prepared scenario was validated");
+                sim.run_reporting(PROGRESS_SLICES, progress);
+                sim.finish_trace()?;
+                let outcome = raft::run::finish(run, sim, &observer, true);
+                Ok(RunResult {
+                    summary: outcome.summary,
+                    end,
+                    quiet_start,
+                    checks: outcome.checks,
+                    history: outcome.history,
+                    faults: outcome.faults,
+                    metrics: outcome.raft.named(),
+                })
+            }
+        }
+    }
+
+    /// Runs the simulation twice and returns its trace hash, or where the two runs first
+    /// diverge.
+    pub fn check_determinism(&self) -> Result<u64, Box<Divergence>> {
+        match self {
+            Prepared::Raft(run) => determinism::check(|trace| {
+                raft::run::prepare_traced(run, trace).expect("a prepared scenario was validated").0
+            }),
+        }
+    }
+}
