@@ -44,14 +44,14 @@ pub struct Staging {
 
 /// What a non-empty destination folder holds, judged by its `summary.json`.
 fn existing_hash(target: &Path) -> Result<Option<String>, ReportError> {
-    let entries = match fs::read_dir(target) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => {
+    if !target.is_dir() {
+        if target.exists() {
             return Err(ReportError::io(target, "exists and is not a folder"));
         }
-        Err(e) => return Err(ReportError::io(target, format!("cannot read the folder: {e}"))),
-    };
+        return Ok(None);
+    }
+    let entries = fs::read_dir(target)
+        .map_err(|e| ReportError::io(target, format!("cannot read the folder: {e}")))?;
     if entries.count() == 0 {
         return Ok(None);
     }

@@ -197,19 +197,39 @@ pub fn load(path: &Path, sets: &[String]) -> Result<Scenario, ScenarioError> {
     load_str(path, &text, sets)
 }
 
+/// The dotted key a deserialization error is about (`network.loss`, `fault[0].at`), if any.
+pub(crate) fn error_key<E>(e: &serde_path_to_error::Error<E>) -> Option<String> {
+    let key = e.path().to_string();
+    (!key.is_empty() && key != ".").then_some(key)
+}
+
 /// Loads scenario text (named `path` in errors) with overrides.
 pub fn load_str(path: &Path, text: &str, sets: &[String]) -> Result<Scenario, ScenarioError> {
     let file = path.to_path_buf();
-    let at = |e: toml::de::Error, text: &str| ScenarioError {
+    let syntax = |e: toml::de::Error| ScenarioError {
         file: file.clone(),
         position: e.span().map(|s| line_col(text, s.start)),
         key: None,
         message: e.message().trim().to_string(),
     };
     let scenario: Scenario = if sets.is_empty() {
-        toml::from_str(text).map_err(|e| at(e, text))?
+        let de = toml::Deserializer::parse(text).map_err(syntax)?;
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let key = error_key(&e);
+            let inner = e.into_inner();
+            ScenarioError {
+                file: file.clone(),
+                position: inner
+                    .span()
+                    .map(|s| line_col(text, s.start))
+                    .or_else(|| key.as_deref().and_then(|k| locate(text, k))),
+                key,
+                message: inner.message().trim().to_string(),
+            }
+        })?
     } else {
-        let mut table: toml::Table = toml::from_str(text).map_err(|e| at(e, text))?;
+        let mut table: toml::Table = toml::from_str(text).map_err(syntax)?;
+        let mut set_keys = Vec::new();
         for arg in sets {
             let bad = |message: String| ScenarioError {
                 file: file.clone(),
@@ -219,18 +239,22 @@ pub fn load_str(path: &Path, text: &str, sets: &[String]) -> Result<Scenario, Sc
             };
             let (key, value) = parse_set(arg).map_err(bad)?;
             set_path(&mut table, &key, value).map_err(bad)?;
+            set_keys.push(key);
         }
-        let merged = toml::to_string(&table).map_err(|e| ScenarioError {
-            file: file.clone(),
-            position: None,
-            key: Some("--set".into()),
-            message: e.to_string(),
-        })?;
-        toml::from_str(&merged).map_err(|e| ScenarioError {
-            file: file.clone(),
-            position: None,
-            key: Some("--set".into()),
-            message: format!("after the overrides: {}", e.message().trim()),
+        serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+            let key = error_key(&e);
+            let from_set = key.as_ref().is_some_and(|k| set_keys.contains(k));
+            let message = e.into_inner().message().trim().to_string();
+            ScenarioError {
+                file: file.clone(),
+                position: if from_set {
+                    None
+                } else {
+                    key.as_deref().and_then(|k| locate(text, k))
+                },
+                key: key.map(|k| if from_set { format!("--set {k}") } else { k }),
+                message,
+            }
         })?
     };
     let semantic = |e: ConfigError| ScenarioError {

@@ -4,7 +4,7 @@ use raft::{RaftConfig, RaftRun};
 use sim_core::config::ConfigError;
 use workload::WorkloadConfig;
 
-use crate::file::Scenario;
+use crate::file::{Scenario, error_key};
 
 /// Every protocol name a scenario may give, and whether this build runs it.
 pub const PROTOCOLS: &[(&str, bool)] =
@@ -17,14 +17,17 @@ pub enum Prepared {
     Raft(Box<RaftRun>),
 }
 
+/// Parses a protocol's own table (or `[workload]`) into its config, naming the dotted key of
+/// any error (`raft.election_timeout`).
 fn table<T: serde::de::DeserializeOwned + Default>(
     t: Option<&toml::Table>,
-    key: &str,
+    name: &str,
 ) -> Result<T, ConfigError> {
     match t {
         None => Ok(T::default()),
-        Some(t) => t.clone().try_into().map_err(|e: toml::de::Error| {
-            ConfigError::invalid(key, e.message().trim().to_string())
+        Some(t) => serde_path_to_error::deserialize(toml::Value::Table(t.clone())).map_err(|e| {
+            let key = error_key(&e).map_or_else(|| name.to_string(), |k| format!("{name}.{k}"));
+            ConfigError::invalid(&key, e.into_inner().message().trim().to_string())
         }),
     }
 }
