@@ -10,6 +10,7 @@ use sim_core::{
 
 use crate::error::{ScenarioError, line_col, locate};
 use crate::registry;
+use crate::sweep::SweepConfig;
 
 fn default_seed() -> u64 {
     1
@@ -78,9 +79,9 @@ pub struct Scenario {
     /// `[check]`.
     #[serde(default)]
     pub check: CheckConfig,
-    /// `[sweep]`, read by sweeps.
+    /// `[sweep]`, read by sweeps and checked by every command.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sweep: Option<toml::Table>,
+    pub sweep: Option<SweepConfig>,
     /// `[report]`.
     #[serde(default)]
     pub report: ReportConfig,
@@ -130,6 +131,12 @@ impl Scenario {
         }
         c.validate()?;
         Ok(c)
+    }
+
+    /// Checks everything the schema cannot: names, tables, and the protocol's own validation.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        self.validate_common()?;
+        registry::prepare(self).map(|_| ())
     }
 
     fn validate_common(&self) -> Result<(), ConfigError> {
@@ -261,17 +268,116 @@ pub fn load_str(path: &Path, text: &str, sets: &[String]) -> Result<Scenario, Sc
         file: file.clone(),
         position: locate(text, e.key()),
         key: Some(e.key().to_string()),
-        message: match &e {
-            ConfigError::OutOfRange { value, allowed, .. } => {
-                format!("{value} is out of range: allowed {allowed}")
-            }
-            ConfigError::UnknownNode { name, allowed, .. } => {
-                format!("no node `{name}`: the nodes are {allowed}")
-            }
-            ConfigError::Invalid { reason, .. } => reason.clone(),
-        },
+        message: config_message(&e),
     };
-    scenario.validate_common().map_err(semantic)?;
-    registry::prepare(&scenario).map_err(semantic)?;
+    scenario.check().map_err(semantic)?;
+    if let Some(sweep) = &scenario.sweep {
+        check_sweep(path, text, &scenario, sweep)?;
+    }
     Ok(scenario)
+}
+
+/// What a config error says, without its key (which errors print separately).
+fn config_message(e: &ConfigError) -> String {
+    match e {
+        ConfigError::OutOfRange { value, allowed, .. } => {
+            format!("{value} is out of range: allowed {allowed}")
+        }
+        ConfigError::UnknownNode { name, allowed, .. } => {
+            format!("no node `{name}`: the nodes are {allowed}")
+        }
+        ConfigError::Invalid { reason, .. } => reason.clone(),
+    }
+}
+
+/// The line of a sweep key: `"network.loss" = …` under `[sweep.grid]`, or under the
+/// `index`-th `[[sweep.point]]`.
+fn locate_sweep(text: &str, point: Option<usize>, key: &str) -> Option<(usize, usize)> {
+    let mut in_table = false;
+    let mut points_seen = 0usize;
+    let mut offset = 0usize;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim();
+        if t.starts_with('[') {
+            in_table = match point {
+                None => t == "[sweep.grid]",
+                Some(i) => {
+                    let here = t == "[[sweep.point]]" && points_seen == i;
+                    points_seen += usize::from(t == "[[sweep.point]]");
+                    here
+                }
+            };
+        } else if in_table
+            && let Some((k, _)) = t.split_once('=')
+            && k.trim().trim_matches('"') == key
+        {
+            return Some(line_col(text, offset + line.len() - line.trim_start().len()));
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// Applies every grid value, every grid combination and every explicit point to the scenario as
+/// `--set` would, and checks the result, so a sweep that would fail half way fails now.
+fn check_sweep(
+    path: &Path,
+    text: &str,
+    scenario: &Scenario,
+    sweep: &SweepConfig,
+) -> Result<(), ScenarioError> {
+    let error = |key: String, position, message| ScenarioError {
+        file: path.to_path_buf(),
+        position,
+        key: Some(key),
+        message,
+    };
+    sweep.validate_shape().map_err(|(key, message)| {
+        let swept = key.split('"').nth(1).unwrap_or("");
+        let position = locate(text, &key)
+            .or_else(|| locate_sweep(text, None, swept))
+            .or_else(|| (0..sweep.points.len()).find_map(|i| locate_sweep(text, Some(i), swept)));
+        error(key, position, message)
+    })?;
+    let mut base = toml::Table::try_from(scenario).expect("a scenario serializes");
+    base.remove("sweep");
+    let apply = |point: &[(String, toml::Value)]| -> Result<(), String> {
+        let mut table = base.clone();
+        for (k, v) in point {
+            set_path(&mut table, k, v.clone())?;
+        }
+        let s: Scenario =
+            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+                let key = error_key(&e).unwrap_or_default();
+                format!("`{key}`: {}", e.into_inner().message().trim())
+            })?;
+        s.check().map_err(|e| format!("`{}`: {}", e.key(), config_message(&e)))
+    };
+    // Each grid value alone first, so an error names the value that is wrong.
+    for (key, values) in &sweep.grid {
+        for v in values {
+            apply(&[(key.clone(), v.clone())]).map_err(|m| {
+                error(
+                    format!("sweep.grid.\"{key}\""),
+                    locate_sweep(text, None, key),
+                    format!("the value {v}: {m}"),
+                )
+            })?;
+        }
+    }
+    for point in sweep.points() {
+        apply(&point).map_err(|m| {
+            let shown: Vec<String> = point.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+            let first = point.first().map(|(k, _)| k.as_str()).unwrap_or("");
+            let index = sweep.points.iter().position(|p| {
+                p.iter().map(|(k, v)| (k.clone(), v.clone())).eq(point.iter().cloned())
+            });
+            error(
+                "sweep".into(),
+                locate_sweep(text, index, first),
+                format!("the point {{{}}}: {m}", shown.join(", ")),
+            )
+        })?;
+    }
+    Ok(())
 }

@@ -14,6 +14,7 @@ pub mod file;
 pub mod registry;
 pub mod run;
 pub mod summary;
+pub mod sweep;
 
 pub use error::ScenarioError;
 pub use file::{CheckConfig, ReportConfig, Scenario, load, load_str};
