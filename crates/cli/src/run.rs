@@ -80,11 +80,9 @@ impl SimProgress {
         let bar =
             ProgressBar::with_draw_target(Some(end.0 / 1_000_000), ProgressDrawTarget::hidden());
         bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} simulating [{bar:40}] {msg} simulated, {elapsed} elapsed, eta {eta}",
-            )
-            .expect("a valid template")
-            .progress_chars("=> "),
+            ProgressStyle::with_template("{spinner} [{bar:30}] {msg} simulated, eta {eta}")
+                .expect("a valid template")
+                .progress_chars("=> "),
         );
         SimProgress { bar, clock: Stopwatch::start(), shown: false, end_s: end.0 as f64 / 1e9 }
     }
@@ -96,7 +94,7 @@ impl SimProgress {
             self.shown = true;
         }
         self.bar.set_position(t.0 / 1_000_000);
-        self.bar.set_message(format!("{:.1} s of {:.1} s", t.0 as f64 / 1e9, self.end_s));
+        self.bar.set_message(format!("{:.1}/{:.1} s", t.0 as f64 / 1e9, self.end_s));
     }
 
     fn finish(self) {

@@ -125,3 +125,18 @@ impl RaftConfig {
         Ok(())
     }
 }
+
+/// The `[raft]` keys with their defaults and allowed values, as `faultline list` prints them.
+pub const PARAMETERS: &[(&str, &str)] = &[
+    ("election_timeout", "\"150ms..300ms\": each timeout is drawn from this range"),
+    ("heartbeat_interval", "half the minimum election timeout (> 0)"),
+    ("pre_vote", "false"),
+    ("check_quorum", "false"),
+    ("read_mode", "\"read-index\" | \"log\""),
+    ("max_batch", "64 entries per AppendEntries (1..=100000)"),
+    ("snapshot_threshold", "1000 applied entries between snapshots"),
+    (
+        "bug",
+        "none | \"commit-previous-term\" | \"forget-vote\" | \"stale-read\" | \"ack-before-sync\"",
+    ),
+];

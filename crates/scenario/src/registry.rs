@@ -6,9 +6,23 @@ use workload::WorkloadConfig;
 
 use crate::file::{Scenario, error_key};
 
-/// Every protocol name a scenario may give, and whether this build runs it.
-pub const PROTOCOLS: &[(&str, bool)] =
-    &[("raft", true), ("saga", false), ("sharding", false), ("cache", false), ("failover", false)];
+/// A protocol a scenario may name.
+#[derive(Clone, Copy, Debug)]
+pub struct Protocol {
+    /// Its name: the `protocol` value and its table's name.
+    pub name: &'static str,
+    /// Its table's keys with their defaults and allowed values; `None` while it is not built.
+    pub parameters: Option<&'static [(&'static str, &'static str)]>,
+}
+
+/// Every protocol name a scenario may give; those with parameters are built into this binary.
+pub const PROTOCOLS: &[Protocol] = &[
+    Protocol { name: "raft", parameters: Some(raft::config::PARAMETERS) },
+    Protocol { name: "saga", parameters: None },
+    Protocol { name: "sharding", parameters: None },
+    Protocol { name: "cache", parameters: None },
+    Protocol { name: "failover", parameters: None },
+];
 
 /// A scenario ready to run, per protocol.
 #[derive(Clone, Debug)]
@@ -53,8 +67,8 @@ pub fn prepare(s: &Scenario) -> Result<Prepared, ConfigError> {
             Ok(Prepared::Raft(Box::new(run)))
         }
         other => {
-            let names: Vec<&str> = PROTOCOLS.iter().map(|(n, _)| *n).collect();
-            Err(match PROTOCOLS.iter().find(|(n, _)| *n == other) {
+            let names: Vec<&str> = PROTOCOLS.iter().map(|p| p.name).collect();
+            Err(match PROTOCOLS.iter().find(|p| p.name == other) {
                 Some(_) => ConfigError::invalid(
                     "protocol",
                     format!("`{other}` is not built yet: this build runs raft"),
