@@ -4,8 +4,8 @@
 mod check_history;
 mod list;
 mod run;
+mod sweep;
 mod validate;
-mod wall;
 
 use std::process::ExitCode;
 
@@ -23,6 +23,10 @@ struct Cli {
 enum Command {
     /// Runs a scenario: prints a summary and writes a report folder.
     Run(run::RunArgs),
+    /// Runs every point of a scenario's [sweep] × its seeds in parallel; writes tables and charts.
+    Sweep(sweep::SweepArgs),
+    /// Merges the folders of a sharded sweep into what one unsharded sweep writes.
+    Merge(sweep::MergeArgs),
     /// Checks a client history for linearizability (Jepsen logs or faultline's history.jsonl).
     CheckHistory {
         /// The history file.
@@ -66,6 +70,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let status = match cli.command {
         Command::Run(args) => run::run(&args),
+        Command::Sweep(args) => sweep::sweep(&args),
+        Command::Merge(args) => sweep::merge(&args),
         Command::CheckHistory { file, model, budget } => check_history::run(&file, model, budget),
         Command::Validate { files } => validate::run(&files),
         Command::List => list::run(),

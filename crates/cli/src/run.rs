@@ -13,7 +13,6 @@ use scenario::{RunResult, Summary, Verdict};
 use sim_core::{SimTime, TraceOptions};
 
 use crate::Status;
-use crate::wall::Stopwatch;
 
 /// `faultline run`'s options.
 #[derive(clap::Args, Debug)]
@@ -70,7 +69,6 @@ pub fn reproduce_command(file: &Path, seed: u64, sets: &[String]) -> String {
 /// than a second (a short run prints nothing but its summary).
 struct SimProgress {
     bar: ProgressBar,
-    clock: Stopwatch,
     shown: bool,
     end_s: f64,
 }
@@ -84,11 +82,14 @@ impl SimProgress {
                 .expect("a valid template")
                 .progress_chars("=> "),
         );
-        SimProgress { bar, clock: Stopwatch::start(), shown: false, end_s: end.0 as f64 / 1e9 }
+        SimProgress { bar, shown: false, end_s: end.0 as f64 / 1e9 }
     }
 
     fn update(&mut self, t: SimTime) {
-        if !self.shown && self.clock.seconds() > 1.0 && std::io::stderr().is_terminal() {
+        if !self.shown
+            && self.bar.elapsed() > Duration::from_secs(1)
+            && std::io::stderr().is_terminal()
+        {
             self.bar.set_draw_target(ProgressDrawTarget::stderr());
             self.bar.enable_steady_tick(Duration::from_millis(200));
             self.shown = true;
@@ -138,7 +139,6 @@ pub fn run(args: &RunArgs) -> Status {
             Err(e) => return bad(format!("{}: {e}", path.display())),
         }
     }
-    let clock = Stopwatch::start();
     let mut progress = SimProgress::new(prepared.sim_config().end());
     let result = prepared.execute(trace, &mut |t| progress.update(t));
     progress.finish();
@@ -149,9 +149,7 @@ pub fn run(args: &RunArgs) -> Status {
     if args.check_determinism {
         result.checks.push(determinism(&prepared, result.summary.trace_hash));
     }
-    let wall = clock.seconds();
-
-    let summary = Summary::new(&scenario, &result, Some(wall));
+    let summary = Summary::new(&scenario, &result, Some(result.wall_seconds));
     let reproduce_sets: Vec<String> =
         args.sets.iter().filter(|s| !s.trim_start().starts_with("seed=")).cloned().collect();
     let reproduce = reproduce_command(&args.file, scenario.seed, &reproduce_sets);

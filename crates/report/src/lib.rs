@@ -10,6 +10,7 @@
 
 pub mod bands;
 pub mod charts;
+pub mod compare;
 pub mod html;
 pub mod timeseries;
 

@@ -133,6 +133,22 @@ impl Scenario {
         Ok(c)
     }
 
+    /// This scenario with `overrides` applied as `--set` applies them (dotted key → value) and
+    /// checked; the error names the key.
+    pub fn with_overrides(&self, overrides: &[(String, toml::Value)]) -> Result<Scenario, String> {
+        let mut table = toml::Table::try_from(self).expect("a scenario serializes");
+        for (k, v) in overrides {
+            set_path(&mut table, k, v.clone())?;
+        }
+        let s: Scenario =
+            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+                let key = error_key(&e).unwrap_or_default();
+                format!("`{key}`: {}", e.into_inner().message().trim())
+            })?;
+        s.check().map_err(|e| format!("`{}`: {}", e.key(), config_message(&e)))?;
+        Ok(s)
+    }
+
     /// Checks everything the schema cannot: names, tables, and the protocol's own validation.
     pub fn check(&self) -> Result<(), ConfigError> {
         self.validate_common()?;
@@ -339,20 +355,9 @@ fn check_sweep(
             .or_else(|| (0..sweep.points.len()).find_map(|i| locate_sweep(text, Some(i), swept)));
         error(key, position, message)
     })?;
-    let mut base = toml::Table::try_from(scenario).expect("a scenario serializes");
-    base.remove("sweep");
-    let apply = |point: &[(String, toml::Value)]| -> Result<(), String> {
-        let mut table = base.clone();
-        for (k, v) in point {
-            set_path(&mut table, k, v.clone())?;
-        }
-        let s: Scenario =
-            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
-                let key = error_key(&e).unwrap_or_default();
-                format!("`{key}`: {}", e.into_inner().message().trim())
-            })?;
-        s.check().map_err(|e| format!("`{}`: {}", e.key(), config_message(&e)))
-    };
+    let mut base = scenario.clone();
+    base.sweep = None;
+    let apply = |point: &[(String, toml::Value)]| base.with_overrides(point).map(|_| ());
     // Each grid value alone first, so an error names the value that is wrong.
     for (key, values) in &sweep.grid {
         for v in values {

@@ -13,15 +13,26 @@ pub struct Protocol {
     pub name: &'static str,
     /// Its table's keys with their defaults and allowed values; `None` while it is not built.
     pub parameters: Option<&'static [(&'static str, &'static str)]>,
+    /// The figure sweeps chart besides p99 latency and availability (a `summary.json` path).
+    pub headline: &'static str,
+}
+
+/// The protocol named `name`, if there is one.
+pub fn protocol(name: &str) -> Option<&'static Protocol> {
+    PROTOCOLS.iter().find(|p| p.name == name)
 }
 
 /// Every protocol name a scenario may give; those with parameters are built into this binary.
 pub const PROTOCOLS: &[Protocol] = &[
-    Protocol { name: "raft", parameters: Some(raft::config::PARAMETERS) },
-    Protocol { name: "saga", parameters: None },
-    Protocol { name: "sharding", parameters: None },
-    Protocol { name: "cache", parameters: None },
-    Protocol { name: "failover", parameters: None },
+    Protocol {
+        name: "raft",
+        parameters: Some(raft::config::PARAMETERS),
+        headline: "metrics.election_downtime_ms",
+    },
+    Protocol { name: "saga", parameters: None, headline: "" },
+    Protocol { name: "sharding", parameters: None, headline: "" },
+    Protocol { name: "cache", parameters: None, headline: "" },
+    Protocol { name: "failover", parameters: None, headline: "" },
 ];
 
 /// A scenario ready to run, per protocol.

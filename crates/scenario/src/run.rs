@@ -9,6 +9,22 @@ use sim_core::{
 
 use crate::registry::Prepared;
 
+/// Wall-clock time, read only around a run (never inside one) to report its speed.
+pub struct Stopwatch(std::time::Instant);
+
+impl Stopwatch {
+    /// Starts now.
+    #[allow(clippy::disallowed_methods, reason = "wall time is measured around runs, not in them")]
+    pub fn start() -> Self {
+        Stopwatch(std::time::Instant::now())
+    }
+
+    /// Seconds since the start.
+    pub fn seconds(&self) -> f64 {
+        self.0.elapsed().as_secs_f64()
+    }
+}
+
 /// Slices a run is cut into for progress reports.
 const PROGRESS_SLICES: u64 = 200;
 
@@ -29,6 +45,8 @@ pub struct RunResult {
     pub faults: Vec<FaultRecord>,
     /// The protocol's own figures, in its order.
     pub metrics: Vec<(String, MetricValue)>,
+    /// Wall seconds the simulation and its checks took.
+    pub wall_seconds: f64,
 }
 
 /// Pass, fail or inconclusive: the run's verdict, from which the exit status follows.
@@ -80,6 +98,7 @@ impl Prepared {
         let config = self.sim_config();
         let end = config.end();
         let quiet_start = config.quiet.map(|_| SimTime(config.duration.as_nanos()));
+        let clock = Stopwatch::start();
         match self {
             Prepared::Raft(run) => {
                 let (mut sim, observer) = raft::run::prepare_traced(run, trace)
@@ -95,9 +114,16 @@ impl Prepared {
                     history: outcome.history,
                     faults: outcome.faults,
                     metrics: outcome.raft.named(),
+                    wall_seconds: clock.seconds(),
                 })
             }
         }
+    }
+
+    /// Runs the scenario and its checks with no trace kept and no progress reports.
+    pub fn execute_quietly(&self) -> RunResult {
+        self.execute(TraceOptions::default(), &mut |_| {})
+            .expect("without a trace file, nothing is written")
     }
 
     /// Runs the simulation twice and returns its trace hash, or where the two runs first

@@ -1,0 +1,181 @@
+//! `faultline sweep FILE` and `faultline merge DIR... --out DIR`.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use scenario::run::Stopwatch;
+use sweep::plan::{Plan, Shard};
+use sweep::{Progress, SweepError, SweepOptions};
+
+use crate::Status;
+
+/// `faultline sweep`'s options.
+#[derive(clap::Args, Debug)]
+pub struct SweepArgs {
+    /// The scenario file, with a `[sweep]` table.
+    pub file: PathBuf,
+    /// Worker threads (default: every core).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// The output folder itself (default: reports/<name>/sweep).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Run only shard K of N (K from 0): the runs whose index is K modulo N.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
+    /// Replace a folder holding a sweep of another scenario.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `faultline merge`'s options.
+#[derive(clap::Args, Debug)]
+pub struct MergeArgs {
+    /// Shard folders of one sweep.
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// The merged folder.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Replace a folder holding a sweep of another scenario.
+    #[arg(long)]
+    pub force: bool,
+}
+
+fn status_of(e: SweepError) -> Status {
+    eprintln!("error: {e}");
+    Status::BadInput
+}
+
+/// Progress on stderr: a bar on a terminal, a plain line every 10 s elsewhere.
+struct Reporter {
+    bar: Option<ProgressBar>,
+    clock: Stopwatch,
+    last_line: Mutex<f64>,
+}
+
+impl Reporter {
+    fn new() -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new(0);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} [{bar:30}] {pos}/{len} runs, {msg}, {elapsed} elapsed, eta {eta}",
+                )
+                .expect("a valid template")
+                .progress_chars("=> "),
+            );
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        Reporter { bar, clock: Stopwatch::start(), last_line: Mutex::new(0.0) }
+    }
+
+    fn update(&self, p: &Progress) {
+        match &self.bar {
+            Some(bar) => {
+                bar.set_length(p.total as u64);
+                bar.set_position(p.done as u64);
+                bar.set_message(format!("{} failed a check", p.failed));
+            }
+            None => {
+                let now = self.clock.seconds();
+                let mut last = self.last_line.lock().expect("progress lock");
+                if now - *last >= 10.0 || p.done == p.total {
+                    *last = now;
+                    eprintln!(
+                        "[{now:.0}s] {}/{} runs done ({} resumed), {} failed a check",
+                        p.done, p.total, p.resumed, p.failed
+                    );
+                }
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn print_done(dir: &Path, p: &Progress, runs: usize) {
+    println!(
+        "{} of the sweep's runs are in {} ({} run now, {} resumed); {} failed a check",
+        runs,
+        dir.display(),
+        p.done - p.resumed,
+        p.resumed,
+        p.failed
+    );
+    println!(
+        "tables   {0}/results.csv, {0}/points.csv, {0}/timings.csv\nreport   {0}/index.html",
+        dir.display()
+    );
+}
+
+pub fn sweep(args: &SweepArgs) -> Status {
+    let scenario = match scenario::load(&args.file, &[]) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Status::BadInput;
+        }
+    };
+    let plan = Plan::new(&scenario);
+    let out = args.out.clone().unwrap_or_else(|| {
+        let name = match args.shard {
+            None => "sweep".to_string(),
+            Some(s) => format!("sweep-shard-{}-of-{}", s.k, s.n),
+        };
+        PathBuf::from("reports").join(&scenario.name).join(name)
+    });
+    let jobs =
+        args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if jobs == 0 {
+        eprintln!("error: --jobs 0: give 1 or more");
+        return Status::BadInput;
+    }
+    let total = plan.shard(args.shard).len();
+    println!(
+        "faultline sweep {}: {} points × {} seeds = {} runs{}, {} jobs",
+        scenario.name,
+        plan.points.len(),
+        plan.seeds,
+        plan.runs().len(),
+        args.shard.map(|s| format!(" (shard {s}: {total} of them)")).unwrap_or_default(),
+        jobs
+    );
+    let reporter = Reporter::new();
+    let options = SweepOptions { jobs, shard: args.shard, force: args.force };
+    let outcome = sweep::run(&plan, &out, options, &|p| reporter.update(p));
+    reporter.finish();
+    match outcome {
+        Ok(o) => {
+            print_done(&out, &o.progress, o.records.len());
+            Status::Pass
+        }
+        Err(e) => status_of(e),
+    }
+}
+
+pub fn merge(args: &MergeArgs) -> Status {
+    let dirs: Vec<&Path> = args.dirs.iter().map(PathBuf::as_path).collect();
+    match sweep::merge(&dirs, &args.out, args.force) {
+        Ok(records) => {
+            let failed = records.iter().filter(|r| sweep::aggregate::failed(r)).count();
+            println!(
+                "merged {} folders: {} runs, {} failed a check\nreport   {}/index.html",
+                dirs.len(),
+                records.len(),
+                failed,
+                args.out.display()
+            );
+            Status::Pass
+        }
+        Err(e) => status_of(e),
+    }
+}

@@ -1,0 +1,198 @@
+//! Comparison charts of a sweep: a figure against a swept key, one line per value of the other
+//! keys with the spread over seeds as a band; and a distribution's CDF per point.
+
+use plotters::prelude::*;
+
+/// Colours for lines, in order (Tableau 10).
+const PALETTE: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+const FONT: &str = "sans-serif";
+const SIZE: (u32, u32) = (1000, 520);
+
+/// One line of a comparison chart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Line {
+    /// The values of the keys it holds fixed (`raft.heartbeat_interval=50ms`), or "all runs".
+    pub label: String,
+    /// (x, median, p10, p90) over the seeds, in x order.
+    pub points: Vec<(f64, f64, f64, f64)>,
+}
+
+/// A figure against a swept key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comparison {
+    /// Title.
+    pub title: String,
+    /// The x axis: the swept key.
+    pub x_desc: String,
+    /// The y axis: the figure, with its unit.
+    pub y_desc: String,
+    /// For a key whose values are not numbers: the label of x = 0, 1, 2, ….
+    pub x_ticks: Option<Vec<String>>,
+    /// The lines.
+    pub lines: Vec<Line>,
+}
+
+/// A distribution's CDF per point.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cdf {
+    /// Title.
+    pub title: String,
+    /// The x axis: the distribution's values, with their unit.
+    pub x_desc: String,
+    /// (label, sorted samples) per point.
+    pub curves: Vec<(String, Vec<f64>)>,
+}
+
+/// A tick label: at most four decimals, trailing zeros dropped (0.03, not 0.030000000000000002).
+fn short(x: f64) -> String {
+    let s = format!("{x:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.to_string() }
+}
+
+fn err<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> String {
+    e.to_string()
+}
+
+/// The comparison chart as SVG.
+pub fn comparison_svg(c: &Comparison) -> Result<String, String> {
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let all = c.lines.iter().flat_map(|l| l.points.iter());
+        let (x0, x1, y1) = all.fold((f64::INFINITY, f64::NEG_INFINITY, 0f64), |(a, b, y), p| {
+            (a.min(p.0), b.max(p.0), y.max(p.3).max(p.1))
+        });
+        let (x0, x1) = if x0.is_finite() { (x0, x1) } else { (0.0, 1.0) };
+        let pad = if x1 > x0 { (x1 - x0) * 0.05 } else { 0.5 };
+        let y1 = if y1 > 0.0 { y1 * 1.1 } else { 1.0 };
+        let mut chart = ChartBuilder::on(&root)
+            .caption(&c.title, (FONT, 22))
+            .margin(12)
+            .x_label_area_size(48)
+            .y_label_area_size(72)
+            .build_cartesian_2d((x0 - pad)..(x1 + pad), 0f64..y1)
+            .map_err(err)?;
+        let ticks = c.x_ticks.clone();
+        let tick = move |x: &f64| match &ticks {
+            Some(t) => {
+                let i = x.round();
+                if (x - i).abs() < 1e-6 && i >= 0.0 {
+                    t.get(i as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            }
+            None => short(*x),
+        };
+        let mut mesh = chart.configure_mesh();
+        mesh.x_desc(&c.x_desc)
+            .y_desc(&c.y_desc)
+            .x_label_formatter(&tick)
+            .axis_desc_style((FONT, 16))
+            .label_style((FONT, 14))
+            .light_line_style(RGBColor(235, 235, 235));
+        if let Some(t) = &c.x_ticks {
+            mesh.x_labels(t.len().max(2) * 4 + 1);
+        }
+        mesh.draw().map_err(err)?;
+        for (i, line) in c.lines.iter().enumerate() {
+            let color = PALETTE[i % PALETTE.len()];
+            // The band: p90 along the top, p10 back along the bottom.
+            let mut band: Vec<(f64, f64)> = line.points.iter().map(|p| (p.0, p.3)).collect();
+            band.extend(line.points.iter().rev().map(|p| (p.0, p.2)));
+            chart
+                .draw_series(std::iter::once(Polygon::new(band, color.mix(0.15).filled())))
+                .map_err(err)?;
+            chart
+                .draw_series(LineSeries::new(
+                    line.points.iter().map(|p| (p.0, p.1)),
+                    color.stroke_width(2),
+                ))
+                .map_err(err)?
+                .label(line.label.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2))
+                });
+            chart
+                .draw_series(line.points.iter().map(|p| Circle::new((p.0, p.1), 3, color.filled())))
+                .map_err(err)?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(200, 200, 200))
+            .label_font((FONT, 14))
+            .draw()
+            .map_err(err)?;
+        root.present().map_err(err)?;
+    }
+    Ok(out)
+}
+
+/// The CDF chart as SVG.
+pub fn cdf_svg(c: &Cdf) -> Result<String, String> {
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let x1 = c.curves.iter().flat_map(|(_, s)| s.last()).fold(0f64, |a, b| a.max(*b));
+        let x1 = if x1 > 0.0 { x1 * 1.05 } else { 1.0 };
+        let mut chart = ChartBuilder::on(&root)
+            .caption(&c.title, (FONT, 22))
+            .margin(12)
+            .x_label_area_size(48)
+            .y_label_area_size(72)
+            .build_cartesian_2d(0f64..x1, 0f64..100.0)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc(&c.x_desc)
+            .y_desc("cumulative percent")
+            .axis_desc_style((FONT, 16))
+            .label_style((FONT, 14))
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(err)?;
+        for (i, (label, samples)) in c.curves.iter().enumerate() {
+            let color = PALETTE[i % PALETTE.len()];
+            let n = samples.len() as f64;
+            // A step function: at each sample the share at or below it.
+            let mut points = Vec::with_capacity(2 * samples.len());
+            for (k, v) in samples.iter().enumerate() {
+                points.push((*v, k as f64 / n * 100.0));
+                points.push((*v, (k + 1) as f64 / n * 100.0));
+            }
+            chart
+                .draw_series(LineSeries::new(points, color.stroke_width(2)))
+                .map_err(err)?
+                .label(format!("{label} ({} samples)", samples.len()))
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(200, 200, 200))
+            .label_font((FONT, 14))
+            .draw()
+            .map_err(err)?;
+        root.present().map_err(err)?;
+    }
+    Ok(out)
+}

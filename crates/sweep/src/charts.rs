@@ -1,0 +1,255 @@
+//! A sweep's comparison charts and its index.html, from the runs' records.
+//!
+//! Each figure of `[sweep] metrics` (default: p99 latency, availability and the protocol's
+//! headline metric) is drawn against the `x` key (default: the first swept key), one line per
+//! combination of the other keys' values, the median over seeds with the p10–p90 band; every
+//! distribution metric whose runs kept samples gets a CDF per point, the samples of all its
+//! seeds pooled.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use report::compare::{Cdf, Comparison, Line, cdf_svg, comparison_svg};
+use report::html::esc;
+use sim_core::MetricValue;
+
+use crate::SweepError;
+use crate::aggregate::{failed, figure, spread};
+use crate::folder::{RunRecord, write_atomic};
+use crate::plan::{Plan, value_text};
+
+/// The figures charted: `[sweep] metrics`, or the defaults. A distribution metric named
+/// without a field (`metrics.election_downtime_ms`) is charted by its median.
+pub fn chart_figures(plan: &Plan) -> Vec<String> {
+    let configured = plan.scenario.sweep.as_ref().map(|s| s.metrics.clone()).unwrap_or_default();
+    if configured.is_empty() {
+        let headline =
+            scenario::registry::protocol(&plan.scenario.protocol).map(|p| p.headline).unwrap_or("");
+        ["latency_ms.p99", "availability", headline]
+            .into_iter()
+            .filter(|n| !n.is_empty())
+            .map(String::from)
+            .collect()
+    } else {
+        configured
+    }
+}
+
+fn resolve(records: &[RunRecord], name: &str) -> Option<String> {
+    let s = &records.first()?.summary;
+    if figure(s, name).is_some() {
+        return Some(name.to_string());
+    }
+    let p50 = format!("{name}.p50");
+    figure(s, &p50).map(|_| p50)
+}
+
+/// The x key: `[sweep] x`, else the first swept key.
+fn x_key(plan: &Plan) -> Option<String> {
+    plan.scenario.sweep.as_ref().and_then(|s| s.x.clone()).or_else(|| plan.keys.first().cloned())
+}
+
+/// One comparison chart of `name` (a resolved figure path).
+fn comparison(plan: &Plan, records: &[RunRecord], name: &str, x: &str) -> Comparison {
+    let xs: Vec<&toml::Value> =
+        plan.points.iter().filter_map(|p| p.iter().find(|(k, _)| k == x).map(|(_, v)| v)).collect();
+    let numeric = xs.iter().all(|v| v.as_float().is_some() || v.as_integer().is_some());
+    let mut ticks: Vec<String> = Vec::new();
+    for v in &xs {
+        let t = value_text(v);
+        if !ticks.contains(&t) {
+            ticks.push(t);
+        }
+    }
+    let x_of = |point: usize| -> Option<f64> {
+        let v = plan.points[point].iter().find(|(k, _)| k == x).map(|(_, v)| v)?;
+        if numeric {
+            v.as_float().or_else(|| v.as_integer().map(|i| i as f64))
+        } else {
+            ticks.iter().position(|t| *t == value_text(v)).map(|i| i as f64)
+        }
+    };
+    let others: Vec<&String> = plan.keys.iter().filter(|k| *k != x).collect();
+    let mut lines: BTreeMap<String, Vec<(f64, f64, f64, f64)>> = BTreeMap::new();
+    for point in 0..plan.points.len() {
+        let Some(xv) = x_of(point) else { continue };
+        let mut values: Vec<f64> = records
+            .iter()
+            .filter(|r| r.point == point)
+            .filter_map(|r| figure(&r.summary, name))
+            .collect();
+        if values.is_empty() {
+            continue;
+        }
+        let (median, p10, p90) = spread(&mut values);
+        let label = if others.is_empty() {
+            "median over seeds (band: p10–p90)".to_string()
+        } else {
+            others
+                .iter()
+                .map(|k| format!("{k}={}", plan.value(point, k)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        lines.entry(label).or_default().push((xv, median, p10, p90));
+    }
+    Comparison {
+        title: format!("{name} against {x}"),
+        x_desc: x.to_string(),
+        y_desc: name.to_string(),
+        x_ticks: (!numeric).then_some(ticks),
+        lines: lines
+            .into_iter()
+            .map(|(label, mut points)| {
+                points.sort_by(|a, b| a.0.total_cmp(&b.0));
+                Line { label, points }
+            })
+            .collect(),
+    }
+}
+
+/// The distribution metrics whose runs kept samples.
+fn distributions(records: &[RunRecord]) -> Vec<String> {
+    records
+        .first()
+        .map(|r| {
+            r.summary
+                .metrics
+                .iter()
+                .filter(|(_, v)| matches!(v, MetricValue::Distribution(d) if d.samples.is_some()))
+                .map(|(k, _)| k.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn cdf(plan: &Plan, records: &[RunRecord], metric: &str) -> Cdf {
+    let curves = (0..plan.points.len())
+        .filter_map(|point| {
+            let mut samples: Vec<f64> = records
+                .iter()
+                .filter(|r| r.point == point)
+                .filter_map(|r| match r.summary.metrics.get(metric) {
+                    Some(MetricValue::Distribution(d)) => d.samples.clone(),
+                    _ => None,
+                })
+                .flatten()
+                .collect();
+            if samples.is_empty() {
+                return None;
+            }
+            samples.sort_by(f64::total_cmp);
+            let label = if plan.keys.is_empty() {
+                "all runs".to_string()
+            } else {
+                plan.keys
+                    .iter()
+                    .map(|k| format!("{k}={}", plan.value(point, k)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            Some((label, samples))
+        })
+        .collect();
+    Cdf { title: format!("CDF of {metric} per point"), x_desc: metric.to_string(), curves }
+}
+
+/// Writes the charts and index.html of a sweep folder.
+pub fn write(dir: &Path, plan: &Plan, records: &[RunRecord]) -> Result<(), SweepError> {
+    let io = |e: String| SweepError::Io(e);
+    let mut charts: Vec<(String, String, String)> = Vec::new();
+    if let Some(x) = x_key(plan) {
+        for name in chart_figures(plan) {
+            let Some(path) = resolve(records, &name) else { continue };
+            let svg = comparison_svg(&comparison(plan, records, &path, &x)).map_err(io)?;
+            charts.push((
+                format!("compare-{}.svg", path.replace('.', "-")),
+                format!("{path} against {x}"),
+                svg,
+            ));
+        }
+    }
+    for metric in distributions(records) {
+        let c = cdf(plan, records, &metric);
+        if c.curves.iter().all(|(_, s)| s.is_empty()) {
+            continue;
+        }
+        let svg = cdf_svg(&c).map_err(io)?;
+        charts.push((format!("cdf-{metric}.svg"), c.title.clone(), svg));
+    }
+    for (file, _, svg) in &charts {
+        write_atomic(&dir.join(file), svg.as_bytes())?;
+    }
+    write_atomic(&dir.join("index.html"), page(plan, records, &charts).as_bytes())
+}
+
+fn page(plan: &Plan, records: &[RunRecord], charts: &[(String, String, String)]) -> String {
+    let s = &plan.scenario;
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8><title>{0} sweep — faultline</title><style>body{{font-family:system-ui,sans-serif;max-width:1100px;margin:0 auto;padding:1.5rem}}table{{border-collapse:collapse}}td,th{{padding:.2rem .7rem;border-bottom:1px solid #eee;text-align:left}}figure svg{{max-width:100%;height:auto;border:1px solid #eee}}</style></head><body><h1>{0}: sweep</h1><p>{1}</p>",
+        esc(&s.name),
+        esc(s.description.as_deref().unwrap_or(""))
+    );
+    let failed_runs = records.iter().filter(|r| failed(r)).count();
+    let _ = write!(
+        out,
+        "<p>{} points × {} seeds = {} runs finished; {} failed a check.</p><h2>Points</h2><table><tr>",
+        plan.points.len(),
+        plan.seeds,
+        records.len(),
+        failed_runs
+    );
+    let figures = chart_figures(plan);
+    for k in &plan.keys {
+        let _ = write!(out, "<th>{}</th>", esc(k));
+    }
+    out.push_str("<th>runs</th><th>failed</th>");
+    for f in &figures {
+        let _ = write!(out, "<th>{} (median)</th>", esc(f));
+    }
+    out.push_str("</tr>");
+    for point in 0..plan.points.len() {
+        let runs: Vec<&RunRecord> = records.iter().filter(|r| r.point == point).collect();
+        out.push_str("<tr>");
+        for k in &plan.keys {
+            let _ = write!(out, "<td>{}</td>", esc(&plan.value(point, k)));
+        }
+        let _ = write!(
+            out,
+            "<td>{}</td><td>{}</td>",
+            runs.len(),
+            runs.iter().filter(|r| failed(r)).count()
+        );
+        for f in &figures {
+            let Some(path) = resolve(records, f) else {
+                out.push_str("<td></td>");
+                continue;
+            };
+            let mut values: Vec<f64> =
+                runs.iter().filter_map(|r| figure(&r.summary, &path)).collect();
+            let cell = if values.is_empty() {
+                String::new()
+            } else {
+                format!("{:.3}", spread(&mut values).0)
+            };
+            let _ = write!(out, "<td>{cell}</td>");
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</table><h2>Charts</h2>");
+    for (file, title, svg) in charts {
+        let body = svg.split_once("?>").map_or(svg.as_str(), |(_, b)| b.trim_start());
+        let _ = write!(
+            out,
+            "<figure data-chart=\"{}\"><h3>{}</h3>{}</figure>",
+            esc(file),
+            esc(title),
+            body
+        );
+    }
+    out.push_str("<h2>Files</h2><ul><li><a href=results.csv>results.csv</a>: one row per run</li><li><a href=points.csv>points.csv</a>: one row per point (median, p10, p90 over seeds)</li><li><a href=timings.csv>timings.csv</a>: wall times</li><li><a href=scenario.toml>scenario.toml</a></li><li>runs/: one JSON file per run</li></ul></body></html>\n");
+    out
+}

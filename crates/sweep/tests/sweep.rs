@@ -1,0 +1,162 @@
+//! Sweeps: byte-identical tables whatever the thread count, resumption without loss, refusal of
+//! another sweep's folder, and shards that merge into exactly what one sweep writes.
+
+use std::path::{Path, PathBuf};
+
+use sweep::plan::{Plan, Shard};
+use sweep::{SweepOptions, merge, run};
+
+const SCENARIO: &str = r#"
+name = "tiny-sweep"
+protocol = "raft"
+duration = "3s"
+seed = 7
+
+[workload]
+clients = 4
+rate = 100
+
+[[fault]]
+at = "1s"
+kind = "crash"
+node = "leader"
+restart_after = "500ms"
+
+[sweep]
+seeds = 3
+[sweep.grid]
+"network.loss" = [0.0, 0.05]
+[[sweep.point]]
+"network.loss" = 0.1
+"raft.election_timeout" = "50ms..100ms"
+"#;
+
+fn plan() -> Plan {
+    Plan::new(&scenario::load_str(Path::new("tiny.toml"), SCENARIO, &[]).unwrap())
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("faultline-sweep-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn sweep(plan: &Plan, dir: &Path, jobs: usize, shard: Option<Shard>) -> sweep::SweepOutcome {
+    run(plan, dir, SweepOptions { jobs, shard, force: false }, &|_| {}).unwrap()
+}
+
+fn read(dir: &Path, file: &str) -> Vec<u8> {
+    std::fs::read(dir.join(file)).unwrap()
+}
+
+fn runs_dir(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap())
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap()))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn one_job_and_two_jobs_write_the_same_bytes() {
+    let plan = plan();
+    assert_eq!(plan.runs().len(), 9, "3 points × 3 seeds");
+    let (a, b) = (scratch("jobs1"), scratch("jobs2"));
+    let one = sweep(&plan, &a, 1, None);
+    let two = sweep(&plan, &b, 2, None);
+    assert_eq!(one.records.len(), 9);
+    assert_eq!(one.records, two.records);
+    for file in ["results.csv", "points.csv", "index.html", "scenario.toml", "sweep.json"] {
+        assert_eq!(read(&a, file), read(&b, file), "{file} differs between --jobs 1 and 2");
+    }
+    assert_eq!(runs_dir(&a), runs_dir(&b));
+    let results = String::from_utf8(read(&a, "results.csv")).unwrap();
+    let header = results.lines().next().unwrap();
+    assert!(header.starts_with("network.loss,raft.election_timeout,seed,trace_hash,status,"));
+    assert!(
+        header.contains("latency_ms.p99") && header.contains("metrics.election_downtime_ms.p50")
+    );
+    assert_eq!(results.lines().count(), 10);
+    assert!(results.lines().nth(1).unwrap().starts_with("0.0,,7,"), "{results}");
+    let points = String::from_utf8(read(&a, "points.csv")).unwrap();
+    assert_eq!(points.lines().count(), 4);
+    assert!(
+        points
+            .lines()
+            .next()
+            .unwrap()
+            .contains("availability.median,availability.p10,availability.p90")
+    );
+    for chart in
+        ["compare-latency_ms-p99.svg", "compare-availability.svg", "cdf-election_downtime_ms.svg"]
+    {
+        assert!(a.join(chart).is_file(), "{chart}");
+    }
+    let _ = std::fs::remove_dir_all(&a);
+    let _ = std::fs::remove_dir_all(&b);
+}
+
+#[test]
+fn an_interrupted_sweep_resumes_without_rerunning_or_losing_anything() {
+    let plan = plan();
+    let dir = scratch("resume");
+    sweep(&plan, &dir, 2, None);
+    let full = read(&dir, "results.csv");
+    // Lose three runs, as an interrupt would, and touch one survivor to prove it is not rerun.
+    for stem in ["run-000001", "run-000004", "run-000008"] {
+        std::fs::remove_file(dir.join("runs").join(format!("{stem}.json"))).unwrap();
+    }
+    let kept = dir.join("runs/run-000000.json");
+    let before = std::fs::metadata(&kept).unwrap().modified().unwrap();
+    let again = sweep(&plan, &dir, 2, None);
+    assert_eq!(again.progress.resumed, 6);
+    assert_eq!(again.progress.done, 9);
+    assert_eq!(std::fs::metadata(&kept).unwrap().modified().unwrap(), before);
+    assert_eq!(read(&dir, "results.csv"), full);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_changed_scenario_is_refused_without_force() {
+    let plan = plan();
+    let dir = scratch("refuse");
+    sweep(&plan, &dir, 2, None);
+    let changed = Plan::new(
+        &scenario::load_str(
+            Path::new("tiny.toml"),
+            &SCENARIO.replace("rate = 100", "rate = 90"),
+            &[],
+        )
+        .unwrap(),
+    );
+    let refused = run(&changed, &dir, SweepOptions { jobs: 2, shard: None, force: false }, &|_| {});
+    let message = refused.expect_err("refused").to_string();
+    assert!(message.contains("another scenario") && message.contains("--force"), "{message}");
+    let forced = run(&changed, &dir, SweepOptions { jobs: 2, shard: None, force: true }, &|_| {});
+    assert_eq!(forced.unwrap().progress.resumed, 0, "forced: the old runs are gone");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn shards_merged_give_exactly_the_unsharded_files() {
+    let plan = plan();
+    let whole = scratch("whole");
+    sweep(&plan, &whole, 2, None);
+    let shards: Vec<PathBuf> = (0..3).map(|k| scratch(&format!("shard{k}"))).collect();
+    for (k, dir) in shards.iter().enumerate() {
+        let o = sweep(&plan, dir, 1, Some(Shard { k, n: 3 }));
+        assert_eq!(o.records.len(), 3, "shard {k} holds its third");
+    }
+    let merged = scratch("merged");
+    let dirs: Vec<&Path> = shards.iter().map(PathBuf::as_path).collect();
+    merge(&dirs, &merged, false).unwrap();
+    for file in ["results.csv", "points.csv", "index.html", "scenario.toml", "sweep.json"] {
+        assert_eq!(read(&whole, file), read(&merged, file), "{file} differs after the merge");
+    }
+    assert_eq!(runs_dir(&whole), runs_dir(&merged));
+    for d in shards.iter().chain([&whole, &merged]) {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
