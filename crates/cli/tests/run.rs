@@ -324,3 +324,47 @@ fn bad_input_gets_one_clear_error_exit_2_and_no_folder() {
     assert!(err.contains("`--set network.loss`") && err.contains("[0, 1)"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn sweep_and_merge_from_the_command_line() {
+    let dir = scratch("sweep-cli");
+    let file = dir.join("s.toml");
+    std::fs::write(
+        &file,
+        "name = \"s\"\nprotocol = \"raft\"\nduration = \"2s\"\n[workload]\nrate = 50\n[sweep]\nseeds = 2\n[sweep.grid]\n\"network.loss\" = [0.0, 0.1]\n",
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    let whole = dir.join("whole");
+    let (code, stdout, stderr) =
+        faultline(&["sweep", f, "--jobs", "2", "--out", whole.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("2 points × 2 seeds = 4 runs"), "{stdout}");
+    assert!(stderr.contains("4/4 runs done"), "a plain progress line off a terminal: {stderr}");
+    for k in 0..2 {
+        let out = dir.join(format!("shard{k}"));
+        let shard = format!("{k}/2");
+        let (code, _, err) =
+            faultline(&["sweep", f, "--shard", &shard, "--out", out.to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+    }
+    let merged = dir.join("merged");
+    let (s0, s1) = (dir.join("shard0"), dir.join("shard1"));
+    let (code, _, err) = faultline(&[
+        "merge",
+        s0.to_str().unwrap(),
+        s1.to_str().unwrap(),
+        "--out",
+        merged.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    for table in ["results.csv", "points.csv"] {
+        assert_eq!(
+            std::fs::read(whole.join(table)).unwrap(),
+            std::fs::read(merged.join(table)).unwrap()
+        );
+    }
+    let (code, _, err) = faultline(&["sweep", f, "--shard", "2/2"]);
+    assert_eq!(code, 2, "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
