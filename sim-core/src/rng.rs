@@ -34,6 +34,8 @@ pub enum Stream {
     Workload,
     /// Disk-fault targets.
     Disk,
+    /// Swarm testing: which fault kinds a hunt turns on for this seed, and how strong.
+    Swarm,
     /// The stream owned by the node with this index.
     Node(u32),
 }
@@ -47,6 +49,7 @@ impl Stream {
             Stream::Clocks => 2,
             Stream::Workload => 3,
             Stream::Disk => 4,
+            Stream::Swarm => 5,
             Stream::Node(i) => 1024 + i as u64,
         }
     }

@@ -207,6 +207,8 @@ pub struct TraceOptions {
     pub jsonl: Option<Box<dyn Write + Send>>,
     /// Keep records whose index is in this range (half-open) in memory.
     pub capture: Option<std::ops::Range<u64>>,
+    /// Keep records whose simulated time (ns) is in this range (half-open) in memory.
+    pub capture_time: Option<std::ops::Range<u64>>,
     /// Every this many records, remember the running hash (0: never).
     pub checkpoint_every: u64,
 }
@@ -251,10 +253,12 @@ impl Trace {
         self.count == 0
     }
 
-    /// True when records need their detail text (export or capture on).
+    /// True when a record at `time` needs its detail text (export or a capture covers it).
     #[inline]
-    pub fn wants_detail(&self) -> bool {
-        self.options.jsonl.is_some() || self.options.capture.is_some()
+    pub fn wants_detail(&self, time: SimTime) -> bool {
+        self.options.jsonl.is_some()
+            || self.options.capture.is_some()
+            || self.options.capture_time.as_ref().is_some_and(|r| r.contains(&time.0))
     }
 
     /// Appends a record. `detail` is only called when records are kept.
@@ -313,7 +317,7 @@ impl Trace {
         if self.options.checkpoint_every != 0 && self.count % self.options.checkpoint_every == 0 {
             self.checkpoints.push(self.hash);
         }
-        if self.wants_detail() {
+        if self.wants_detail(time) {
             self.keep(TraceRecord {
                 index,
                 time_ns: time.0,
@@ -337,10 +341,11 @@ impl Trace {
                 }
             }
         }
-        if let Some(range) = &self.options.capture {
-            if range.contains(&record.index) {
-                self.captured.push(record);
-            }
+        let by_index = self.options.capture.as_ref().is_some_and(|r| r.contains(&record.index));
+        let by_time =
+            self.options.capture_time.as_ref().is_some_and(|r| r.contains(&record.time_ns));
+        if by_index || by_time {
+            self.captured.push(record);
         }
     }
 

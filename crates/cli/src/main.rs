@@ -2,7 +2,9 @@
 //! (0 pass, 1 a check failed, 2 bad input or usage, 3 inconclusive).
 
 mod check_history;
+mod hunt;
 mod list;
+mod replay;
 mod run;
 mod sweep;
 mod validate;
@@ -27,6 +29,12 @@ enum Command {
     Sweep(sweep::SweepArgs),
     /// Merges the folders of a sharded sweep into what one unsharded sweep writes.
     Merge(sweep::MergeArgs),
+    /// Searches seeds for a failing check, shrinks the failure and writes repro.toml.
+    Hunt(hunt::HuntArgs),
+    /// Re-runs a scenario at a seed exactly and prints its trace hash.
+    Replay(replay::ReplayArgs),
+    /// Prints a message-sequence view of a window of a run.
+    Trace(replay::TraceArgs),
     /// Checks a client history for linearizability (Jepsen logs or faultline's history.jsonl).
     CheckHistory {
         /// The history file.
@@ -72,6 +80,9 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(&args),
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Merge(args) => sweep::merge(&args),
+        Command::Hunt(args) => hunt::run(&args),
+        Command::Replay(args) => replay::replay(&args),
+        Command::Trace(args) => replay::trace(&args),
         Command::CheckHistory { file, model, budget } => check_history::run(&file, model, budget),
         Command::Validate { files } => validate::run(&files),
         Command::List => list::run(),

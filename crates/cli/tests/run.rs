@@ -368,3 +368,64 @@ fn sweep_and_merge_from_the_command_line() {
     assert_eq!(code, 2, "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn hunt_finds_the_figure_8_bug_and_its_repro_fails_the_same_way() {
+    let dir = scratch("hunt");
+    let out = dir.join("hunt");
+    let (code, stdout, stderr) = faultline(&[
+        "hunt",
+        &scenario("raft-bug-commit-previous-term.toml"),
+        "--seeds",
+        "2000",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "a hunt that finds a failure exits 1: {stdout}{stderr}");
+    assert!(stdout.contains("seed 8 fails Leader Completeness"), "{stdout}");
+    let hunt: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("hunt.json")).unwrap()).unwrap();
+    assert_eq!(hunt["seed"], 8);
+    assert!(hunt["faults_after"].as_u64().unwrap() <= 7);
+    let repro = out.join("repro.toml");
+    let (code, stdout, _) =
+        faultline(&["run", repro.to_str().unwrap(), "--out", dir.join("run").to_str().unwrap()]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("violation: Leader Completeness"), "{stdout}");
+    let (code, stdout, _) = faultline(&["replay", repro.to_str().unwrap(), "--seed", "8"]);
+    assert_eq!(code, 1);
+    assert_eq!(printed_hash(&stdout), summary(&dir.join("run"))["trace_hash"].as_str().unwrap());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn trace_prints_a_window_of_the_run_lane_by_lane() {
+    let (code, stdout, stderr) = faultline(&[
+        "trace",
+        &scenario("raft-leader-partition.toml"),
+        "--seed",
+        "1",
+        "--from",
+        "20s",
+        "--to",
+        "20s 3ms",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.lines().nth(1).unwrap().contains("n1  n2  n3"), "{stdout}");
+    assert!(
+        stdout.contains("FAULT") && stdout.contains("partition"),
+        "the fault at 20 s: {stdout}"
+    );
+    assert!(stdout.contains("x "), "messages cut by the partition are marked: {stdout}");
+    let (code, _, err) = faultline(&[
+        "trace",
+        &scenario("raft-baseline.toml"),
+        "--seed",
+        "1",
+        "--from",
+        "2s",
+        "--to",
+        "1s",
+    ]);
+    assert_eq!(code, 2, "{err}");
+}

@@ -12,6 +12,7 @@ pub mod bands;
 pub mod charts;
 pub mod compare;
 pub mod html;
+pub mod sequence;
 pub mod timeseries;
 
 use std::fs;

@@ -4,7 +4,7 @@
 use check::outcome::{CheckResult, CheckStatus};
 use sim_core::{
     Divergence, FaultRecord, HistoryEntry, MetricValue, Outcome, RunSummary, SimConfig, SimTime,
-    TraceOptions, determinism,
+    TraceOptions, TraceRecord, determinism,
 };
 
 use crate::registry::Prepared;
@@ -47,6 +47,8 @@ pub struct RunResult {
     pub metrics: Vec<(String, MetricValue)>,
     /// Wall seconds the simulation and its checks took.
     pub wall_seconds: f64,
+    /// Trace records captured by the trace options' capture windows.
+    pub captured: Vec<TraceRecord>,
 }
 
 /// Pass, fail or inconclusive: the run's verdict, from which the exit status follows.
@@ -105,6 +107,7 @@ impl Prepared {
                     .expect("a prepared scenario was validated");
                 sim.run_reporting(PROGRESS_SLICES, progress);
                 sim.finish_trace()?;
+                let captured = sim.trace().captured().to_vec();
                 let outcome = raft::run::finish(run, sim, &observer, true);
                 Ok(RunResult {
                     summary: outcome.summary,
@@ -115,6 +118,7 @@ impl Prepared {
                     faults: outcome.faults,
                     metrics: outcome.raft.named(),
                     wall_seconds: clock.seconds(),
+                    captured,
                 })
             }
         }
@@ -122,8 +126,14 @@ impl Prepared {
 
     /// Runs the scenario and its checks with no trace kept and no progress reports.
     pub fn execute_quietly(&self) -> RunResult {
-        self.execute(TraceOptions::default(), &mut |_| {})
-            .expect("without a trace file, nothing is written")
+        self.execute_with(TraceOptions::default())
+    }
+
+    /// Runs the scenario and its checks keeping the records `options` capture in memory (no
+    /// trace file: `options.jsonl` must be `None`).
+    pub fn execute_with(&self, options: TraceOptions) -> RunResult {
+        assert!(options.jsonl.is_none(), "a trace file is written with execute");
+        self.execute(options, &mut |_| {}).expect("without a trace file, nothing is written")
     }
 
     /// Runs the simulation twice and returns its trace hash, or where the two runs first

@@ -8,6 +8,7 @@
 pub mod aggregate;
 pub mod charts;
 pub mod folder;
+pub mod hunt;
 pub mod plan;
 
 use std::fs;

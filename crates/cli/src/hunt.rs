@@ -1,0 +1,187 @@
+//! `faultline hunt FILE`: search seeds for a failing check, shrink it, write repro.toml.
+
+use std::path::PathBuf;
+
+use scenario::summary::normalized;
+use sweep::hunt::{HuntOptions, ShrinkStep, hunt, shrink};
+use sweep::plan::Shard;
+
+use crate::Status;
+
+/// `faultline hunt`'s options.
+#[derive(clap::Args, Debug)]
+pub struct HuntArgs {
+    /// The scenario file.
+    pub file: PathBuf,
+    /// Seeds to try: N (the scenario's seed onwards) or A..B (half-open); default 100.
+    #[arg(long, default_value = "100")]
+    pub seeds: String,
+    /// Worker threads (default: every core).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Swarm testing: each seed also draws which nemesis fault kinds are on and how often.
+    #[arg(long)]
+    pub swarm: bool,
+    /// Try only shard K of N of the seeds.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
+    /// The output folder itself (default: reports/<name>/hunt).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// Parses `--seeds`: `N` from `first`, or `A..B`.
+pub fn parse_seeds(s: &str, first: u64) -> Result<std::ops::Range<u64>, String> {
+    let bad = || format!("--seeds `{s}`: write N (a count) or A..B (half-open, A < B)");
+    match s.split_once("..") {
+        Some((a, b)) => {
+            let (a, b): (u64, u64) =
+                (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
+            if a >= b {
+                return Err(bad());
+            }
+            Ok(a..b)
+        }
+        None => {
+            let n: u64 = s.trim().parse().map_err(|_| bad())?;
+            if n == 0 {
+                return Err(bad());
+            }
+            Ok(first..first.saturating_add(n))
+        }
+    }
+}
+
+pub fn run(args: &HuntArgs) -> Status {
+    let scenario = match scenario::load(&args.file, &[]) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Status::BadInput;
+        }
+    };
+    let seeds = match parse_seeds(&args.seeds, scenario.seed) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Status::BadInput;
+        }
+    };
+    if args.swarm && scenario.nemesis.is_none() {
+        eprintln!(
+            "error: {}: --swarm draws from the scenario's [nemesis], and it has none",
+            args.file.display()
+        );
+        return Status::BadInput;
+    }
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(&scenario.name).join("hunt"));
+    println!(
+        "faultline hunt {}: seeds {}..{}{}, {jobs} jobs",
+        scenario.name,
+        seeds.start,
+        seeds.end,
+        if args.swarm { ", swarm" } else { "" }
+    );
+    let options = HuntOptions { seeds, jobs, swarm: args.swarm, shard: args.shard };
+    let outcome = match hunt(&scenario, &options, &|done, all| {
+        if done % 100 < (jobs as u64 * 4) || done == all {
+            eprintln!("  {done}/{all} seeds tried");
+        }
+    }) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Status::BadInput;
+        }
+    };
+    let Some(failure) = outcome.failure else {
+        println!("every one of {} seeds passed ({:.1} s)", outcome.tried, outcome.seconds);
+        return Status::Pass;
+    };
+    println!(
+        "seed {} fails {} ({} seeds tried, {:.1} s): {}",
+        failure.seed, failure.check, outcome.tried, outcome.seconds, failure.detail
+    );
+    let clock = scenario::run::Stopwatch::start();
+    let shrunk = match shrink(&failure, jobs, &|step: &ShrinkStep| {
+        eprintln!("  shrink: {} ({} faults left)", step.what, step.faults);
+    }) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Status::BadInput;
+        }
+    };
+    let mut repro = shrunk.scenario.clone();
+    repro.name = format!("{}-repro", scenario.name);
+    repro.description = Some(format!(
+        "Found by `faultline hunt {}` at seed {} and shrunk: fails {}.",
+        args.file.display(),
+        failure.seed,
+        failure.check
+    ));
+    let text = format!(
+        "# Written by faultline hunt: seed {} of {} fails `{}`; shrunk in {} steps ({} candidate runs).\n# Reproduce: faultline run {}\n{}",
+        failure.seed,
+        args.file.display(),
+        failure.check,
+        shrunk.steps.len(),
+        shrunk.attempts,
+        out.join("repro.toml").display(),
+        normalized(&repro)
+    );
+    let summary = serde_json::json!({
+        "scenario": scenario.name,
+        "seeds_tried": outcome.tried,
+        "hunt_seconds": outcome.seconds,
+        "shrink_seconds": clock.seconds(),
+        "seed": failure.seed,
+        "check": failure.check,
+        "detail": shrunk.detail,
+        "faults_before": shrunk.faults_before,
+        "faults_after": repro.faults.len(),
+        "shrink_steps": shrunk.steps.iter().map(|s| s.what.clone()).collect::<Vec<_>>(),
+        "candidate_runs": shrunk.attempts,
+    });
+    let written = std::fs::create_dir_all(&out)
+        .and_then(|()| {
+            sweep::folder::write_atomic(&out.join("repro.toml"), text.as_bytes())
+                .map_err(std::io::Error::other)
+        })
+        .and_then(|()| {
+            let json = serde_json::to_string_pretty(&summary).expect("json") + "\n";
+            sweep::folder::write_atomic(&out.join("hunt.json"), json.as_bytes())
+                .map_err(std::io::Error::other)
+        });
+    if let Err(e) = written {
+        eprintln!("error: {}: {e}", out.display());
+        return Status::BadInput;
+    }
+    println!(
+        "shrunk in {:.1} s from {} faults to {} faults, {} servers, {} clients, {} ({} steps kept of {} candidate runs)",
+        clock.seconds(),
+        shrunk.faults_before,
+        repro.faults.len(),
+        repro.nodes.unwrap_or(5),
+        repro
+            .workload
+            .as_ref()
+            .and_then(|w| w.get("clients"))
+            .and_then(|c| c.as_integer())
+            .unwrap_or(4),
+        repro.duration,
+        shrunk.steps.len(),
+        shrunk.attempts
+    );
+    println!("violation: {}: {}", failure.check, shrunk.detail);
+    println!("repro      {}", out.join("repro.toml").display());
+    println!("reproduce with: faultline run {}", out.join("repro.toml").display());
+    Status::Fail
+}

@@ -1,0 +1,133 @@
+//! `faultline replay FILE --seed N [--trace]` and `faultline trace FILE --seed N --from T --to T`.
+
+use std::io::BufWriter;
+use std::path::PathBuf;
+
+use scenario::Verdict;
+use scenario::registry::Prepared;
+use scenario::summary::hex;
+use sim_core::config::parse_duration;
+use sim_core::{SimDuration, TraceOptions};
+
+use crate::Status;
+
+/// `faultline replay`'s options.
+#[derive(clap::Args, Debug)]
+pub struct ReplayArgs {
+    /// The scenario file.
+    pub file: PathBuf,
+    /// The seed.
+    #[arg(long)]
+    pub seed: u64,
+    /// Also write the event trace as JSON lines to <name>-seed-<N>.trace.jsonl.
+    #[arg(long)]
+    pub trace: bool,
+}
+
+/// `faultline trace`'s options.
+#[derive(clap::Args, Debug)]
+pub struct TraceArgs {
+    /// The scenario file.
+    pub file: PathBuf,
+    /// The seed.
+    #[arg(long)]
+    pub seed: u64,
+    /// Start of the window, simulated time ("12s", "12s 500ms"); default 0.
+    #[arg(long, value_parser = parse_duration)]
+    pub from: Option<SimDuration>,
+    /// End of the window; default 50 ms after its start.
+    #[arg(long, value_parser = parse_duration)]
+    pub to: Option<SimDuration>,
+    /// Show timer events too.
+    #[arg(long)]
+    pub timers: bool,
+}
+
+fn load(file: &std::path::Path, seed: u64) -> Result<(scenario::Scenario, Prepared), Status> {
+    let scenario = scenario::load(file, &[format!("seed={seed}")]).map_err(|e| {
+        eprintln!("error: {e}");
+        Status::BadInput
+    })?;
+    let prepared = scenario::registry::prepare(&scenario).map_err(|e| {
+        eprintln!("error: {e}");
+        Status::BadInput
+    })?;
+    Ok((scenario, prepared))
+}
+
+fn status(v: Verdict) -> Status {
+    match v {
+        Verdict::Pass => Status::Pass,
+        Verdict::Fail => Status::Fail,
+        Verdict::Inconclusive => Status::Inconclusive,
+    }
+}
+
+pub fn replay(args: &ReplayArgs) -> Status {
+    let (scenario, prepared) = match load(&args.file, args.seed) {
+        Ok(x) => x,
+        Err(s) => return s,
+    };
+    let mut trace = TraceOptions::default();
+    let path = PathBuf::from(format!("{}-seed-{}.trace.jsonl", scenario.name, scenario.seed));
+    if args.trace {
+        match std::fs::File::create(&path) {
+            Ok(f) => trace.jsonl = Some(Box::new(BufWriter::with_capacity(1 << 20, f))),
+            Err(e) => {
+                eprintln!("error: {}: {e}", path.display());
+                return Status::BadInput;
+            }
+        }
+    }
+    let result = match prepared.execute(trace, &mut |_| {}) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: writing {}: {e}", path.display());
+            return Status::BadInput;
+        }
+    };
+    println!("faultline replay {}: seed {}", scenario.name, scenario.seed);
+    println!("trace hash    {}", hex(result.summary.trace_hash));
+    println!("events        {}", result.summary.events);
+    for c in result.failures() {
+        println!("violation: {}: {}", c.name, c.detail);
+    }
+    if args.trace {
+        println!("trace         {}", path.display());
+    }
+    status(result.verdict())
+}
+
+pub fn trace(args: &TraceArgs) -> Status {
+    let (scenario, prepared) = match load(&args.file, args.seed) {
+        Ok(x) => x,
+        Err(s) => return s,
+    };
+    let from = args.from.unwrap_or(SimDuration::ZERO);
+    let to = args.to.unwrap_or(SimDuration(from.as_nanos() + 50_000_000));
+    if to <= from {
+        eprintln!("error: --to ({to}) must be after --from ({from})");
+        return Status::BadInput;
+    }
+    let options = TraceOptions {
+        capture_time: Some(from.as_nanos()..to.as_nanos()),
+        ..TraceOptions::default()
+    };
+    let result = prepared.execute_with(options);
+    let topology = &prepared.sim_config().topology;
+    let lanes: Vec<String> = topology.nodes().map(|id| topology.name(id)).collect();
+    println!(
+        "faultline trace {}: seed {}, {} to {} ({} events; trace hash {})",
+        scenario.name,
+        scenario.seed,
+        from,
+        to,
+        result.captured.len(),
+        hex(result.summary.trace_hash)
+    );
+    print!("{}", report::sequence::text(&result.captured, &lanes, args.timers));
+    println!(
+        "o send  > < arrival side  * delivered  x dropped  X crash  R restart  P pause  r resume  t timer"
+    );
+    Status::Pass
+}

@@ -1,0 +1,348 @@
+//! Hunting: run seeds in parallel until a check fails, then shrink the failing run to a small
+//! scenario that still fails the same check.
+//!
+//! Seeds are tried in order, a batch at a time across the threads; a batch that holds a failure
+//! finishes, and the lowest failing seed is the answer, so it does not depend on the thread
+//! count. With swarm testing (as TigerBeetle's VOPR does), each seed also draws which of the
+//! nemesis's fault kinds are on and how often they strike, from its own `swarm` stream.
+//!
+//! Shrinking first replaces the nemesis with the faults it actually injected (selectors
+//! resolved to the nodes they chose: the same run, the same trace hash), then greedily tries,
+//! keeping each change only if the same check still fails: halving the run (dropping the faults
+//! after its new end), dropping faults in chunks that halve down to one (delta debugging),
+//! halving each fault's length, halving the clients, removing two servers (while at least
+//! three remain); until nothing more can go.
+
+use rayon::prelude::*;
+use scenario::Scenario;
+use scenario::run::{RunResult, Stopwatch};
+use sim_core::{FaultSpec, RngRoot, SimDuration, Stream};
+
+use crate::SweepError;
+use crate::plan::Shard;
+
+/// How to hunt.
+#[derive(Clone, Debug)]
+pub struct HuntOptions {
+    /// The seeds to try, in order (half-open range).
+    pub seeds: std::ops::Range<u64>,
+    /// Worker threads.
+    pub jobs: usize,
+    /// Draw fault kinds and their strength per seed.
+    pub swarm: bool,
+    /// Try only this shard's seeds (by position in the range).
+    pub shard: Option<Shard>,
+}
+
+/// A failing run.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    /// The seed.
+    pub seed: u64,
+    /// The scenario that failed (swarm choices applied).
+    pub scenario: Scenario,
+    /// The first failed check's name.
+    pub check: String,
+    /// What it found.
+    pub detail: String,
+}
+
+/// What a hunt found.
+#[derive(Clone, Debug)]
+pub struct HuntOutcome {
+    /// Seeds run.
+    pub tried: u64,
+    /// The lowest failing seed, if any.
+    pub failure: Option<Failure>,
+    /// Wall seconds.
+    pub seconds: f64,
+}
+
+/// The scenario a seed runs: the seed set and, with swarm testing, its nemesis reshaped.
+pub fn seed_scenario(base: &Scenario, seed: u64, swarm: bool) -> Scenario {
+    let mut s = base.clone();
+    s.seed = seed;
+    s.sweep = None;
+    if swarm && let Some(n) = s.nemesis.as_mut() {
+        let mut rng = RngRoot::new(seed).stream(Stream::Swarm);
+        // Each kind on with probability 1/2, at least one; faults 4× rarer to 4× more often.
+        let mut kinds: Vec<String> =
+            n.kinds.iter().filter(|_| rng.below(2) == 1).cloned().collect();
+        if kinds.is_empty() {
+            kinds.push(n.kinds[rng.below(n.kinds.len() as u64) as usize].clone());
+        }
+        n.kinds = kinds;
+        let scale = 0.25 + rng.unit_f64() * 3.75;
+        n.interval = SimDuration(((n.interval.as_nanos() as f64) * scale).max(1e6) as u64);
+    }
+    s
+}
+
+/// Runs a scenario and returns its first failed check, if any.
+pub fn first_failure(s: &Scenario) -> Result<Option<(String, String, RunResult)>, SweepError> {
+    let prepared = scenario::registry::prepare(s)
+        .map_err(|e| SweepError::BadInput(format!("seed {}: {e}", s.seed)))?;
+    let result = prepared.execute_quietly();
+    let first = result.failures().next().map(|c| (c.name.clone(), c.detail.clone()));
+    Ok(first.map(|(name, detail)| (name, detail, result)))
+}
+
+/// Tries seeds until one fails a check; `progress` hears (seeds tried, seeds in all).
+pub fn hunt(
+    base: &Scenario,
+    options: &HuntOptions,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<HuntOutcome, SweepError> {
+    let clock = Stopwatch::start();
+    let seeds: Vec<u64> = options
+        .seeds
+        .clone()
+        .enumerate()
+        .filter(|(i, _)| options.shard.is_none_or(|s| i % s.n == s.k))
+        .map(|(_, seed)| seed)
+        .collect();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.jobs.max(1))
+        .build()
+        .map_err(|e| SweepError::Io(format!("cannot start threads: {e}")))?;
+    let batch = options.jobs.max(1) * 4;
+    let mut tried = 0u64;
+    for chunk in seeds.chunks(batch) {
+        let results: Vec<Result<Option<Failure>, SweepError>> = pool.install(|| {
+            chunk
+                .par_iter()
+                .map(|&seed| {
+                    let s = seed_scenario(base, seed, options.swarm);
+                    Ok(first_failure(&s)?.map(|(check, detail, _)| Failure {
+                        seed,
+                        scenario: s,
+                        check,
+                        detail,
+                    }))
+                })
+                .collect()
+        });
+        tried += chunk.len() as u64;
+        progress(tried, seeds.len() as u64);
+        let mut found: Option<Failure> = None;
+        for r in results {
+            if let Some(f) = r? {
+                if found.as_ref().is_none_or(|g| f.seed < g.seed) {
+                    found = Some(f);
+                }
+            }
+        }
+        if let Some(f) = found {
+            // Seeds after the failure in this batch ran too; count only up to it.
+            tried -= chunk.iter().filter(|&&s| s > f.seed).count() as u64;
+            return Ok(HuntOutcome { tried, failure: Some(f), seconds: clock.seconds() });
+        }
+    }
+    Ok(HuntOutcome { tried, failure: None, seconds: clock.seconds() })
+}
+
+/// One accepted shrink step, for the report.
+#[derive(Clone, Debug)]
+pub struct ShrinkStep {
+    /// What changed.
+    pub what: String,
+    /// Faults left after it.
+    pub faults: usize,
+}
+
+/// The shrunk failure.
+#[derive(Clone, Debug)]
+pub struct Shrunk {
+    /// The smallest scenario found that still fails the check.
+    pub scenario: Scenario,
+    /// What it found.
+    pub detail: String,
+    /// The steps that were kept.
+    pub steps: Vec<ShrinkStep>,
+    /// Candidate runs tried.
+    pub attempts: u64,
+    /// Faults the failing run injected, before shrinking.
+    pub faults_before: usize,
+}
+
+fn fails_same(s: &Scenario, check: &str) -> Option<String> {
+    match first_failure(s) {
+        Ok(Some((name, detail, result))) => {
+            let same = name == check || result.failures().any(|c| c.name == check);
+            same.then(|| {
+                if name == check {
+                    detail
+                } else {
+                    result
+                        .failures()
+                        .find(|c| c.name == check)
+                        .map(|c| c.detail.clone())
+                        .unwrap_or(detail)
+                }
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The failing scenario with its nemesis replaced by the faults it injected, selectors resolved.
+pub fn explicit_faults(f: &Failure) -> Result<Scenario, SweepError> {
+    let Some((_, _, result)) = first_failure(&f.scenario)? else {
+        return Err(SweepError::BadInput(format!("seed {} no longer fails", f.seed)));
+    };
+    let prepared = scenario::registry::prepare(&f.scenario)
+        .map_err(|e| SweepError::BadInput(e.to_string()))?;
+    let topology = &prepared.sim_config().topology;
+    let mut s = f.scenario.clone();
+    s.nemesis = None;
+    s.faults = result.faults.iter().filter_map(|r| r.replayable(topology)).collect();
+    Ok(s)
+}
+
+/// Shrinks a failure, keeping only changes after which the same check still fails. Candidates
+/// of one kind are run `jobs` at a time and the first that still fails, in their order, is
+/// kept, so the result does not depend on `jobs`.
+pub fn shrink(
+    f: &Failure,
+    jobs: usize,
+    progress: &(dyn Fn(&ShrinkStep) + Sync),
+) -> Result<Shrunk, SweepError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .build()
+        .map_err(|e| SweepError::Io(format!("cannot start threads: {e}")))?;
+    let mut best = explicit_faults(f)?;
+    let faults_before = best.faults.len();
+    let mut attempts = 1u64;
+    let mut detail = match fails_same(&best, &f.check) {
+        Some(d) => d,
+        // The explicit faults do not reproduce it (they should): keep the nemesis form.
+        None => {
+            best = f.scenario.clone();
+            f.detail.clone()
+        }
+    };
+    let mut steps = Vec::new();
+    // Tries candidates in order, `jobs` at a time; keeps the first that still fails.
+    let mut try_all = |candidates: Vec<(Scenario, String)>, best: &mut Scenario| -> bool {
+        let candidates: Vec<(Scenario, String)> =
+            candidates.into_iter().filter(|(c, _)| c.check().is_ok()).collect();
+        for chunk in candidates.chunks(jobs.max(1)) {
+            let results: Vec<Option<String>> =
+                pool.install(|| chunk.par_iter().map(|(c, _)| fails_same(c, &f.check)).collect());
+            attempts += chunk.len() as u64;
+            if let Some((i, d)) =
+                results.into_iter().enumerate().find_map(|(i, r)| r.map(|d| (i, d)))
+            {
+                *best = chunk[i].0.clone();
+                detail = d;
+                let step = ShrinkStep { what: chunk[i].1.clone(), faults: best.faults.len() };
+                progress(&step);
+                steps.push(step);
+                return true;
+            }
+        }
+        false
+    };
+    loop {
+        let mut changed = false;
+        // A shorter run first: it drops every fault after the new end in one step.
+        let half = SimDuration(best.duration.as_nanos() / 2);
+        if half.as_nanos() >= 1_000_000 {
+            let mut c = best.clone();
+            c.duration = half;
+            c.faults.retain(|f| f.at < half);
+            changed |= try_all(vec![(c, format!("a {half} run"))], &mut best);
+        }
+        // Drop faults in chunks, halving the chunk when no chunk can go (delta debugging).
+        let mut size = best.faults.len().div_ceil(2).max(1);
+        while !best.faults.is_empty() {
+            let n = best.faults.len();
+            let candidates: Vec<(Scenario, String)> = (0..n.div_ceil(size))
+                .map(|k| {
+                    let (lo, hi) = (k * size, ((k + 1) * size).min(n));
+                    let mut c = best.clone();
+                    c.faults.drain(lo..hi);
+                    let what = if hi - lo == 1 {
+                        format!(
+                            "dropped the {} at {}",
+                            best.faults[lo].kind.name(),
+                            best.faults[lo].at
+                        )
+                    } else {
+                        format!(
+                            "dropped {} faults ({} to {})",
+                            hi - lo,
+                            best.faults[lo].at,
+                            best.faults[hi - 1].at
+                        )
+                    };
+                    (c, what)
+                })
+                .collect();
+            if try_all(candidates, &mut best) {
+                changed = true;
+                size = size.min(best.faults.len().div_ceil(2).max(1));
+            } else if size == 1 {
+                break;
+            } else {
+                size = size.div_ceil(2);
+            }
+        }
+        // Halve each fault's length.
+        let candidates: Vec<(Scenario, String)> = (0..best.faults.len())
+            .filter_map(|i| {
+                let what =
+                    format!("halved the {} at {}", best.faults[i].kind.name(), best.faults[i].at);
+                halve_fault(&best, i).map(|c| (c, what))
+            })
+            .collect();
+        changed |= try_all(candidates, &mut best);
+        // Fewer clients, fewer servers.
+        if let Some(c) = fewer_clients(&best) {
+            changed |= try_all(vec![(c, "halved the clients".into())], &mut best);
+        }
+        let servers = best.nodes.unwrap_or(5);
+        if servers > 3 {
+            let mut c = best.clone();
+            c.nodes = Some(servers - 2);
+            changed |= try_all(
+                vec![(c, format!("{} servers instead of {servers}", servers - 2))],
+                &mut best,
+            );
+        }
+        if !changed {
+            break;
+        }
+    }
+    Ok(Shrunk { scenario: best, detail, steps, attempts, faults_before })
+}
+
+fn halve_fault(s: &Scenario, i: usize) -> Option<Scenario> {
+    let f: &FaultSpec = &s.faults[i];
+    let mut c = s.clone();
+    let g = &mut c.faults[i];
+    let mut changed = false;
+    if let Some(d) = f.duration.filter(|d| d.as_nanos() >= 2_000_000) {
+        g.duration = Some(SimDuration(d.as_nanos() / 2));
+        changed = true;
+    }
+    if let sim_core::FaultKind::Crash { restart_after: Some(d), .. } = &mut g.kind
+        && d.as_nanos() >= 2_000_000
+    {
+        *d = SimDuration(d.as_nanos() / 2);
+        changed = true;
+    }
+    changed.then_some(c)
+}
+
+fn fewer_clients(s: &Scenario) -> Option<Scenario> {
+    let mut c = s.clone();
+    let table = c.workload.get_or_insert_with(toml::Table::new);
+    let clients = table.get("clients").and_then(|v| v.as_integer()).unwrap_or(4);
+    if clients <= 1 {
+        return None;
+    }
+    table.insert("clients".into(), toml::Value::Integer(clients / 2));
+    Some(c)
+}
