@@ -24,19 +24,43 @@ pub struct CheckResult {
     pub status: CheckStatus,
     /// What was found, in a sentence.
     pub detail: String,
+    /// For a failure: when the violation was observed, simulated nanoseconds, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_ns: Option<u64>,
 }
 
 impl CheckResult {
     /// A passing check.
     pub fn pass(name: &str, detail: impl Into<String>) -> Self {
-        CheckResult { name: name.into(), status: CheckStatus::Pass, detail: detail.into() }
+        CheckResult {
+            name: name.into(),
+            status: CheckStatus::Pass,
+            detail: detail.into(),
+            at_ns: None,
+        }
     }
     /// A failing check.
     pub fn fail(name: &str, detail: impl Into<String>) -> Self {
-        CheckResult { name: name.into(), status: CheckStatus::Fail, detail: detail.into() }
+        CheckResult {
+            name: name.into(),
+            status: CheckStatus::Fail,
+            detail: detail.into(),
+            at_ns: None,
+        }
     }
     /// An undecided check.
     pub fn unknown(name: &str, detail: impl Into<String>) -> Self {
-        CheckResult { name: name.into(), status: CheckStatus::Unknown, detail: detail.into() }
+        CheckResult {
+            name: name.into(),
+            status: CheckStatus::Unknown,
+            detail: detail.into(),
+            at_ns: None,
+        }
+    }
+
+    /// The same result, observed at `time_ns`.
+    pub fn at(mut self, time_ns: u64) -> Self {
+        self.at_ns = Some(time_ns);
+        self
     }
 }

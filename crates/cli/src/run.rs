@@ -154,6 +154,7 @@ pub fn run(args: &RunArgs) -> Status {
         args.sets.iter().filter(|s| !s.trim_start().starts_with("seed=")).cloned().collect();
     let reproduce = reproduce_command(&args.file, scenario.seed, &reproduce_sets);
     let scenario_toml = summary::normalized(&scenario);
+    let spacetime = around_first_violation(&prepared, &result);
     let written = report::write_run(
         staging.path(),
         &RunReport {
@@ -163,6 +164,7 @@ pub fn run(args: &RunArgs) -> Status {
             scenario_toml: &scenario_toml,
             reproduce: &reproduce,
             png: args.png || scenario.report.png,
+            spacetime: spacetime.as_deref(),
         },
     )
     .and_then(|()| staging.commit());
@@ -175,6 +177,40 @@ pub fn run(args: &RunArgs) -> Status {
         Verdict::Fail => Status::Fail,
         Verdict::Inconclusive => Status::Inconclusive,
     }
+}
+
+/// Milliseconds of the run the space-time diagram shows before and after the violation.
+const BEFORE_MS: u64 = 20;
+const AFTER_MS: u64 = 2;
+
+/// For a failed run whose violation has a time: the run again (it is deterministic), keeping the
+/// records of the moments around it, drawn as a space-time diagram.
+fn around_first_violation(
+    prepared: &scenario::registry::Prepared,
+    result: &RunResult,
+) -> Option<String> {
+    let (check, at) = result.failures().find_map(|c| c.at_ns.map(|t| (c, t)))?;
+    let from = at.saturating_sub(BEFORE_MS * 1_000_000);
+    let to = at + AFTER_MS * 1_000_000;
+    let rerun = prepared
+        .execute_with(TraceOptions { capture_time: Some(from..to), ..TraceOptions::default() });
+    let topology = &prepared.sim_config().topology;
+    // Servers always; clients only where they appear.
+    let lanes: Vec<String> = topology
+        .nodes()
+        .map(|id| topology.name(id))
+        .filter(|n| {
+            n.starts_with('n') || rerun.captured.iter().any(|r| &r.node == n || &r.peer == n)
+        })
+        .collect();
+    let title = format!(
+        "{}: {:.3} s to {:.3} s (violation at {:.6} s)",
+        check.name,
+        from as f64 / 1e9,
+        to as f64 / 1e9,
+        at as f64 / 1e9
+    );
+    Some(report::sequence::svg(&rerun.captured, &lanes, &title, Some(at)))
 }
 
 /// Runs the scenario twice more and compares trace hashes with the first run's.

@@ -57,10 +57,10 @@ pub struct Observer {
     commit_times: BTreeMap<u64, Vec<SimTime>>,
     /// Commits of client commands, for messages per operation.
     pub client_commits: u64,
-    election_safety: Option<String>,
-    log_matching: Option<String>,
-    leader_completeness: Option<String>,
-    state_machine_safety: Option<String>,
+    election_safety: Option<(SimTime, String)>,
+    log_matching: Option<(SimTime, String)>,
+    leader_completeness: Option<(SimTime, String)>,
+    state_machine_safety: Option<(SimTime, String)>,
 }
 
 fn slot<T: Default + Clone>(v: &mut Vec<T>, i: u64) -> &mut T {
@@ -71,9 +71,10 @@ fn slot<T: Default + Clone>(v: &mut Vec<T>, i: u64) -> &mut T {
     &mut v[i]
 }
 
-fn first(v: &mut Option<String>, message: impl FnOnce() -> String) {
+/// Keeps the first violation of a property: when it was seen, and what it was.
+fn first(v: &mut Option<(SimTime, String)>, time: SimTime, message: impl FnOnce() -> String) {
     if v.is_none() {
-        *v = Some(message());
+        *v = Some((time, message()));
     }
 }
 
@@ -88,7 +89,7 @@ impl Observer {
         self.elections.push(Election { time, term, node });
         if let Some(&other) = self.leaders.get(&term) {
             if other != node {
-                first(&mut self.election_safety, || {
+                first(&mut self.election_safety, time, || {
                     format!(
                         "term {term} has two leaders, n{} and n{} (at {time})",
                         other.0 + 1,
@@ -101,7 +102,7 @@ impl Observer {
         for i in log.snapshot_index + 1..self.committed.len() as u64 {
             if let Some((t, _)) = self.committed[i as usize] {
                 if log.term_at(i) != Some(t) {
-                    first(&mut self.leader_completeness, || {
+                    first(&mut self.leader_completeness, time, || {
                         format!(
                             "n{} leads term {term} without entry {i} (term {t}), committed earlier (at {time})",
                             node.0 + 1
@@ -114,7 +115,15 @@ impl Observer {
     }
 
     /// `node` stored entry `index` of `term` (content `digest`) after an entry of `prev_term`.
-    pub fn appended(&mut self, node: NodeId, index: u64, term: u64, prev_term: u64, digest: u64) {
+    pub fn appended(
+        &mut self,
+        time: SimTime,
+        node: NodeId,
+        index: u64,
+        term: u64,
+        prev_term: u64,
+        digest: u64,
+    ) {
         let known = slot(&mut self.appended, index);
         let seen = match *known {
             None => {
@@ -129,7 +138,7 @@ impl Observer {
         };
         match seen {
             Some((_, d, p)) if d != digest || p != prev_term => {
-                first(&mut self.log_matching, || {
+                first(&mut self.log_matching, time, || {
                     format!(
                         "entry {index} of term {term} differs between logs (n{} stored one that {})",
                         node.0 + 1,
@@ -155,7 +164,7 @@ impl Observer {
         let c = slot(&mut self.committed, index);
         match *c {
             Some((t, d)) if (t, d) != (term, digest) => {
-                first(&mut self.state_machine_safety, || {
+                first(&mut self.state_machine_safety, time, || {
                     format!(
                         "entry {index} was committed as term {t}, then as term {term} (at {time})"
                     )
@@ -184,7 +193,7 @@ impl Observer {
     pub fn applied(&mut self, time: SimTime, node: NodeId, index: u64, digest: u64) {
         let a = slot(&mut self.applied, index);
         match *a {
-            Some((d, by)) if d != digest => first(&mut self.state_machine_safety, || {
+            Some((d, by)) if d != digest => first(&mut self.state_machine_safety, time, || {
                 format!(
                     "n{} and n{} applied different commands at index {index} (at {time})",
                     by.0 + 1,
@@ -214,8 +223,9 @@ impl Observer {
     /// The four safety checks.
     pub fn safety_checks(&self) -> Vec<CheckResult> {
         let never = self.elections.is_empty();
-        let result = |name: &str, violation: &Option<String>, ok: String| match violation {
-            Some(v) => CheckResult::fail(name, v.clone()),
+        let result = |name: &str, violation: &Option<(SimTime, String)>, ok: String| match violation
+        {
+            Some((t, v)) => CheckResult::fail(name, v.clone()).at(t.0),
             None if never => {
                 CheckResult::unknown(name, "no leader was ever elected: nothing was tested")
             }

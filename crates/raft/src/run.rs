@@ -218,7 +218,14 @@ pub fn linearizable(history: &[HistoryEntry], budget: u64) -> CheckResult {
             NAME,
             format!("{ops} operations, {} keys, {} search steps", report.keys.len(), report.steps),
         ),
-        Verdict::NotLinearizable(c) => CheckResult::fail(NAME, c.to_string()),
+        Verdict::NotLinearizable(c) => {
+            let at = c.window_span.map(|(_, end)| end);
+            let result = CheckResult::fail(NAME, c.to_string());
+            match at {
+                Some(t) => result.at(t),
+                None => result,
+            }
+        }
         Verdict::Unknown { unfinished } => CheckResult::unknown(
             NAME,
             format!("search budget of {budget} steps ran out on keys {unfinished:?}"),

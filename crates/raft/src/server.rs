@@ -211,10 +211,11 @@ impl RaftServer {
         ctx.storage().put(&entry_key(index), log::encode_entry(e));
     }
 
-    fn report_appended(&self, index: u64) {
+    fn report_appended(&self, now: SimTime, index: u64) {
         let e = self.log.get(index).expect("reporting an entry in memory");
         let prev = self.log.term_at(index - 1).unwrap_or(0);
-        self.observer.lock().expect("observer").appended(self.id, index, e.term, prev, digest(e));
+        let mut obs = self.observer.lock().expect("observer");
+        obs.appended(now, self.id, index, e.term, prev, digest(e));
     }
 
     // ---- timers ----
@@ -458,7 +459,7 @@ impl RaftServer {
             let mut obs = self.observer.lock().expect("observer");
             obs.elected(ctx.sim_time(), self.term, self.id, &self.log);
         }
-        self.report_appended(term_start);
+        self.report_appended(ctx.sim_time(), term_start);
         ctx.metrics().count("raft.elections", 1);
         ctx.annotate(&format!("leader of term {}", self.term));
         self.heartbeat(ctx);
@@ -555,7 +556,7 @@ impl RaftServer {
             }
             self.log.push(e);
             self.persist_entry(ctx, index);
-            self.report_appended(index);
+            self.report_appended(ctx.sim_time(), index);
             wrote = true;
         }
         if wrote {
@@ -798,7 +799,7 @@ impl RaftServer {
         let index = self.log.push(Entry { term: self.term, command });
         self.persist_entry(ctx, index);
         ctx.storage().sync();
-        self.report_appended(index);
+        self.report_appended(ctx.sim_time(), index);
         self.lead.match_index[self.id.index()] = index;
         self.lead.waiting.insert(index, (req.client, req.request_id));
         self.lead.appended_at.insert(index, ctx.sim_time());

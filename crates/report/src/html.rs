@@ -41,6 +41,8 @@ pub struct Page<'a> {
     pub charts: &'a [PageChart<'a>],
     /// Other files in the folder, for links.
     pub files: &'a [String],
+    /// For a failed run: the space-time diagram around the first violation (SVG).
+    pub spacetime: Option<&'a str>,
 }
 
 /// Escapes text for HTML.
@@ -259,6 +261,12 @@ pub fn page(p: &Page) -> String {
     summary_table(s, &mut out);
     out.push_str("<h2>Checks</h2>");
     checks_table(s, &mut out);
+    if let Some(svg) = p.spacetime {
+        let _ = write!(
+            out,
+            "<h2>Around the first violation</h2><p class=muted>Every message, drop, crash and fault in the moments before the violation was observed (the dashed line), one lane per node; hover an arrow for its message.</p><figure class=spacetime>{svg}</figure>"
+        );
+    }
     out.push_str("<h2>Faults</h2>");
     timeline(p, &mut out);
     out.push_str("<h2>Charts</h2>");

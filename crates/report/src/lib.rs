@@ -139,6 +139,8 @@ pub struct RunReport<'a> {
     pub reproduce: &'a str,
     /// Also write PNG charts.
     pub png: bool,
+    /// For a failed run: the space-time diagram around the first violation (SVG).
+    pub spacetime: Option<&'a str>,
 }
 
 fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> Result<(), ReportError> {
@@ -202,6 +204,10 @@ pub fn write_run(dir: &Path, r: &RunReport) -> Result<(), ReportError> {
         }
         svgs.push(svg);
     }
+    if let Some(svg) = r.spacetime {
+        write(dir, "spacetime.svg", svg)?;
+        files.push("spacetime.svg".into());
+    }
     if dir.join("trace.jsonl").exists() {
         files.push("trace.jsonl".into());
     }
@@ -220,6 +226,7 @@ pub fn write_run(dir: &Path, r: &RunReport) -> Result<(), ReportError> {
         end_s,
         charts: &page_charts,
         files: &files,
+        spacetime: r.spacetime,
     });
     write(dir, "index.html", page)
 }
