@@ -7,6 +7,7 @@ use sweep::hunt::{HuntOptions, ShrinkStep, hunt, shrink};
 use sweep::plan::Shard;
 
 use crate::Status;
+use crate::progress::Reporter;
 
 /// `faultline hunt`'s options.
 #[derive(clap::Args, Debug)]
@@ -90,11 +91,11 @@ pub fn run(args: &HuntArgs) -> Status {
         if args.swarm { ", swarm" } else { "" }
     );
     let options = HuntOptions { seeds, jobs, swarm: args.swarm, shard: args.shard };
-    let outcome = match hunt(&scenario, &options, &|done, all| {
-        if done % 100 < (jobs as u64 * 4) || done == all {
-            eprintln!("  {done}/{all} seeds tried");
-        }
-    }) {
+    let reporter = Reporter::new("seeds");
+    let outcome =
+        hunt(&scenario, &options, &|done, all| reporter.update(done, all, "no failure yet"));
+    reporter.finish();
+    let outcome = match outcome {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");

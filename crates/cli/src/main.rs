@@ -4,6 +4,7 @@
 mod check_history;
 mod hunt;
 mod list;
+mod progress;
 mod replay;
 mod run;
 mod sweep;

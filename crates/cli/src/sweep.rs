@@ -1,16 +1,12 @@
 //! `faultline sweep FILE` and `faultline merge DIR... --out DIR`.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressStyle};
-use scenario::run::Stopwatch;
 use sweep::plan::{Plan, Shard};
 use sweep::{Progress, SweepError, SweepOptions};
 
 use crate::Status;
+use crate::progress::Reporter;
 
 /// `faultline sweep`'s options.
 #[derive(clap::Args, Debug)]
@@ -48,58 +44,6 @@ pub struct MergeArgs {
 fn status_of(e: SweepError) -> Status {
     eprintln!("error: {e}");
     Status::BadInput
-}
-
-/// Progress on stderr: a bar on a terminal, a plain line every 10 s elsewhere.
-struct Reporter {
-    bar: Option<ProgressBar>,
-    clock: Stopwatch,
-    last_line: Mutex<f64>,
-}
-
-impl Reporter {
-    fn new() -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = ProgressBar::new(0);
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{spinner} [{bar:30}] {pos}/{len} runs, {msg}, {elapsed} elapsed, eta {eta}",
-                )
-                .expect("a valid template")
-                .progress_chars("=> "),
-            );
-            bar.enable_steady_tick(Duration::from_millis(200));
-            bar
-        });
-        Reporter { bar, clock: Stopwatch::start(), last_line: Mutex::new(0.0) }
-    }
-
-    fn update(&self, p: &Progress) {
-        match &self.bar {
-            Some(bar) => {
-                bar.set_length(p.total as u64);
-                bar.set_position(p.done as u64);
-                bar.set_message(format!("{} failed a check", p.failed));
-            }
-            None => {
-                let now = self.clock.seconds();
-                let mut last = self.last_line.lock().expect("progress lock");
-                if now - *last >= 10.0 || p.done == p.total {
-                    *last = now;
-                    eprintln!(
-                        "[{now:.0}s] {}/{} runs done ({} resumed), {} failed a check",
-                        p.done, p.total, p.resumed, p.failed
-                    );
-                }
-            }
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
 }
 
 fn print_done(dir: &Path, p: &Progress, runs: usize) {
@@ -149,9 +93,11 @@ pub fn sweep(args: &SweepArgs) -> Status {
         args.shard.map(|s| format!(" (shard {s}: {total} of them)")).unwrap_or_default(),
         jobs
     );
-    let reporter = Reporter::new();
+    let reporter = Reporter::new("runs");
     let options = SweepOptions { jobs, shard: args.shard, force: args.force };
-    let outcome = sweep::run(&plan, &out, options, &|p| reporter.update(p));
+    let outcome = sweep::run(&plan, &out, options, &|p: &Progress| {
+        reporter.update(p.done as u64, p.total as u64, &format!("{} failed a check", p.failed))
+    });
     reporter.finish();
     match outcome {
         Ok(o) => {

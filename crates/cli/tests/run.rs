@@ -135,6 +135,10 @@ fn a_failed_check_names_the_violation_and_the_command_reproduces_it_exactly() {
         .unwrap_or_else(|| panic!("no reproduce command in {stdout}"));
     assert!(command.starts_with("faultline run ") && command.contains("--seed 2"), "{command}");
     assert_eq!(summary(&out)["status"], "fail");
+    let spacetime = std::fs::read_to_string(out.join("spacetime.svg")).unwrap();
+    assert!(spacetime.contains("violation observed") && spacetime.contains("marker-end"));
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(html.contains("Around the first violation"));
     // The printed command, run as printed (into another folder), fails the same way with the
     // same trace hash.
     let again = dir.join("again");
@@ -340,7 +344,10 @@ fn sweep_and_merge_from_the_command_line() {
         faultline(&["sweep", f, "--jobs", "2", "--out", whole.to_str().unwrap()]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("2 points × 2 seeds = 4 runs"), "{stdout}");
-    assert!(stderr.contains("4/4 runs done"), "a plain progress line off a terminal: {stderr}");
+    assert!(
+        stderr.contains("4/4 runs, 0 failed"),
+        "a plain progress line off a terminal: {stderr}"
+    );
     for k in 0..2 {
         let out = dir.join(format!("shard{k}"));
         let shard = format!("{k}/2");
