@@ -353,8 +353,17 @@ impl FaultSpec {
 pub struct NemesisConfig {
     /// Fault kinds to draw from (uniformly).
     pub kinds: Vec<String>,
-    /// Mean time between faults (exponential gaps), > 0.
-    pub interval: SimDuration,
+    /// Mean time between faults (exponential gaps), > 0; or give `gap`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<SimDuration>,
+    /// Time between faults drawn uniformly from this range (regular trials); instead of
+    /// `interval`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gap: Option<DurationRange>,
+    /// The node that crash, pause, slow, clock and disk faults take (a selector, e.g.
+    /// `"leader"`); default `"random"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<Selector>,
     /// How long each fault lasts, drawn uniformly from this range.
     pub duration: DurationRange,
     /// No fault before this time (default: the start).
@@ -382,7 +391,22 @@ impl NemesisConfig {
                 ));
             }
         }
-        require_positive("nemesis.interval", self.interval)?;
+        match (self.interval, &self.gap) {
+            (Some(i), None) => require_positive("nemesis.interval", i)?,
+            (None, Some(g)) => require_positive("nemesis.gap", g.lo)?,
+            _ => {
+                return Err(ConfigError::invalid(
+                    "nemesis",
+                    "give `interval` (exponential gaps) or `gap` (a range), exactly one",
+                ));
+            }
+        }
+        if let Some(Selector::Minority) = self.node {
+            return Err(ConfigError::invalid(
+                "nemesis.node",
+                "`minority` only isolates; give a node, `leader` or `random`",
+            ));
+        }
         require_positive("nemesis.duration", self.duration.hi)?;
         let (start, stop) = (self.start.unwrap_or_default(), self.end.unwrap_or(end));
         if stop > end {
@@ -401,8 +425,9 @@ impl NemesisConfig {
         Ok(())
     }
 
-    /// Draws the nemesis's faults. Per fault, from `rng`, in this order: the gap (exponential,
-    /// mean `interval`), the kind, the duration, then the kind's own draws (below).
+    /// Draws the nemesis's faults. Per fault, from `rng`, in this order: the gap (exponential
+    /// with mean `interval`, or uniform in `gap`), the kind, the duration, then the kind's own
+    /// draws (below).
     ///
     /// What each kind does under the nemesis: partition isolates the leader or a random
     /// minority (one draw picks which); partition-oneway cuts a random server's messages to
@@ -415,13 +440,17 @@ impl NemesisConfig {
         let mut t = start.0 as f64;
         let mut out = Vec::new();
         loop {
-            t += -(self.interval.0 as f64) * libm::log(1.0 - rng.unit_f64());
+            t += match (&self.gap, self.interval) {
+                (Some(g), _) => rng.range_inclusive(g.lo.0, g.hi.0) as f64,
+                (None, Some(i)) => -(i.0 as f64) * libm::log(1.0 - rng.unit_f64()),
+                (None, None) => return out,
+            };
             if t >= stop.0 as f64 {
                 return out;
             }
             let kind = &self.kinds[rng.below(self.kinds.len() as u64) as usize];
             let duration = SimDuration(rng.range_inclusive(self.duration.lo.0, self.duration.hi.0));
-            let random = Selector::Random;
+            let random = self.node.clone().unwrap_or(Selector::Random);
             let kind = match kind.as_str() {
                 "partition" => FaultKind::Partition {
                     groups: None,
@@ -432,17 +461,17 @@ impl NemesisConfig {
                     }),
                 },
                 "partition-oneway" => FaultKind::PartitionOneway {
-                    from: NodeSet::One(random),
+                    from: NodeSet::One(random.clone()),
                     to: NodeSet::One(Selector::Named("servers".into())),
                 },
-                "crash" => FaultKind::Crash { node: random, restart_after: None },
-                "pause" => FaultKind::Pause { node: random },
-                "slow" => FaultKind::Slow { node: random, factor: 10.0 },
+                "crash" => FaultKind::Crash { node: random.clone(), restart_after: None },
+                "pause" => FaultKind::Pause { node: random.clone() },
+                "slow" => FaultKind::Slow { node: random.clone(), factor: 10.0 },
                 "clock" => {
                     let magnitude = duration.0.min(i64::MAX as u64) as i64;
                     let step = if rng.below(2) == 0 { magnitude } else { -magnitude };
                     FaultKind::Clock {
-                        node: random,
+                        node: random.clone(),
                         step: Some(SignedDuration(step)),
                         drift_ppm: None,
                     }
@@ -674,7 +703,9 @@ mod tests {
     fn nemesis_is_seeded_sorted_and_inside_its_window() {
         let n = NemesisConfig {
             kinds: FAULT_KINDS.iter().map(|s| s.to_string()).collect(),
-            interval: SimDuration::from_secs(2),
+            interval: Some(SimDuration::from_secs(2)),
+            gap: None,
+            node: None,
             duration: DurationRange::parse("1s..3s").unwrap(),
             start: Some(SimDuration::from_secs(5)),
             end: Some(SimDuration::from_secs(50)),

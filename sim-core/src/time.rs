@@ -59,6 +59,11 @@ impl SimDuration {
     /// No time at all.
     pub const ZERO: SimDuration = SimDuration(0);
 
+    /// True for the empty span.
+    pub const fn is_zero(&self) -> bool {
+        self.0 == 0
+    }
+
     /// A span of `n` nanoseconds.
     pub const fn from_nanos(n: u64) -> Self {
         SimDuration(n)

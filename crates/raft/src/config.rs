@@ -74,9 +74,22 @@ pub struct RaftConfig {
     /// 1..=10000000.
     #[serde(default = "default_snapshot_threshold")]
     pub snapshot_threshold: u64,
+    /// How long a disk sync takes: replies that depend on one (votes, appended entries) leave
+    /// this much later; default 0.
+    #[serde(default, skip_serializing_if = "SimDuration::is_zero")]
+    pub sync_latency: SimDuration,
+    /// A leader crash or isolation not followed by a new leader within this long counts as a
+    /// capped trial in `election_downtime_ms` (at the cap) and in `elections_capped`; default
+    /// `"10s"`.
+    #[serde(default = "default_downtime_cap")]
+    pub downtime_cap: SimDuration,
     /// A known-bug switch (see [`Bug`]); default none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bug: Option<Bug>,
+}
+
+fn default_downtime_cap() -> SimDuration {
+    SimDuration::from_secs(10)
 }
 
 impl Default for RaftConfig {
@@ -89,6 +102,8 @@ impl Default for RaftConfig {
             read_mode: ReadMode::ReadIndex,
             max_batch: default_max_batch(),
             snapshot_threshold: default_snapshot_threshold(),
+            sync_latency: SimDuration::ZERO,
+            downtime_cap: default_downtime_cap(),
             bug: None,
         }
     }
@@ -115,6 +130,7 @@ impl RaftConfig {
         if !(1..=100_000).contains(&self.max_batch) {
             return Err(ConfigError::out_of_range("raft.max_batch", self.max_batch, "1..=100000"));
         }
+        require_positive("raft.downtime_cap", self.downtime_cap)?;
         if !(1..=10_000_000).contains(&self.snapshot_threshold) {
             return Err(ConfigError::out_of_range(
                 "raft.snapshot_threshold",
@@ -135,6 +151,8 @@ pub const PARAMETERS: &[(&str, &str)] = &[
     ("read_mode", "\"read-index\" | \"log\""),
     ("max_batch", "64 entries per AppendEntries (1..=100000)"),
     ("snapshot_threshold", "1000 applied entries between snapshots"),
+    ("sync_latency", "\"0s\": how long a disk sync delays the reply that waits for it"),
+    ("downtime_cap", "\"10s\": a trial without a new leader by then counts as capped"),
     (
         "bug",
         "none | \"commit-previous-term\" | \"forget-vote\" | \"stale-read\" | \"ack-before-sync\"",

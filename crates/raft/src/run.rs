@@ -65,6 +65,9 @@ pub struct RaftMetrics {
     pub election_downtime_ms: Vec<f64>,
     /// Per leader crash or isolation: milliseconds until the new leader committed an entry.
     pub unavailability_ms: Vec<f64>,
+    /// Leader crashes or isolations with no new leader within `downtime_cap` (each counted in
+    /// `election_downtime_ms` at the cap).
+    pub elections_capped: u64,
     /// Messages sent, by servers and clients.
     pub messages: u64,
     /// Client commands committed.
@@ -88,6 +91,7 @@ impl RaftMetrics {
             ("highest_term", MetricValue::Count(self.highest_term)),
             ("election_downtime_ms", dist(&self.election_downtime_ms)),
             ("unavailability_ms", dist(&self.unavailability_ms)),
+            ("elections_capped", MetricValue::Count(self.elections_capped)),
             ("messages", MetricValue::Count(self.messages)),
             ("committed_ops", MetricValue::Count(self.committed_ops)),
             ("messages_per_op", MetricValue::Number(self.messages_per_op)),
@@ -200,7 +204,9 @@ pub fn finish(
     } else {
         raft.messages as f64 / raft.committed_ops as f64
     };
-    (raft.election_downtime_ms, raft.unavailability_ms) = downtimes(&obs, &faults);
+    let end = SimTime(run.sim.end().0);
+    let d = downtimes(&obs, &faults, run.raft.downtime_cap, end);
+    (raft.election_downtime_ms, raft.unavailability_ms, raft.elections_capped) = d;
     RaftOutcome { summary, checks, history, faults, metrics, raft }
 }
 
@@ -260,10 +266,18 @@ fn liveness(obs: &Observer, quiet_start: SimTime, quiet: sim_core::SimDuration) 
     }
 }
 
-/// Election downtime and unavailability after each fault that hit the leader of the moment.
-fn downtimes(obs: &Observer, faults: &[FaultRecord]) -> (Vec<f64>, Vec<f64>) {
+/// Election downtime and unavailability after each fault that hit the leader of the moment, and
+/// how many trials hit the cap (counted at the cap; a trial the run's end cut short before
+/// the cap is left out).
+fn downtimes(
+    obs: &Observer,
+    faults: &[FaultRecord],
+    cap: sim_core::SimDuration,
+    end: SimTime,
+) -> (Vec<f64>, Vec<f64>, u64) {
     let mut downtime = Vec::new();
     let mut unavailable = Vec::new();
+    let mut capped = 0;
     for f in faults.iter().filter(|f| f.skipped.is_none()) {
         let hits_leader = matches!(
             f.spec.kind,
@@ -278,14 +292,22 @@ fn downtimes(obs: &Observer, faults: &[FaultRecord]) -> (Vec<f64>, Vec<f64>) {
         {
             continue;
         }
-        if let Some(next) = obs.elections().iter().find(|e| e.time >= t && e.term > current.term) {
-            downtime.push(next.time.saturating_since(t).as_millis_f64());
-            if let Some(c) = obs.first_commit(next.term) {
-                unavailable.push(c.saturating_since(t).as_millis_f64());
+        let next = obs.elections().iter().find(|e| e.time >= t && e.term > current.term);
+        match next {
+            Some(next) if next.time.saturating_since(t) <= cap => {
+                downtime.push(next.time.saturating_since(t).as_millis_f64());
+                if let Some(c) = obs.first_commit(next.term) {
+                    unavailable.push(c.saturating_since(t).as_millis_f64());
+                }
             }
+            _ if t + cap <= end => {
+                downtime.push(cap.as_millis_f64());
+                capped += 1;
+            }
+            _ => {}
         }
     }
-    (downtime, unavailable)
+    (downtime, unavailable, capped)
 }
 
 /// For a `groups` partition, the leader is cut off only if it is not in the largest group.

@@ -159,6 +159,15 @@ impl RaftServer {
         ctx.send(to, msg);
     }
 
+    /// Sends a reply that waited for a disk sync: `sync_latency` later.
+    fn send_synced(&self, ctx: Ctx, to: NodeId, msg: RaftMsg) {
+        if self.config.sync_latency.is_zero() {
+            ctx.send(to, msg);
+        } else {
+            ctx.send_after(to, msg, self.config.sync_latency);
+        }
+    }
+
     // ---- start, recovery, persistence ----
 
     /// Start or restart: rebuild from disk.
@@ -372,7 +381,11 @@ impl RaftServer {
         }
         self.persist_meta(ctx);
         ctx.storage().sync();
-        self.send(ctx, from, RaftMsg::VoteReply { term: self.term, granted, pre_vote: false });
+        self.send_synced(
+            ctx,
+            from,
+            RaftMsg::VoteReply { term: self.term, granted, pre_vote: false },
+        );
     }
 
     fn on_vote_reply(&mut self, ctx: Ctx, from: NodeId, term: u64, granted: bool, pre_vote: bool) {
@@ -573,7 +586,11 @@ impl RaftServer {
             conflict_index: 0,
             round,
         };
-        self.send(ctx, from, msg);
+        if wrote && self.config.bug != Some(Bug::AckBeforeSync) {
+            self.send_synced(ctx, from, msg);
+        } else {
+            self.send(ctx, from, msg);
+        }
     }
 
     /// Syncs before acknowledging — unless the ack-before-sync bug defers it.

@@ -1,6 +1,7 @@
 //! Comparison charts of a sweep: a figure against a swept key, one line per value of the other
 //! keys with the spread over seeds as a band; and a distribution's CDF per point.
 
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 
 /// Colours for lines, in order (Tableau 10).
@@ -143,56 +144,82 @@ pub fn comparison_svg(c: &Comparison) -> Result<String, String> {
     Ok(out)
 }
 
-/// The CDF chart as SVG.
+/// The CDF chart as SVG; the x axis is logarithmic when the values span more than two decades
+/// (as the Raft paper draws election downtime).
 pub fn cdf_svg(c: &Cdf) -> Result<String, String> {
+    let values = c.curves.iter().flat_map(|(_, s)| s.iter().copied());
+    let (lo, hi) = values
+        .filter(|v| *v > 0.0)
+        .fold((f64::INFINITY, 0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
-        let x1 = c.curves.iter().flat_map(|(_, s)| s.last()).fold(0f64, |a, b| a.max(*b));
-        let x1 = if x1 > 0.0 { x1 * 1.05 } else { 1.0 };
-        let mut chart = ChartBuilder::on(&root)
-            .caption(&c.title, (FONT, 22))
-            .margin(12)
-            .x_label_area_size(48)
-            .y_label_area_size(72)
-            .build_cartesian_2d(0f64..x1, 0f64..100.0)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_desc(&c.x_desc)
-            .y_desc("cumulative percent")
-            .axis_desc_style((FONT, 16))
-            .label_style((FONT, 14))
-            .light_line_style(RGBColor(235, 235, 235))
-            .draw()
-            .map_err(err)?;
-        for (i, (label, samples)) in c.curves.iter().enumerate() {
-            let color = PALETTE[i % PALETTE.len()];
-            let n = samples.len() as f64;
-            // A step function: at each sample the share at or below it.
-            let mut points = Vec::with_capacity(2 * samples.len());
-            for (k, v) in samples.iter().enumerate() {
-                points.push((*v, k as f64 / n * 100.0));
-                points.push((*v, (k + 1) as f64 / n * 100.0));
-            }
-            chart
-                .draw_series(LineSeries::new(points, color.stroke_width(2)))
-                .map_err(err)?
-                .label(format!("{label} ({} samples)", samples.len()))
-                .legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2))
-                });
+        if hi > 0.0 && hi / lo > 100.0 {
+            let (lo, hi) = (lo / 1.2, hi * 1.2);
+            let x_desc = format!("{} (log scale)", c.x_desc);
+            draw_cdf(&root, c, &x_desc, (lo..hi).log_scale(), lo)?;
+        } else {
+            let hi = if hi > 0.0 { hi * 1.05 } else { 1.0 };
+            draw_cdf(&root, c, &c.x_desc, 0f64..hi, 0.0)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(200, 200, 200))
-            .label_font((FONT, 14))
-            .draw()
-            .map_err(err)?;
         root.present().map_err(err)?;
     }
     Ok(out)
+}
+
+fn draw_cdf<DB, X>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    c: &Cdf,
+    x_desc: &str,
+    x: X,
+    x_min: f64,
+) -> Result<(), String>
+where
+    DB: DrawingBackend,
+    X: AsRangedCoord<Value = f64>,
+    X::CoordDescType: ValueFormatter<f64>,
+{
+    let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let mut chart = ChartBuilder::on(root)
+        .caption(&c.title, (FONT, 22))
+        .margin(12)
+        .x_label_area_size(48)
+        .y_label_area_size(72)
+        .build_cartesian_2d(x, 0f64..100.0)
+        .map_err(e)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc("cumulative percent")
+        .x_label_formatter(&|v| short(*v))
+        .axis_desc_style((FONT, 16))
+        .label_style((FONT, 14))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(e)?;
+    for (i, (label, samples)) in c.curves.iter().enumerate() {
+        let color = PALETTE[i % PALETTE.len()];
+        let n = samples.len() as f64;
+        // A step function: at each sample the share at or below it.
+        let mut points = Vec::with_capacity(2 * samples.len());
+        for (k, v) in samples.iter().enumerate() {
+            let v = v.max(x_min);
+            points.push((v, k as f64 / n * 100.0));
+            points.push((v, (k + 1) as f64 / n * 100.0));
+        }
+        chart
+            .draw_series(LineSeries::new(points, color.stroke_width(2)))
+            .map_err(e)?
+            .label(format!("{label} ({} samples)", samples.len()))
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(200, 200, 200))
+        .label_font((FONT, 14))
+        .draw()
+        .map_err(e)
 }

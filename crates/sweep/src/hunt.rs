@@ -73,7 +73,11 @@ pub fn seed_scenario(base: &Scenario, seed: u64, swarm: bool) -> Scenario {
         }
         n.kinds = kinds;
         let scale = 0.25 + rng.unit_f64() * 3.75;
-        n.interval = SimDuration(((n.interval.as_nanos() as f64) * scale).max(1e6) as u64);
+        let stretch = |d: SimDuration| SimDuration(((d.as_nanos() as f64) * scale).max(1e6) as u64);
+        n.interval = n.interval.map(stretch);
+        if let Some(g) = n.gap.as_mut() {
+            (g.lo, g.hi) = (stretch(g.lo), stretch(g.hi));
+        }
     }
     s
 }
