@@ -223,3 +223,96 @@ where
         .draw()
         .map_err(e)
 }
+
+/// A figure over two swept keys: one cell per pair of values, coloured by the median.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Heatmap {
+    /// Title.
+    pub title: String,
+    /// The x key.
+    pub x_desc: String,
+    /// The y key.
+    pub y_desc: String,
+    /// The x key's values, in order.
+    pub xs: Vec<String>,
+    /// The y key's values, in order.
+    pub ys: Vec<String>,
+    /// (x position, y position, median) per cell.
+    pub cells: Vec<(usize, usize, f64)>,
+}
+
+/// A colour from light yellow (low) to dark blue (high).
+fn shade(t: f64) -> RGBColor {
+    let t = t.clamp(0.0, 1.0);
+    let mix = |a: u8, b: u8| (a as f64 + (b as f64 - a as f64) * t).round() as u8;
+    RGBColor(mix(255, 8), mix(247, 48), mix(188, 107))
+}
+
+/// The heatmap as SVG.
+pub fn heatmap_svg(h: &Heatmap) -> Result<String, String> {
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let (nx, ny) = (h.xs.len().max(1) as f64, h.ys.len().max(1) as f64);
+        let mut chart = ChartBuilder::on(&root)
+            .caption(&h.title, (FONT, 22))
+            .margin(12)
+            .x_label_area_size(48)
+            .y_label_area_size(90)
+            .build_cartesian_2d(0f64..nx, 0f64..ny)
+            .map_err(err)?;
+        let label = |values: &[String], v: f64| {
+            let i = v - 0.5;
+            if (i - i.round()).abs() < 1e-6 && i >= 0.0 {
+                values.get(i.round() as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        };
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_desc(&h.x_desc)
+            .y_desc(&h.y_desc)
+            .x_labels(h.xs.len() * 2 + 1)
+            .y_labels(h.ys.len() * 2 + 1)
+            .x_label_formatter(&|v| label(&h.xs, *v))
+            .y_label_formatter(&|v| label(&h.ys, *v))
+            .axis_desc_style((FONT, 16))
+            .label_style((FONT, 14))
+            .draw()
+            .map_err(err)?;
+        let (lo, hi) = h
+            .cells
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), c| (a.min(c.2), b.max(c.2)));
+        let span = if hi > lo { hi - lo } else { 1.0 };
+        for &(x, y, v) in &h.cells {
+            let t = (v - lo) / span;
+            let (x, y) = (x as f64, y as f64);
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(x, y), (x + 1.0, y + 1.0)],
+                    shade(t).filled(),
+                )))
+                .map_err(err)?;
+            let color = if t > 0.5 { WHITE } else { BLACK };
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    if v.abs() >= 100.0 {
+                        format!("{v:.0}")
+                    } else if v.abs() >= 1.0 {
+                        format!("{v:.2}")
+                    } else {
+                        format!("{v:.3}")
+                    },
+                    (x + 0.4, y + 0.55),
+                    (FONT, 15).into_font().color(&color),
+                )))
+                .map_err(err)?;
+        }
+        root.present().map_err(err)?;
+    }
+    Ok(out)
+}

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use report::compare::{Cdf, Comparison, Line, cdf_svg, comparison_svg};
+use report::compare::{Cdf, Comparison, Heatmap, Line, cdf_svg, comparison_svg, heatmap_svg};
 use report::html::esc;
 use sim_core::MetricValue;
 
@@ -109,6 +109,52 @@ fn comparison(plan: &Plan, records: &[RunRecord], name: &str, x: &str) -> Compar
     }
 }
 
+/// A heatmap of `name` when the sweep varies exactly two keys and both take numbers.
+fn heatmap(plan: &Plan, records: &[RunRecord], name: &str) -> Option<Heatmap> {
+    let [xk, yk] = plan.keys.as_slice() else { return None };
+    let number = |v: &toml::Value| v.as_float().or_else(|| v.as_integer().map(|i| i as f64));
+    let mut xs: Vec<f64> = Vec::new();
+    let mut ys: Vec<f64> = Vec::new();
+    let mut at: Vec<(f64, f64)> = Vec::new();
+    for p in &plan.points {
+        let get = |k: &String| p.iter().find(|(key, _)| key == k).and_then(|(_, v)| number(v));
+        let (x, y) = (get(xk)?, get(yk)?);
+        xs.push(x);
+        ys.push(y);
+        at.push((x, y));
+    }
+    for v in [&mut xs, &mut ys] {
+        v.sort_by(f64::total_cmp);
+        v.dedup();
+    }
+    let cells = at
+        .iter()
+        .enumerate()
+        .filter_map(|(point, (x, y))| {
+            let mut values: Vec<f64> = records
+                .iter()
+                .filter(|r| r.point == point)
+                .filter_map(|r| figure(&r.summary, name))
+                .collect();
+            if values.is_empty() {
+                return None;
+            }
+            let xi = xs.iter().position(|v| v == x)?;
+            let yi = ys.iter().position(|v| v == y)?;
+            Some((xi, yi, spread(&mut values).0))
+        })
+        .collect();
+    let text = |v: &Vec<f64>| v.iter().map(|x| format!("{x}")).collect();
+    Some(Heatmap {
+        title: format!("{name} (median over seeds)"),
+        x_desc: xk.clone(),
+        y_desc: yk.clone(),
+        xs: text(&xs),
+        ys: text(&ys),
+        cells,
+    })
+}
+
 /// The distribution metrics whose runs kept samples.
 fn distributions(records: &[RunRecord]) -> Vec<String> {
     records
@@ -169,6 +215,12 @@ pub fn write(dir: &Path, plan: &Plan, records: &[RunRecord]) -> Result<(), Sweep
                 svg,
             ));
         }
+    }
+    if let Some(first) = chart_figures(plan).first().and_then(|n| resolve(records, n))
+        && let Some(h) = heatmap(plan, records, &first)
+    {
+        let svg = heatmap_svg(&h).map_err(io)?;
+        charts.push((format!("heatmap-{}.svg", first.replace('.', "-")), h.title.clone(), svg));
     }
     for metric in distributions(records) {
         let c = cdf(plan, records, &metric);

@@ -160,3 +160,14 @@ fn shards_merged_give_exactly_the_unsharded_files() {
         let _ = std::fs::remove_dir_all(d);
     }
 }
+
+#[test]
+fn two_numeric_keys_get_a_heatmap() {
+    let text = "name = \"hm\"\nprotocol = \"raft\"\nduration = \"2s\"\n[workload]\nrate = 50\n[sweep]\n[sweep.grid]\n\"network.loss\" = [0.0, 0.1]\n\"workload.clients\" = [2, 4]\n";
+    let plan = Plan::new(&scenario::load_str(Path::new("hm.toml"), text, &[]).unwrap());
+    let dir = scratch("heatmap");
+    sweep(&plan, &dir, 2, None);
+    let svg = String::from_utf8(read(&dir, "heatmap-latency_ms-p99.svg")).unwrap();
+    assert!(svg.contains("workload.clients") && svg.contains("network.loss"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
