@@ -45,6 +45,16 @@ fn resolve(records: &[RunRecord], name: &str) -> Option<String> {
     figure(s, &p50).map(|_| p50)
 }
 
+/// Median, p10 and p90 of figure `name` over a point's runs; `None` if none has it.
+fn point_spread(records: &[RunRecord], point: usize, name: &str) -> Option<(f64, f64, f64)> {
+    let mut values: Vec<f64> = records
+        .iter()
+        .filter(|r| r.point == point)
+        .filter_map(|r| figure(&r.summary, name))
+        .collect();
+    (!values.is_empty()).then(|| spread(&mut values))
+}
+
 /// The x key: `[sweep] x`, else the first swept key.
 fn x_key(plan: &Plan) -> Option<String> {
     plan.scenario.sweep.as_ref().and_then(|s| s.x.clone()).or_else(|| plan.keys.first().cloned())
@@ -74,15 +84,7 @@ fn comparison(plan: &Plan, records: &[RunRecord], name: &str, x: &str) -> Compar
     let mut lines: BTreeMap<String, Vec<(f64, f64, f64, f64)>> = BTreeMap::new();
     for point in 0..plan.points.len() {
         let Some(xv) = x_of(point) else { continue };
-        let mut values: Vec<f64> = records
-            .iter()
-            .filter(|r| r.point == point)
-            .filter_map(|r| figure(&r.summary, name))
-            .collect();
-        if values.is_empty() {
-            continue;
-        }
-        let (median, p10, p90) = spread(&mut values);
+        let Some((median, p10, p90)) = point_spread(records, point, name) else { continue };
         let label = if others.is_empty() {
             "median over seeds (band: p10–p90)".to_string()
         } else {
@@ -131,17 +133,10 @@ fn heatmap(plan: &Plan, records: &[RunRecord], name: &str) -> Option<Heatmap> {
         .iter()
         .enumerate()
         .filter_map(|(point, (x, y))| {
-            let mut values: Vec<f64> = records
-                .iter()
-                .filter(|r| r.point == point)
-                .filter_map(|r| figure(&r.summary, name))
-                .collect();
-            if values.is_empty() {
-                return None;
-            }
+            let (median, _, _) = point_spread(records, point, name)?;
             let xi = xs.iter().position(|v| v == x)?;
             let yi = ys.iter().position(|v| v == y)?;
-            Some((xi, yi, spread(&mut values).0))
+            Some((xi, yi, median))
         })
         .collect();
     let text = |v: &Vec<f64>| v.iter().map(|x| format!("{x}")).collect();
@@ -280,13 +275,9 @@ fn page(plan: &Plan, records: &[RunRecord], charts: &[(String, String, String)])
                 out.push_str("<td></td>");
                 continue;
             };
-            let mut values: Vec<f64> =
-                runs.iter().filter_map(|r| figure(&r.summary, &path)).collect();
-            let cell = if values.is_empty() {
-                String::new()
-            } else {
-                format!("{:.3}", spread(&mut values).0)
-            };
+            let cell = point_spread(records, point, &path)
+                .map(|(median, _, _)| format!("{median:.3}"))
+                .unwrap_or_default();
             let _ = write!(out, "<td>{cell}</td>");
         }
         out.push_str("</tr>");
