@@ -150,7 +150,7 @@ pub fn svg(records: &[TraceRecord], lanes: &[String], title: &str, mark_ns: Opti
             top + height
         );
     }
-    for (i, frac) in [0.0, 0.25, 0.5, 0.75, 1.0].iter().enumerate() {
+    for frac in [0.0, 0.25, 0.5, 0.75, 1.0] {
         let t = t0 + ((t1 - t0) as f64 * frac) as u64;
         let _ = write!(
             out,
@@ -158,7 +158,6 @@ pub fn svg(records: &[TraceRecord], lanes: &[String], title: &str, mark_ns: Opti
             y(t) + 4.0,
             t as f64 / 1e9
         );
-        let _ = i;
     }
     if let Some(m) = mark_ns.filter(|m| (t0..=t1).contains(m)) {
         let my = y(m);

@@ -88,14 +88,13 @@ impl SweepDir {
             let empty = fs::read_dir(path).map_err(|e| io(path, e))?.next().is_none();
             match read_info(path)? {
                 Some(found) if found.scenario_hash == info.scenario_hash => {}
-                Some(found) if force => {
+                Some(_) if force => {
                     for sub in ["runs", "timings"] {
                         let p = path.join(sub);
                         if p.exists() {
                             fs::remove_dir_all(&p).map_err(|e| io(&p, e))?;
                         }
                     }
-                    let _ = found;
                 }
                 Some(found) => {
                     return Err(SweepError::BadInput(format!(

@@ -169,24 +169,10 @@ pub struct Shrunk {
     pub faults_before: usize,
 }
 
+/// What `check` found if the scenario still fails it (whatever else fails too).
 fn fails_same(s: &Scenario, check: &str) -> Option<String> {
-    match first_failure(s) {
-        Ok(Some((name, detail, result))) => {
-            let same = name == check || result.failures().any(|c| c.name == check);
-            same.then(|| {
-                if name == check {
-                    detail
-                } else {
-                    result
-                        .failures()
-                        .find(|c| c.name == check)
-                        .map(|c| c.detail.clone())
-                        .unwrap_or(detail)
-                }
-            })
-        }
-        _ => None,
-    }
+    let (_, _, result) = first_failure(s).ok()??;
+    result.failures().find(|c| c.name == check).map(|c| c.detail.clone())
 }
 
 /// The failing scenario with its nemesis replaced by the faults it injected, selectors resolved.
