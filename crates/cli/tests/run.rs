@@ -436,3 +436,25 @@ fn trace_prints_a_window_of_the_run_lane_by_lane() {
     ]);
     assert_eq!(code, 2, "{err}");
 }
+
+#[test]
+fn a_run_cut_short_by_events_max_is_inconclusive_not_failed() {
+    let dir = scratch("events-max");
+    let out = dir.join("run");
+    let (code, stdout, _) = faultline(&[
+        "run",
+        &scenario("raft-baseline.toml"),
+        "--set",
+        "check.events_max=1000",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 3, "{stdout}");
+    assert!(stdout.contains("events_max") && !stdout.contains("violation"), "{stdout}");
+    let s = summary(&out);
+    assert_eq!(
+        (s["status"].as_str(), s["outcome"].as_str()),
+        (Some("inconclusive"), Some("events-max"))
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -10,7 +10,7 @@ use serde::Serialize;
 use sim_core::config::ConfigError;
 use sim_core::{
     DistributionSummary, FaultKind, FaultRecord, HistoryEntry, MetricValue, Metrics, NodeId,
-    NodeKind, RunSummary, SimConfig, SimTime, Simulation, TraceOptions,
+    NodeKind, Outcome, RunSummary, SimConfig, SimTime, Simulation, TraceOptions,
 };
 use workload::{Client, WorkloadConfig};
 
@@ -185,7 +185,15 @@ pub fn finish(
         checks.push(linearizable(&history, run.check_budget));
     }
     if let Some(quiet) = run.sim.quiet {
-        checks.push(liveness(&obs, SimTime(run.sim.duration.as_nanos()), quiet));
+        checks.push(if summary.outcome == Outcome::EventsMax {
+            // A run cut short proves nothing about recovery.
+            CheckResult::unknown(
+                "liveness",
+                format!("the run stopped at events_max ({} events) before its end", summary.events),
+            )
+        } else {
+            liveness(&obs, SimTime(run.sim.duration.as_nanos()), quiet)
+        });
     }
     let mut raft = RaftMetrics {
         elections: obs.elections().len() as u64,
