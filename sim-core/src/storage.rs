@@ -7,9 +7,22 @@
 //! write-back cache), and in mode `corrupt` marks one stored record corrupt, so reading it
 //! returns [`StorageError::Corrupt`] (a checksum mismatch) until it is rewritten. Never
 //! modelled: torn writes within a record, a full disk, sync latency.
+//!
+//! The records live in hash maps with a fixed hasher, for lookups on every write; nothing ever
+//! depends on their iteration order: a prefix scan and the `corrupt` fault's pick sort the keys
+//! first, and a sync copies each written key's final value, in whatever order.
 
-use std::collections::{BTreeMap, BTreeSet};
+// Lookups only; every scan sorts (see above), so hashed order never reaches behaviour.
+#![allow(clippy::disallowed_types)]
+
+use std::collections::{BTreeSet, HashMap};
+use std::hash::BuildHasherDefault;
 use std::sync::Arc;
+
+use rustc_hash::FxHasher;
+
+/// A record map: fixed hasher, lookups only.
+type Records = HashMap<Key, Value, BuildHasherDefault<FxHasher>>;
 
 /// A key, shared between the node's view, the disk image and the unsynced list.
 type Key = Arc<str>;
@@ -28,9 +41,9 @@ pub enum StorageError {
 #[derive(Clone, Debug, Default)]
 pub struct Storage {
     /// What the node reads: the disk plus unsynced writes.
-    current: BTreeMap<Key, Value>,
+    current: Records,
     /// What survives a crash.
-    durable: BTreeMap<Key, Value>,
+    durable: Records,
     /// Keys written or deleted since the last sync (a key may appear more than once).
     unsynced: Vec<Key>,
     /// Records whose bytes no longer match their checksum.
@@ -75,23 +88,24 @@ impl Storage {
 
     /// Keys in order, with a prefix (e.g. every `log/` record).
     pub fn keys_with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.current
-            .range::<str, _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded))
-            .map(|(k, _)| &**k)
-            .take_while(move |k| k.starts_with(prefix))
+        let mut keys: Vec<&str> =
+            self.current.keys().map(|k| &**k).filter(|k| k.starts_with(prefix)).collect();
+        keys.sort_unstable();
+        keys.into_iter()
     }
 
     /// Makes every write so far durable.
     pub fn sync(&mut self) {
+        // Each key takes its final value, so order and repeats do not matter.
         let mut keys = std::mem::take(&mut self.unsynced);
-        keys.sort_unstable();
-        keys.dedup();
-        for key in keys {
+        for key in keys.drain(..) {
             match self.current.get(&key) {
                 Some(v) => self.durable.insert(key, v.clone()),
                 None => self.durable.remove(&key),
             };
         }
+        // Keep the list's allocation for the next writes.
+        self.unsynced = keys;
         self.syncs += 1;
     }
 
@@ -142,7 +156,9 @@ impl Storage {
             return None;
         }
         let index = (pick % self.current.len() as u64) as usize;
-        let key = self.current.keys().nth(index)?.to_string();
+        let mut keys: Vec<&Key> = self.current.keys().collect();
+        keys.sort_unstable();
+        let key = keys.get(index)?.to_string();
         self.corrupt.insert(key.clone());
         Some(key)
     }
