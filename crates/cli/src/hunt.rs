@@ -26,7 +26,7 @@ pub struct HuntArgs {
     /// Try only shard K of N of the seeds.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<Shard>,
-    /// The output folder itself (default: reports/<name>/hunt).
+    /// The output folder itself (default: reports/NAME/hunt).
     #[arg(long)]
     pub out: Option<PathBuf>,
 }

@@ -19,7 +19,7 @@ pub struct ReplayArgs {
     /// The seed.
     #[arg(long)]
     pub seed: u64,
-    /// Also write the event trace as JSON lines to <name>-seed-<N>.trace.jsonl.
+    /// Also write the event trace as JSON lines to NAME-seed-N.trace.jsonl.
     #[arg(long)]
     pub trace: bool,
 }

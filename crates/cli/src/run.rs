@@ -22,7 +22,7 @@ pub struct RunArgs {
     /// The seed (overrides the scenario's `seed`).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// The output folder itself (default: reports/<name>/seed-<N>).
+    /// The output folder itself (default: reports/NAME/seed-N).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Overrides a key by its dotted path with a TOML value: network.loss=0.05.

@@ -16,7 +16,7 @@ pub struct SweepArgs {
     /// Worker threads (default: every core).
     #[arg(long)]
     pub jobs: Option<usize>,
-    /// The output folder itself (default: reports/<name>/sweep).
+    /// The output folder itself (default: reports/NAME/sweep).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Run only shard K of N (K from 0): the runs whose index is K modulo N.

@@ -51,7 +51,7 @@ impl Window {
 }
 
 /// The window width for a run lasting `end_ns`: the smallest round width giving at most
-/// [`MAX_WINDOWS`] windows.
+/// `MAX_WINDOWS` (120) windows.
 pub fn window_width_ns(end_ns: u64) -> u64 {
     WIDTHS_NS
         .iter()
