@@ -91,6 +91,10 @@ pub struct RaftServer {
     /// Servers that answered this term's RequestVote (granted or not).
     answered: BTreeSet<NodeId>,
     election_timer: Option<TimerId>,
+    /// When the election timeout runs out (local clock): the last reset plus its drawn timeout.
+    election_deadline: LocalTime,
+    /// Where the armed election timer fires; at or before `election_deadline`.
+    election_armed_at: LocalTime,
     heartbeat_timer: Option<TimerId>,
     lazy_sync: Option<TimerId>,
     last_leader_contact: Option<LocalTime>,
@@ -123,6 +127,8 @@ impl RaftServer {
             votes: BTreeSet::new(),
             answered: BTreeSet::new(),
             election_timer: None,
+            election_deadline: LocalTime(0),
+            election_armed_at: LocalTime(0),
             heartbeat_timer: None,
             lazy_sync: None,
             last_leader_contact: None,
@@ -229,13 +235,26 @@ impl RaftServer {
 
     // ---- timers ----
 
+    /// Restarts the election timeout with a fresh random length. Followers do this on every
+    /// AppendEntries, so the timer is re-armed lazily: an armed timer that fires no later than
+    /// the new deadline is kept, and when it fires early it is armed again for the rest.
     fn reset_election_timer(&mut self, ctx: Ctx) {
+        let r = self.config.election_timeout;
+        let timeout = ctx.rng().range_inclusive(r.lo.as_nanos(), r.hi.as_nanos());
+        let deadline = LocalTime(ctx.now().0.saturating_add(timeout.min(i64::MAX as u64) as i64));
+        self.election_deadline = deadline;
+        if self.election_timer.is_some() && self.election_armed_at <= deadline {
+            return;
+        }
         if let Some(t) = self.election_timer.take() {
             ctx.cancel_timer(t);
         }
-        let r = self.config.election_timeout;
-        let timeout = SimDuration(ctx.rng().range_inclusive(r.lo.as_nanos(), r.hi.as_nanos()));
-        self.election_timer = Some(ctx.set_timer(timeout, RaftTimer::Election));
+        self.arm_election_timer(ctx);
+    }
+
+    fn arm_election_timer(&mut self, ctx: Ctx) {
+        self.election_armed_at = self.election_deadline;
+        self.election_timer = Some(ctx.set_timer_at(self.election_deadline, RaftTimer::Election));
     }
 
     /// A server timer fired.
@@ -246,6 +265,11 @@ impl RaftServer {
         match timer {
             RaftTimer::Election => {
                 self.election_timer = None;
+                if ctx.now() < self.election_deadline {
+                    // Reset since it was armed: wait for the rest of the timeout.
+                    self.arm_election_timer(ctx);
+                    return;
+                }
                 if self.state != State::Leader {
                     self.campaign(ctx);
                 }
