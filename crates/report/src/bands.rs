@@ -2,6 +2,18 @@
 
 use sim_core::{FaultKind, FaultRecord, NodeSet};
 
+/// The colour a fault kind is drawn in (red, green, blue), the same in charts and the page.
+pub fn fault_rgb(kind: &str) -> (u8, u8, u8) {
+    match kind {
+        "partition" | "partition-oneway" => (148, 103, 189),
+        "crash" => (214, 39, 40),
+        "pause" | "slow" => (140, 86, 75),
+        "clock" => (23, 190, 207),
+        "disk" => (127, 127, 127),
+        _ => (188, 189, 34),
+    }
+}
+
 /// One fault's window on the time axis.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Band {

@@ -4,9 +4,9 @@
 //! inlines and the PNG that `--png` adds are the same picture.
 
 use check::spans::{Span, SpanEnd};
-use plotters::coord::Shift;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::types::RangedCoordf64;
+use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 
 use crate::bands::Band;
@@ -119,14 +119,8 @@ impl Chart {
 }
 
 fn band_color(kind: &str) -> RGBColor {
-    match kind {
-        "partition" | "partition-oneway" => RGBColor(148, 103, 189),
-        "crash" => RGBColor(214, 39, 40),
-        "pause" | "slow" => RGBColor(140, 86, 75),
-        "clock" => RGBColor(23, 190, 207),
-        "disk" => RGBColor(127, 127, 127),
-        _ => RGBColor(188, 189, 34),
-    }
+    let (r, g, b) = crate::bands::fault_rgb(kind);
+    RGBColor(r, g, b)
 }
 
 type TimeChart<'a, DB, Y> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>;
@@ -205,12 +199,14 @@ where
     Ok(chart)
 }
 
-fn legend<'a, DB: DrawingBackend + 'a, Y: Ranged<ValueType = f64>>(
-    chart: &mut TimeChart<'a, DB, Y>,
+/// Draws the series' legend at `position`, in the style every chart of the report shares.
+pub(crate) fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
 ) -> Result<(), String> {
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
+        .position(position)
         .background_style(WHITE.mix(0.85))
         .border_style(RGBColor(200, 200, 200))
         .label_font((FONT, 14))
@@ -275,7 +271,7 @@ fn latency_raw<DB: DrawingBackend>(
         .map_err(err)?
         .label(format!("indeterminate ({info})"))
         .legend(|(x, y)| TriangleMarker::new((x + 8, y), 5, INFO_COLOR.filled()));
-    legend(&mut chart)
+    legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 
 fn mid(w: &Window, window_s: f64) -> f64 {
@@ -319,7 +315,7 @@ fn latency_quantiles<DB: DrawingBackend>(
             .collect();
         line(&mut chart, name, color, points)?;
     }
-    legend(&mut chart)
+    legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 
 fn throughput<DB: DrawingBackend>(
@@ -340,7 +336,7 @@ fn throughput<DB: DrawingBackend>(
         let points = data.windows.iter().map(|w| (mid(w, data.window_s), rate(count(w)))).collect();
         line(&mut chart, name, color, points)?;
     }
-    legend(&mut chart)
+    legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 
 fn availability<DB: DrawingBackend>(
@@ -359,5 +355,5 @@ fn availability<DB: DrawingBackend>(
     chart
         .draw_series(points.into_iter().map(|p| Circle::new(p, 2, OK_COLOR.filled())))
         .map_err(|e| e.to_string())?;
-    legend(&mut chart)
+    legend(&mut chart, SeriesLabelPosition::UpperRight)
 }

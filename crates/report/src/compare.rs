@@ -4,6 +4,8 @@
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 
+use crate::charts::legend;
+
 /// Colours for lines, in order (Tableau 10).
 const PALETTE: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
@@ -131,14 +133,7 @@ pub fn comparison_svg(c: &Comparison) -> Result<String, String> {
                 .draw_series(line.points.iter().map(|p| Circle::new((p.0, p.1), 3, color.filled())))
                 .map_err(err)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(200, 200, 200))
-            .label_font((FONT, 14))
-            .draw()
-            .map_err(err)?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         root.present().map_err(err)?;
     }
     Ok(out)
@@ -214,14 +209,7 @@ where
             .label(format!("{label} ({} samples)", samples.len()))
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(200, 200, 200))
-        .label_font((FONT, 14))
-        .draw()
-        .map_err(e)
+    legend(&mut chart, SeriesLabelPosition::LowerRight)
 }
 
 /// A figure over two swept keys: one cell per pair of values, coloured by the median.

@@ -92,15 +92,9 @@ window.addEventListener('load', function () {
 });
 "#;
 
-fn band_color(kind: &str) -> &'static str {
-    match kind {
-        "partition" | "partition-oneway" => "#9467bd",
-        "crash" => "#d62728",
-        "pause" | "slow" => "#8c564b",
-        "clock" => "#17becf",
-        "disk" => "#7f7f7f",
-        _ => "#bcbd22",
-    }
+fn band_color(kind: &str) -> String {
+    let (r, g, b) = crate::bands::fault_rgb(kind);
+    format!("#{r:02x}{g:02x}{b:02x}")
 }
 
 fn fmt_num(v: f64) -> String {

@@ -59,6 +59,15 @@ pub fn figure(s: &Summary, path: &str) -> Option<f64> {
     figures(s).into_iter().find(|(k, _)| k == path).map(|(_, v)| v)
 }
 
+/// The figures' paths, in column order (those of the first run: every run of a sweep has the
+/// same protocol and so the same figures).
+fn figure_names(records: &[RunRecord]) -> Vec<String> {
+    records
+        .first()
+        .map(|r| figures(&r.summary).into_iter().map(|(k, _)| k).collect())
+        .unwrap_or_default()
+}
+
 /// A number as CSV prints it: the shortest text that reads back to the same value.
 fn num(v: f64) -> String {
     format!("{v}")
@@ -79,10 +88,7 @@ pub fn failed(r: &RunRecord) -> bool {
 
 /// `results.csv`: one row per run.
 pub fn results_csv(plan: &Plan, records: &[RunRecord]) -> Vec<u8> {
-    let names: Vec<String> = records
-        .first()
-        .map(|r| figures(&r.summary).into_iter().map(|(k, _)| k).collect())
-        .unwrap_or_default();
+    let names = figure_names(records);
     let mut header: Vec<String> = plan.keys.clone();
     header.extend(["seed", "trace_hash", "status"].map(String::from));
     header.extend(names.iter().cloned());
@@ -110,10 +116,7 @@ pub fn spread(values: &mut [f64]) -> (f64, f64, f64) {
 /// `points.csv`: one row per point with runs, failures, and each figure's median, p10 and p90
 /// over the point's seeds.
 pub fn points_csv(plan: &Plan, records: &[RunRecord]) -> Vec<u8> {
-    let names: Vec<String> = records
-        .first()
-        .map(|r| figures(&r.summary).into_iter().map(|(k, _)| k).collect())
-        .unwrap_or_default();
+    let names = figure_names(records);
     let mut header: Vec<String> = plan.keys.clone();
     header.extend(["runs", "failed"].map(String::from));
     for n in &names {

@@ -16,7 +16,7 @@
 use rayon::prelude::*;
 use scenario::Scenario;
 use scenario::run::{RunResult, Stopwatch};
-use sim_core::{FaultSpec, RngRoot, SimDuration, Stream};
+use sim_core::{FaultRecord, FaultSpec, RngRoot, SimDuration, Stream};
 
 use crate::SweepError;
 use crate::plan::Shard;
@@ -45,6 +45,8 @@ pub struct Failure {
     pub check: String,
     /// What it found.
     pub detail: String,
+    /// The faults the failing run injected, with the nodes they resolved to.
+    pub faults: Vec<FaultRecord>,
 }
 
 /// What a hunt found.
@@ -117,11 +119,12 @@ pub fn hunt(
                 .par_iter()
                 .map(|&seed| {
                     let s = seed_scenario(base, seed, options.swarm);
-                    Ok(first_failure(&s)?.map(|(check, detail, _)| Failure {
+                    Ok(first_failure(&s)?.map(|(check, detail, result)| Failure {
                         seed,
                         scenario: s,
                         check,
                         detail,
+                        faults: result.faults,
                     }))
                 })
                 .collect()
@@ -177,15 +180,12 @@ fn fails_same(s: &Scenario, check: &str) -> Option<String> {
 
 /// The failing scenario with its nemesis replaced by the faults it injected, selectors resolved.
 pub fn explicit_faults(f: &Failure) -> Result<Scenario, SweepError> {
-    let Some((_, _, result)) = first_failure(&f.scenario)? else {
-        return Err(SweepError::BadInput(format!("seed {} no longer fails", f.seed)));
-    };
     let prepared = scenario::registry::prepare(&f.scenario)
         .map_err(|e| SweepError::BadInput(e.to_string()))?;
     let topology = &prepared.sim_config().topology;
     let mut s = f.scenario.clone();
     s.nemesis = None;
-    s.faults = result.faults.iter().filter_map(|r| r.replayable(topology)).collect();
+    s.faults = f.faults.iter().filter_map(|r| r.replayable(topology)).collect();
     Ok(s)
 }
 
