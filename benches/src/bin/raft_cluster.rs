@@ -68,6 +68,7 @@ fn main() {
     let check_s = check_started.elapsed().as_secs_f64();
     let total = sim_s + check_s;
     let simulated = summary.end.as_secs_f64();
+    let commit = outcome.raft.commit_latency_ms.as_ref();
     let failed: Vec<&str> = outcome
         .checks
         .iter()
@@ -77,13 +78,17 @@ fn main() {
         .collect();
     println!(
         "bench=raft servers=5 rate={} sim_s={simulated:.0} events={} ops={} wall_s={total:.3} sim_per_wall={:.0} \
-         checker_share={:.3} checker_s={check_s:.3} peak_rss_mib={:.1} checks_not_passing={:?} trace_hash={:016x}",
+         checker_share={:.3} checker_s={check_s:.3} peak_rss_mib={:.1} messages_per_write={:.2} \
+         commit_p50_ms={:.2} commit_p99_ms={:.2} checks_not_passing={:?} trace_hash={:016x}",
         args.rate,
         summary.events,
         outcome.history.len() / 2,
         simulated / total,
         check_s / total,
         peak_rss_kib() as f64 / 1024.0,
+        outcome.raft.messages_per_op,
+        commit.map_or(f64::NAN, |c| c.p50),
+        commit.map_or(f64::NAN, |c| c.p99),
         failed,
         summary.trace_hash,
     );

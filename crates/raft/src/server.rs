@@ -7,7 +7,9 @@
 //! depends on them; recovery from disk after a crash; snapshots every `snapshot_threshold`
 //! applied entries, sent to followers that fell behind with InstallSnapshot; CheckQuorum;
 //! linearizable reads by ReadIndex or through the log; client sessions so a retried request is
-//! applied once; batches of up to `max_batch` entries, one batch in flight per follower.
+//! applied once; batches of up to `max_batch` entries, one AppendEntries in flight per follower
+//! (as in LogCabin): its answer sends the next batch, and ReadIndex rounds ride on the same
+//! messages.
 //!
 //! A server that finds its disk corrupt on restart halts (it neither votes nor campaigns): it
 //! cannot know what it promised.
@@ -54,12 +56,16 @@ struct PendingRead {
 struct LeaderState {
     next_index: Vec<u64>,
     match_index: Vec<u64>,
-    /// A batch with entries is on its way to this follower.
+    /// An AppendEntries (or InstallSnapshot) is on its way to this follower: its answer sends
+    /// the next, with every entry and read round that came up meanwhile.
     in_flight: Vec<bool>,
+    /// The round the last message to each follower carried.
+    sent_round: Vec<u64>,
     /// When each follower last answered (local clock), for CheckQuorum.
     last_ack: Vec<LocalTime>,
-    /// The highest heartbeat round each follower echoed.
+    /// The highest round each follower echoed.
     acked_round: Vec<u64>,
+    /// The ReadIndex round that messages to followers carry from now on.
     round: u64,
     /// Index of this leader's first entry (its no-op): reads wait until it commits.
     term_start: u64,
@@ -304,7 +310,7 @@ impl RaftServer {
             self.become_follower(ctx, term);
             return;
         }
-        self.lead.round += 1;
+        // To every follower, answered or not: this is also how a lost message is retried.
         for p in self.peers() {
             self.send_append(ctx, p);
         }
@@ -481,6 +487,7 @@ impl RaftServer {
             next_index: vec![term_start; n],
             match_index: vec![0; n],
             in_flight: vec![false; n],
+            sent_round: vec![0; n],
             last_ack: vec![now; n],
             acked_round: vec![0; n],
             round: 0,
@@ -516,6 +523,7 @@ impl RaftServer {
                 round,
             };
             self.lead.in_flight[i] = true;
+            self.lead.sent_round[i] = round;
             self.send(ctx, p, msg);
             return;
         }
@@ -523,7 +531,8 @@ impl RaftServer {
         let prev_term =
             self.log.term_at(prev_index).expect("prev entry is in the log or the snapshot");
         let entries = self.log.slice(next, self.config.max_batch as usize);
-        self.lead.in_flight[i] = !entries.is_empty();
+        self.lead.in_flight[i] = true;
+        self.lead.sent_round[i] = round;
         let msg = RaftMsg::Append {
             term: self.term,
             prev_index,
@@ -670,7 +679,9 @@ impl RaftServer {
         }
         self.serve_reads(ctx);
         if self.state == State::Leader
-            && (!success || self.lead.next_index[i] <= self.log.last_index())
+            && (!success
+                || self.lead.next_index[i] <= self.log.last_index()
+                || self.lead.sent_round[i] < self.lead.round)
         {
             self.send_append(ctx, from);
         }
@@ -809,15 +820,16 @@ impl RaftServer {
                     let value = self.sm.kv.get(&key).copied();
                     return self.reply(ctx, req.client, req.request_id, KvResult::Ok(value));
                 }
-                // Confirmed by the next heartbeat round started after it arrived; reads that
-                // arrive while a round is out share the next one.
+                // Confirmed when a majority echoes a round that no message carried before the
+                // read arrived; reads that arrive before it goes out share it.
                 let read_index = self.commit.max(self.lead.term_start);
-                let round = self.lead.round + 1;
+                if self.peers().any(|p| self.lead.sent_round[p.index()] == self.lead.round) {
+                    self.lead.round += 1;
+                }
+                let round = self.lead.round;
                 let (client, request_id) = (req.client, req.request_id);
                 self.lead.reads.push(PendingRead { read_index, round, client, request_id, key });
-                if !self.round_outstanding() {
-                    self.start_round(ctx);
-                }
+                self.send_to_idle_followers(ctx);
                 self.serve_reads(ctx);
                 return;
             }
@@ -844,33 +856,18 @@ impl RaftServer {
         self.lead.match_index[self.id.index()] = index;
         self.lead.waiting.insert(index, (req.client, req.request_id));
         self.lead.appended_at.insert(index, ctx.sim_time());
+        self.send_to_idle_followers(ctx);
+        self.advance_commit(ctx);
+    }
+
+    /// Sends to each follower with nothing in flight; the others get what is new when they
+    /// answer (one message in flight per follower, as LogCabin does: under load each carries
+    /// a batch).
+    fn send_to_idle_followers(&mut self, ctx: Ctx) {
         for p in self.peers() {
             if !self.lead.in_flight[p.index()] {
                 self.send_append(ctx, p);
             }
-        }
-        self.advance_commit(ctx);
-    }
-
-    /// True while a majority has not yet echoed the latest heartbeat round.
-    fn round_outstanding(&self) -> bool {
-        let me = self.id.index();
-        let round = self.lead.round;
-        let echoed = self
-            .lead
-            .acked_round
-            .iter()
-            .enumerate()
-            .filter(|&(i, &a)| i == me || a >= round)
-            .count();
-        echoed < self.majority()
-    }
-
-    /// Starts a heartbeat round (ReadIndex confirmation) to every follower.
-    fn start_round(&mut self, ctx: Ctx) {
-        self.lead.round += 1;
-        for p in self.peers() {
-            self.send_append(ctx, p);
         }
     }
 
@@ -893,10 +890,6 @@ impl RaftServer {
         for r in ready {
             let value = self.sm.kv.get(&r.key).copied();
             self.reply(ctx, r.client, r.request_id, KvResult::Ok(value));
-        }
-        let round = self.lead.round;
-        if self.lead.reads.iter().any(|r| r.round > round) && !self.round_outstanding() {
-            self.start_round(ctx);
         }
     }
 
