@@ -3,7 +3,8 @@
 //! Serde form: a bare duration string is a constant (`latency = "1ms"`); otherwise a table
 //! tagged by `dist`: `uniform {min, max}`, `normal {mean, stddev}` (truncated at 0),
 //! `exponential {mean}`, `lognormal {p50, p99}`, `pareto {scale, shape}`. Every draw comes from
-//! the caller's stream; `ln`, `exp`, `pow`, `sqrt`, `cos` come from `libm`, so the same seed
+//! the caller's stream; normal draws come from a ziggurat (`ziggurat.rs`), and `ln`, `exp`, `pow`
+//! come from `libm`, so the same seed
 //! gives the same nanoseconds on every platform. Draws are capped at [`MAX_DRAW`] so that a
 //! heavy tail (pareto with shape ≤ 1) cannot overflow simulated time.
 
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use crate::config::ConfigError;
 use crate::rng::SimRng;
 use crate::time::{NANOS_PER_SEC, SimDuration};
+use crate::ziggurat::standard_normal;
 
 /// The largest delay one draw can produce: one hour.
 pub const MAX_DRAW: SimDuration = SimDuration(3600 * NANOS_PER_SEC);
@@ -201,12 +203,6 @@ pub enum Sampler {
 impl Sampler {
     /// Draws one value (see the module docs for the order of draws and the cap).
     pub fn sample(&self, rng: &mut SimRng) -> SimDuration {
-        let standard_normal = |rng: &mut SimRng| {
-            // Box–Muller; 1 - U is in (0, 1], so ln is finite.
-            let u1 = 1.0 - rng.unit_f64();
-            let u2 = rng.unit_f64();
-            libm::sqrt(-2.0 * libm::log(u1)) * libm::cos(2.0 * std::f64::consts::PI * u2)
-        };
         let ns = match *self {
             Sampler::Constant(d) => return d,
             Sampler::Uniform(lo, hi) => return SimDuration(rng.range_inclusive(lo, hi)),

@@ -60,6 +60,7 @@ pub mod storage;
 pub mod time;
 pub mod topology;
 pub mod trace;
+mod ziggurat;
 
 pub use clock::{Clock, ClockConfig};
 pub use config::{Bandwidth, ConfigError, DurationRange, Selector, SignedDuration};
