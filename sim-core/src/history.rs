@@ -5,6 +5,8 @@
 //! e.g. a timeout). The kernel stamps each entry with the simulated time; protocol crates
 //! choose `f` (`read`, `write`, `cas`, …), the key and the value.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 /// The kind of a history entry.
@@ -29,8 +31,9 @@ pub struct HistoryEntry {
     /// Invoke, ok, fail or info.
     #[serde(rename = "type")]
     pub kind: OpType,
-    /// The operation: `read`, `write`, `cas`, …
-    pub f: String,
+    /// The operation: `read`, `write`, `cas`, … (borrowed when a protocol names it with a
+    /// constant, as clients do on every operation: no allocation per entry).
+    pub f: Cow<'static, str>,
     /// The key, for key-value operations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<u64>,

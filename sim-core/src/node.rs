@@ -207,19 +207,12 @@ impl<N: Node> Context<'_, N> {
         &mut self,
         process: u64,
         kind: OpType,
-        f: &str,
+        f: &'static str,
         key: Option<u64>,
         value: serde_json::Value,
     ) {
         let time_ns = self.world.now.0;
-        self.world.history.push(HistoryEntry {
-            process,
-            kind,
-            f: f.to_string(),
-            key,
-            value,
-            time_ns,
-        });
+        self.world.history.push(HistoryEntry { process, kind, f: f.into(), key, value, time_ns });
     }
 
     /// Adds a note to the trace (it enters the trace hash).

@@ -62,28 +62,26 @@ impl Storage {
 
     /// Writes a record (not durable until [`Storage::sync`]).
     pub fn put(&mut self, key: &str, value: Vec<u8>) {
-        let key = self.key(key);
-        self.unsynced.push(key.clone());
+        // Nearly every write is of a new key (a log entry): allocate it once, hash it once.
+        // Rewriting a key keeps the map's own copy of it.
+        let key: Key = Arc::from(key);
         if !self.corrupt.is_empty() {
             self.corrupt.remove(&*key);
         }
+        self.unsynced.push(key.clone());
         self.current.insert(key, value.into());
-    }
-
-    /// The shared key for `key`: the one already stored, if any, else a new one.
-    fn key(&self, key: &str) -> Key {
-        match self.current.get_key_value(key) {
-            Some((k, _)) => k.clone(),
-            None => Arc::from(key),
-        }
     }
 
     /// Deletes a record (not durable until [`Storage::sync`]).
     pub fn delete(&mut self, key: &str) {
-        let key = self.key(key);
-        self.unsynced.push(key.clone());
-        self.corrupt.remove(&*key);
-        self.current.remove(&key);
+        if !self.corrupt.is_empty() {
+            self.corrupt.remove(key);
+        }
+        // A key the node does not see is absent from the disk too, or its deletion is already
+        // waiting for a sync.
+        if let Some((key, _)) = self.current.remove_entry(key) {
+            self.unsynced.push(key);
+        }
     }
 
     /// Keys in order, with a prefix (e.g. every `log/` record).

@@ -80,8 +80,11 @@ impl<I, O> Parsed<I, O> {
 
 /// Pairs invocations with their completions.
 pub struct Pairer<I, O> {
-    calls: BTreeMap<u64, (u64, String, I)>,
-    keys: BTreeMap<String, Vec<Op<I, O>>>,
+    /// Open calls per process: (invocation time, key index, input).
+    calls: BTreeMap<u64, (u64, usize, I)>,
+    /// Each key's operations, in order of first appearance; `key_index` finds them by name.
+    keys: Vec<(String, Vec<Op<I, O>>)>,
+    key_index: BTreeMap<String, usize>,
     invoked: BTreeMap<String, usize>,
     open: usize,
     unknown: usize,
@@ -92,7 +95,8 @@ impl<I, O> Default for Pairer<I, O> {
     fn default() -> Self {
         Pairer {
             calls: BTreeMap::new(),
-            keys: BTreeMap::new(),
+            keys: Vec::new(),
+            key_index: BTreeMap::new(),
             invoked: BTreeMap::new(),
             open: 0,
             unknown: 0,
@@ -108,7 +112,7 @@ impl<I, O> Pairer<I, O> {
         process: u64,
         time: u64,
         f: &str,
-        key: String,
+        key: &str,
         input: I,
     ) -> Result<(), String> {
         if self.calls.contains_key(&process) {
@@ -117,14 +121,28 @@ impl<I, O> Pairer<I, O> {
             ));
         }
         self.processes.insert(process);
-        *self.invoked.entry(f.to_string()).or_default() += 1;
-        self.calls.insert(process, (time, key, input));
+        // Names and keys repeat on nearly every line: look them up before allocating.
+        match self.invoked.get_mut(f) {
+            Some(n) => *n += 1,
+            None => {
+                self.invoked.insert(f.to_string(), 1);
+            }
+        }
+        let k = match self.key_index.get(key) {
+            Some(&k) => k,
+            None => {
+                self.keys.push((key.to_string(), Vec::new()));
+                self.key_index.insert(key.to_string(), self.keys.len() - 1);
+                self.keys.len() - 1
+            }
+        };
+        self.calls.insert(process, (time, k, input));
         Ok(())
     }
 
     /// The completion of `process`'s open call at `time`.
     pub fn complete(&mut self, process: u64, time: u64, how: Completion<O>) -> Result<(), String> {
-        let (call, key, input) = self
+        let (call, k, input) = self
             .calls
             .remove(&process)
             .ok_or_else(|| format!("process {process} completed a call it never invoked"))?;
@@ -139,18 +157,22 @@ impl<I, O> Pairer<I, O> {
             }
             Completion::DidNotHappen => return Ok(()),
         };
-        self.keys.entry(key).or_default().push(op);
+        self.keys[k].1.push(op);
         Ok(())
     }
 
-    /// The history: calls still open become open operations.
+    /// The history, keys in name order (keys whose every call failed are left out); calls
+    /// still open become open operations.
     pub fn finish(mut self) -> Parsed<I, O> {
-        for (process, (call, key, input)) in std::mem::take(&mut self.calls) {
+        for (process, (call, k, input)) in std::mem::take(&mut self.calls) {
             self.open += 1;
-            self.keys.entry(key).or_default().push(Op::open(process, call, input));
+            self.keys[k].1.push(Op::open(process, call, input));
         }
+        let mut keys: Keyed<I, O> =
+            self.keys.into_iter().filter(|(_, ops)| !ops.is_empty()).collect();
+        keys.sort_by(|a, b| a.0.cmp(&b.0));
         Parsed {
-            keys: self.keys.into_iter().collect(),
+            keys,
             invoked: self.invoked,
             open: self.open,
             unknown: self.unknown,
@@ -163,8 +185,14 @@ fn int(v: &Value, what: &str) -> Result<i64, String> {
     v.as_i64().ok_or_else(|| format!("{what}: expected an integer, found {v}"))
 }
 
-fn key_of(e: &HistoryEntry) -> String {
-    e.key.map(|k| k.to_string()).unwrap_or_default()
+/// The key of an entry as text (`""` for none), written into `buf` to spare an allocation.
+fn key_of<'a>(e: &HistoryEntry, buf: &'a mut String) -> &'a str {
+    use std::fmt::Write;
+    buf.clear();
+    if let Some(k) = e.key {
+        write!(buf, "{k}").expect("writing to a String");
+    }
+    buf
 }
 
 /// Reads faultline's `history.jsonl` for the compare-and-set register, one register per key.
@@ -172,11 +200,12 @@ pub fn register_from_faultline(
     entries: &[HistoryEntry],
 ) -> Result<Parsed<RegisterInput, RegisterOutput>, String> {
     let mut p = Pairer::default();
+    let mut key = String::new();
     for (i, e) in entries.iter().enumerate() {
         let at = |m: String| format!("entry {}: {m}", i + 1);
         match e.kind {
             OpType::Invoke => {
-                let input = match e.f.as_str() {
+                let input = match &*e.f {
                     "read" => RegisterInput::Read,
                     "write" => RegisterInput::Write(int(&e.value, "write").map_err(at)?),
                     "cas" => {
@@ -187,10 +216,10 @@ pub fn register_from_faultline(
                         return Err(at(format!("unknown f `{other}`: allowed read, write, cas")));
                     }
                 };
-                p.invoke(e.process, e.time_ns, &e.f, key_of(e), input).map_err(at)?;
+                p.invoke(e.process, e.time_ns, &e.f, key_of(e, &mut key), input).map_err(at)?;
             }
             OpType::Ok => {
-                let output = match e.f.as_str() {
+                let output = match &*e.f {
                     "read" if e.value.is_null() => RegisterOutput::Read(None),
                     "read" => RegisterOutput::Read(Some(int(&e.value, "read").map_err(at)?)),
                     "write" => RegisterOutput::Written,
@@ -218,12 +247,13 @@ pub fn register_from_faultline(
 /// Reads faultline's `history.jsonl` for the string key-value model (`get`, `put`, `append`).
 pub fn kv_from_faultline(entries: &[HistoryEntry]) -> Result<Parsed<KvInput, KvOutput>, String> {
     let mut p = Pairer::default();
+    let mut key = String::new();
     for (i, e) in entries.iter().enumerate() {
         let at = |m: String| format!("entry {}: {m}", i + 1);
         let text = || e.value.as_str().map(str::to_string).unwrap_or_else(|| e.value.to_string());
         match e.kind {
             OpType::Invoke => {
-                let input = match e.f.as_str() {
+                let input = match &*e.f {
                     "get" => KvInput::Get,
                     "put" => KvInput::Put(text()),
                     "append" => KvInput::Append(text()),
@@ -231,7 +261,7 @@ pub fn kv_from_faultline(entries: &[HistoryEntry]) -> Result<Parsed<KvInput, KvO
                         return Err(at(format!("unknown f `{other}`: allowed get, put, append")));
                     }
                 };
-                p.invoke(e.process, e.time_ns, &e.f, key_of(e), input).map_err(at)?;
+                p.invoke(e.process, e.time_ns, &e.f, key_of(e, &mut key), input).map_err(at)?;
             }
             OpType::Ok => {
                 let output = if e.f == "get" { KvOutput::Value(text()) } else { KvOutput::Done };
@@ -262,7 +292,7 @@ pub fn read_faultline_jsonl(text: &str) -> Result<Vec<HistoryEntry>, String> {
 mod tests {
     use super::*;
 
-    fn entry(process: u64, kind: OpType, f: &str, value: Value, t: u64) -> HistoryEntry {
+    fn entry(process: u64, kind: OpType, f: &'static str, value: Value, t: u64) -> HistoryEntry {
         HistoryEntry { process, kind, f: f.into(), key: Some(1), value, time_ns: t }
     }
 

@@ -79,7 +79,7 @@ pub fn read_etcd_log(text: &str) -> Result<Parsed<RegisterInput, RegisterOutput>
                     }
                     other => return Err(at(format!("unknown function `{other}`"))),
                 };
-                p.invoke(process, time, f, String::new(), input).map_err(at)?;
+                p.invoke(process, time, f, "", input).map_err(at)?;
             }
             ":ok" => {
                 let output = match f {
@@ -153,7 +153,7 @@ pub fn read_kv_edn(text: &str) -> Result<Parsed<KvInput, KvOutput>, String> {
                     "append" => KvInput::Append(value),
                     other => return Err(at(format!("unknown function `{other}`"))),
                 };
-                p.invoke(process, time, &f, key, input).map_err(at)?;
+                p.invoke(process, time, &f, &key, input).map_err(at)?;
             }
             ":ok" => {
                 let output = if f == "get" { KvOutput::Value(value) } else { KvOutput::Done };

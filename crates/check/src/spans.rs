@@ -4,6 +4,7 @@
 //! kind or result, with when it began, when its client learned the outcome, and what that
 //! outcome was: the figures `summary.json` and the charts report.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use sim_core::{HistoryEntry, OpType};
@@ -27,7 +28,7 @@ pub struct Span {
     /// The process that invoked it.
     pub process: u64,
     /// The function (`read`, `write`, `cas`, …).
-    pub f: String,
+    pub f: Cow<'static, str>,
     /// Invocation time, nanoseconds.
     pub start_ns: u64,
     /// When its client learned the outcome (`None` while open).
