@@ -29,6 +29,9 @@
 
 use std::collections::HashSet;
 use std::fmt;
+use std::hash::BuildHasherDefault;
+
+use rustc_hash::FxHasher;
 
 use crate::history::{Keyed, Op};
 use crate::model::Model;
@@ -125,7 +128,9 @@ struct Search<'m, M: Model> {
     /// Per open operation: the open operations with the same input called before it.
     twins_before: Vec<Vec<usize>>,
     linearized: Vec<u64>,
-    seen: HashSet<(Vec<u64>, M::State)>,
+    /// Memo of (linearized set, state) pairs already explored. Its keys are bitsets as long
+    /// as the key's history: a fast non-cryptographic hash (the histories are our own).
+    seen: HashSet<(Vec<u64>, M::State), BuildHasherDefault<FxHasher>>,
     calls: Vec<(usize, M::State)>,
     state: M::State,
     cursor: usize,
@@ -176,7 +181,7 @@ impl<'m, M: Model> Search<'m, M> {
             return_entry,
             twins_before,
             linearized: vec![0; n.div_ceil(64)],
-            seen: HashSet::new(),
+            seen: HashSet::default(),
             calls: Vec::new(),
             state: model.init(),
             cursor: if len > 1 { 1 } else { NIL },
