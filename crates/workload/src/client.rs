@@ -47,6 +47,8 @@ struct InFlight {
     attempt: u32,
     /// Sent and not answered yet (a retry then goes to another server).
     awaiting: bool,
+    /// The server the last attempt went to.
+    sent_to: NodeId,
     /// When the client gives up (local clock).
     deadline: LocalTime,
     /// The operation's one pending timer: the next retry, or the timeout if that comes first.
@@ -173,6 +175,7 @@ impl Client {
             started: ctx.sim_time(),
             attempt: 0,
             awaiting: false,
+            sent_to: self.leader_guess,
             deadline,
             timer: None,
         });
@@ -198,6 +201,7 @@ impl Client {
         let Some(f) = self.slots[slot].op.as_mut() else { return };
         f.attempt += 1;
         f.awaiting = true;
+        f.sent_to = target;
         let request =
             ClientRequest { client, request_id: f.request_id, acked_below, op: f.op.clone() };
         ctx.send(target, N::Msg::request(request));
@@ -227,8 +231,13 @@ impl Client {
         SimDuration((self.config.timeout.as_nanos() / 5).min(RETRY_MAX.as_nanos()))
     }
 
-    fn rotate_leader(&mut self) {
-        self.leader_guess = NodeId((self.leader_guess.0 + 1) % self.servers.max(1));
+    /// Moves the leader guess past `server`, unless another operation already moved it (with
+    /// several operations in flight, each that timed out on a crashed leader would otherwise
+    /// move the guess on again, away from the leader another one had found).
+    fn give_up_on(&mut self, server: NodeId) {
+        if self.leader_guess == server {
+            self.leader_guess = NodeId((server.0 + 1) % self.servers.max(1));
+        }
     }
 
     /// A message arrived; returns false if it was not a client reply.
@@ -250,7 +259,7 @@ impl Client {
             KvResult::NotLeader { leader } => {
                 match leader {
                     Some(l) if *l != from => self.leader_guess = *l,
-                    _ => self.rotate_leader(),
+                    _ => self.give_up_on(from),
                 }
                 let f = self.slots[slot].op.as_mut().expect("in flight");
                 f.awaiting = false;
@@ -346,8 +355,9 @@ impl Client {
             ClientTimer::Retry { slot, request_id } => {
                 let Some(f) = self.fired(slot, request_id) else { return };
                 if f.awaiting {
-                    // Nobody answered: the guess may be down or cut off.
-                    self.rotate_leader();
+                    // Nobody answered: that server may be down or cut off.
+                    let silent = f.sent_to;
+                    self.give_up_on(silent);
                 }
                 self.send(ctx, slot);
             }
