@@ -61,6 +61,31 @@ fn raft_isolating_the_leader_keeps_linearizability_and_recovers() {
     assert_eq!(o.raft.election_downtime_ms.len(), 2);
 }
 
+#[test]
+fn clients_with_many_operations_in_flight_find_the_new_leader_after_a_crash() {
+    // Sixteen open-loop clients, several operations each in flight when the leader crashes.
+    // A new leader is elected within a few hundred milliseconds, far inside the 1 s timeout,
+    // so no operation should time out: a client must not let each unanswered operation move
+    // its guess on, away from the leader another operation has found.
+    let workload: WorkloadConfig =
+        toml::from_str("clients = 16\nrate = 500\nkeys = 32\ntimeout = \"1s\"").unwrap();
+    let secs = SimDuration::from_secs(12);
+    // Seed 6: with the guess moved on by every unanswered operation, 130 of them time out.
+    let mut r = RaftRun::new(6, 5, secs, RaftConfig::default(), workload).unwrap();
+    r.sim.network =
+        toml::from_str("latency = { dist = \"lognormal\", p50 = \"1ms\", p99 = \"10ms\" }")
+            .unwrap();
+    r.sim.faults = faults(
+        "[[fault]]\nat = \"5s\"\nkind = \"crash\"\nnode = \"leader\"\nrestart_after = \"3s\"",
+    );
+    let o = run(&r).unwrap();
+    print(&o);
+    assert!(all_pass(&o));
+    assert_eq!(o.raft.election_downtime_ms.len(), 1);
+    assert!(o.raft.election_downtime_ms[0] < 500.0, "{:?}", o.raft.election_downtime_ms);
+    assert_eq!(o.metrics.counter("ops.indeterminate"), 0);
+}
+
 /// A scenario for hunting a bug: a nemesis of `kinds`, a fault every `interval` lasting
 /// `durations`, and the Raft settings the bug needs to show.
 fn bug_scenario(seed: u64, bug: Option<Bug>) -> RaftRun {
