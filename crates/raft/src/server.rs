@@ -884,9 +884,13 @@ impl RaftServer {
             acked.iter().enumerate().filter(|&(i, &a)| i == me || a >= r.round).count() >= majority
                 && applied >= r.read_index
         };
-        let (ready, waiting): (Vec<PendingRead>, Vec<PendingRead>) =
-            std::mem::take(&mut self.lead.reads).into_iter().partition(confirmed);
-        self.lead.reads = waiting;
+        // Reads wait in arrival order, with rounds and read indices that never decrease: the
+        // ones ready are a prefix.
+        let ready = self.lead.reads.iter().take_while(|r| confirmed(r)).count();
+        if ready == 0 {
+            return;
+        }
+        let ready: Vec<PendingRead> = self.lead.reads.drain(..ready).collect();
         for r in ready {
             let value = self.sm.kv.get(&r.key).copied();
             self.reply(ctx, r.client, r.request_id, KvResult::Ok(value));
