@@ -54,6 +54,7 @@ pub mod metrics;
 pub mod network;
 pub mod node;
 pub mod queue;
+mod record_log;
 pub mod rng;
 pub mod sim;
 pub mod storage;

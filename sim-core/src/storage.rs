@@ -1,14 +1,16 @@
 //! Durable storage: a node's disk, with explicit sync.
 //!
-//! A key-value store of byte strings. Writes land in the node's view at once but reach the
+//! A key-value store of byte strings, and a log of numbered records (appended at the end,
+//! truncated from an index, compacted up to one: [`Storage::log_append`] and its siblings) for
+//! protocols that keep a write-ahead log. Writes land in the node's view at once but reach the
 //! disk only at [`Storage::sync`]; a crash throws away every write since the last sync, so a
 //! protocol that replies before syncing can be caught. Faults injected: a crash loses unsynced
 //! writes; the `disk` fault in mode `lose-unsynced` drops them while the node runs (a lost
-//! write-back cache), and in mode `corrupt` marks one stored record corrupt, so reading it
-//! returns [`StorageError::Corrupt`] (a checksum mismatch) until it is rewritten. Never
-//! modelled: torn writes within a record, a full disk, sync latency.
+//! write-back cache), and in mode `corrupt` marks one stored record (keyed or logged) corrupt,
+//! so reading it returns [`StorageError::Corrupt`] (a checksum mismatch) until it is
+//! rewritten. Never modelled: torn writes within a record, a full disk, sync latency.
 //!
-//! The records live in hash maps with a fixed hasher, for lookups on every write; nothing ever
+//! The keyed records live in hash maps with a fixed hasher, for lookups on every write; nothing ever
 //! depends on their iteration order: a prefix scan and the `corrupt` fault's pick sort the keys
 //! first, and a sync copies each written key's final value, in whatever order.
 
@@ -21,13 +23,15 @@ use std::sync::Arc;
 
 use rustc_hash::FxHasher;
 
+use crate::record_log::RecordLog;
+
 /// A record map: fixed hasher, lookups only.
 type Records = HashMap<Key, Value, BuildHasherDefault<FxHasher>>;
 
 /// A key, shared between the node's view, the disk image and the unsynced list.
 type Key = Arc<str>;
 /// A value, shared likewise: a sync copies no bytes.
-type Value = Arc<[u8]>;
+pub(crate) type Value = Arc<[u8]>;
 
 /// A failed read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -48,6 +52,8 @@ pub struct Storage {
     unsynced: Vec<Key>,
     /// Records whose bytes no longer match their checksum.
     corrupt: BTreeSet<String>,
+    /// The numbered records.
+    log: RecordLog,
     syncs: u64,
 }
 
@@ -84,6 +90,37 @@ impl Storage {
         }
     }
 
+    /// Appends log record `index`, which must be the next one: [`Storage::log_bounds`]`.1 + 1`
+    /// (not durable until [`Storage::sync`]).
+    ///
+    /// # Panics
+    ///
+    /// If `index` is not the next one: a log has no holes.
+    pub fn log_append(&mut self, index: u64, value: Vec<u8>) {
+        self.log.append(index, value.into());
+    }
+
+    /// Removes log records `index` and after (not durable until [`Storage::sync`]).
+    pub fn log_truncate_from(&mut self, index: u64) {
+        self.log.truncate_from(index);
+    }
+
+    /// Removes log records up to and including `index` (not durable until [`Storage::sync`]);
+    /// an emptied log goes on at `index + 1`.
+    pub fn log_compact_to(&mut self, index: u64) {
+        self.log.compact_to(index);
+    }
+
+    /// Reads log record `index`: `Ok(None)` outside the log, an error if corrupt.
+    pub fn log_get(&self, index: u64) -> Result<Option<&[u8]>, StorageError> {
+        self.log.get(index).map_err(|()| StorageError::Corrupt(format!("log record {index}")))
+    }
+
+    /// `(first, last)` index of the log records held; `last = first - 1` when there are none.
+    pub fn log_bounds(&self) -> (u64, u64) {
+        self.log.bounds()
+    }
+
     /// Keys in order, with a prefix (e.g. every `log/` record).
     pub fn keys_with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         let mut keys: Vec<&str> =
@@ -104,15 +141,17 @@ impl Storage {
         }
         // Keep the list's allocation for the next writes.
         self.unsynced = keys;
+        self.log.sync();
         self.syncs += 1;
     }
 
-    /// How many records have writes that are not yet durable.
+    /// How many writes are not yet durable: keyed records written or deleted, log records
+    /// appended or truncated away.
     pub fn unsynced_len(&self) -> usize {
         let mut keys: Vec<&Key> = self.unsynced.iter().collect();
         keys.sort_unstable();
         keys.dedup();
-        keys.len()
+        keys.len() + self.log.unsynced_len()
     }
 
     /// How many times the node synced.
@@ -120,14 +159,14 @@ impl Storage {
         self.syncs
     }
 
-    /// Number of records the node sees.
+    /// Number of records the node sees, keyed and logged.
     pub fn len(&self) -> usize {
-        self.current.len()
+        self.current.len() + self.log.len()
     }
 
     /// True when the node sees no record.
     pub fn is_empty(&self) -> bool {
-        self.current.is_empty()
+        self.len() == 0
     }
 
     /// A crash: unsynced writes are lost; the node will read what was durable.
@@ -144,19 +183,26 @@ impl Storage {
                 None => self.current.remove(&key),
             };
         }
+        self.log.drop_unsynced();
         lost
     }
 
-    /// The `corrupt` disk fault: marks the record at position `pick % len` corrupt. Returns its
-    /// key, or `None` when the node stores nothing.
+    /// The `corrupt` disk fault: marks the record at position `pick % len` corrupt, counting
+    /// the keyed records in key order and then the log records in index order. Returns what it
+    /// marked (the key, or `log record N`), or `None` when the node stores nothing.
     pub(crate) fn corrupt_one(&mut self, pick: u64) -> Option<String> {
-        if self.current.is_empty() {
+        if self.is_empty() {
             return None;
         }
-        let index = (pick % self.current.len() as u64) as usize;
+        let position = (pick % self.len() as u64) as usize;
+        if position >= self.current.len() {
+            let index = self.log.bounds().0 + (position - self.current.len()) as u64;
+            self.log.mark_corrupt(index);
+            return Some(format!("log record {index}"));
+        }
         let mut keys: Vec<&Key> = self.current.keys().collect();
         keys.sort_unstable();
-        let key = keys.get(index)?.to_string();
+        let key = keys.get(position)?.to_string();
         self.corrupt.insert(key.clone());
         Some(key)
     }
@@ -189,6 +235,22 @@ mod tests {
         assert_eq!(s.get("a"), Err(StorageError::Corrupt("a".into())));
         s.put("a", vec![2]);
         assert_eq!(s.get("a"), Ok(Some(&[2u8][..])));
+    }
+
+    #[test]
+    fn log_records_share_the_crash_model_and_the_corrupt_fault() {
+        let mut s = Storage::default();
+        s.put("meta", vec![9]);
+        s.log_append(1, vec![1]);
+        s.sync();
+        s.log_append(2, vec![2]);
+        assert_eq!(s.unsynced_len(), 1);
+        s.crash();
+        assert_eq!(s.log_bounds(), (1, 1));
+        // Two records: position 1 is the log's first.
+        assert_eq!(s.corrupt_one(3), Some("log record 1".into()));
+        assert_eq!(s.log_get(1), Err(StorageError::Corrupt("log record 1".into())));
+        assert_eq!(s.get("meta"), Ok(Some(&[9u8][..])));
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! The replicated log in memory, after a snapshot, and its byte encoding on disk.
 //!
 //! Indices start at 1; everything up to `snapshot_index` lives only in the snapshot. On disk,
-//! entry `i` is the record [`entry_key`]`(i)` (records sort by index), the term and vote are
-//! the record `meta`, and the snapshot is the record `snap`. The encoding is
-//! little-endian integers with one-byte tags; a record that does not decode is reported as
-//! corrupt, never guessed at.
+//! entry `i` is record `i` of the node's log (`Storage::log_append`: truncated where a leader
+//! overwrites a suffix, compacted when a snapshot is taken), the term and vote are the keyed
+//! record `meta`, and the snapshot is the keyed record `snap`. The encoding is little-endian
+//! integers with one-byte tags; a record that does not decode is reported as corrupt, never
+//! guessed at.
 
 use std::collections::BTreeMap;
 
@@ -104,39 +105,6 @@ impl Log {
             .map(|(k, e)| (self.snapshot_index + 1 + k as u64, e.term))
             .collect()
     }
-}
-
-/// The storage key of entry `i`: `log/`, one letter giving the number of decimal digits
-/// (`a` + count), then the digits. Keys sort by index (fewer digits first) and differ early,
-/// so the disk's ordered map compares them quickly; this runs for every entry on every server.
-pub fn entry_key(i: u64) -> String {
-    let mut digits = [0u8; 20];
-    let mut n = i;
-    let mut len = 0;
-    loop {
-        digits[19 - len] = b'0' + (n % 10) as u8;
-        len += 1;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    let mut key = String::with_capacity(5 + len);
-    key.push_str("log/");
-    key.push((b'a' + len as u8) as char);
-    key.extend(digits[20 - len..].iter().map(|&b| b as char));
-    key
-}
-
-/// The index in an entry key.
-pub fn index_of_key(key: &str) -> Option<u64> {
-    let rest = key.strip_prefix("log/")?;
-    let (len, digits) = rest.split_at_checked(1)?;
-    let len = len.as_bytes()[0].checked_sub(b'a')? as usize;
-    if digits.len() != len {
-        return None;
-    }
-    digits.parse().ok()
 }
 
 struct Writer(Vec<u8>);
@@ -343,15 +311,6 @@ mod tests {
         s.sessions.entry(NodeId(5)).or_default().results.insert(9, KvResult::CasFailed);
         assert_eq!(decode_snapshot(&encode_snapshot(&s)), Some(s));
         assert_eq!(decode_entry(&[1, 2, 3]), None);
-    }
-
-    #[test]
-    fn entry_keys_sort_by_index() {
-        assert_eq!(entry_key(42), "log/c42");
-        assert_eq!(index_of_key("log/c42"), Some(42));
-        assert_eq!(index_of_key("log/d42"), None);
-        assert_eq!(index_of_key(&entry_key(u64::MAX)), Some(u64::MAX));
-        assert!(entry_key(9) < entry_key(10));
     }
 
     #[test]

@@ -22,7 +22,7 @@ use sim_core::{Context, LocalTime, NodeId, NodeStatus, Role, SimDuration, SimTim
 use workload::{ClientReply, ClientRequest, KvOp, KvResult};
 
 use crate::config::{Bug, RaftConfig, ReadMode};
-use crate::log::{self, Log, entry_key};
+use crate::log::{self, Log};
 use crate::message::{Command, Entry, RaftMsg};
 use crate::node::{RaftNode, RaftTimer};
 use crate::observer::SharedObserver;
@@ -206,16 +206,12 @@ impl RaftServer {
             self.applied = snap.index;
             self.snapshot = Arc::new(snap);
         }
-        let keys: Vec<String> = storage.keys_with_prefix("log/").map(str::to_string).collect();
-        for key in keys {
-            let index = log::index_of_key(&key)?;
-            if index <= self.log.snapshot_index {
-                continue;
-            }
-            if index != self.log.last_index() + 1 {
-                return None;
-            }
-            let entry = log::decode_entry(ctx.storage().get(&key).ok()??)?;
+        let (first, last) = storage.log_bounds();
+        if first > self.log.snapshot_index + 1 && first <= last {
+            return None; // entries between the snapshot and the log are missing
+        }
+        for index in first.max(self.log.snapshot_index + 1)..=last {
+            let entry = log::decode_entry(storage.log_get(index).ok()??)?;
             self.log.push(entry);
         }
         Some(())
@@ -229,7 +225,7 @@ impl RaftServer {
 
     fn persist_entry(&self, ctx: Ctx, index: u64) {
         let e = self.log.get(index).expect("persisting an entry in memory");
-        ctx.storage().put(&entry_key(index), log::encode_entry(e));
+        ctx.storage().log_append(index, log::encode_entry(e));
     }
 
     fn report_appended(&self, now: SimTime, index: u64) {
@@ -593,9 +589,7 @@ impl RaftServer {
             match self.log.term_at(index) {
                 Some(t) if t == e.term => continue,
                 Some(_) => {
-                    for gone in index..=self.log.last_index() {
-                        ctx.storage().delete(&entry_key(gone));
-                    }
+                    ctx.storage().log_truncate_from(index);
                     self.log.truncate_from(index);
                 }
                 None => {}
@@ -756,9 +750,7 @@ impl RaftServer {
         let snap =
             Snapshot { index, term, kv: self.sm.kv.clone(), sessions: self.sm.sessions.clone() };
         ctx.storage().put(SNAP_KEY, log::encode_snapshot(&snap));
-        for i in self.log.snapshot_index + 1..=index {
-            ctx.storage().delete(&entry_key(i));
-        }
+        ctx.storage().log_compact_to(index);
         ctx.storage().sync();
         self.log.compact_to(index, term);
         self.snapshot = Arc::new(snap);
@@ -780,11 +772,10 @@ impl RaftServer {
         self.accept_leader(ctx, from, term);
         if snap.index > self.commit {
             let keep_suffix = self.log.term_at(snap.index) == Some(snap.term);
-            let last = self.log.last_index();
-            let drop_to = if keep_suffix { snap.index } else { last };
-            for i in self.log.snapshot_index + 1..=drop_to {
-                ctx.storage().delete(&entry_key(i));
+            if !keep_suffix {
+                ctx.storage().log_truncate_from(self.log.snapshot_index + 1);
             }
+            ctx.storage().log_compact_to(snap.index);
             if keep_suffix {
                 self.log.compact_to(snap.index, snap.term);
             } else {

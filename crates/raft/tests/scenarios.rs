@@ -86,6 +86,16 @@ fn clients_with_many_operations_in_flight_find_the_new_leader_after_a_crash() {
     assert_eq!(o.metrics.counter("ops.indeterminate"), 0);
 }
 
+#[test]
+fn a_server_whose_disk_is_corrupt_halts_on_restart_and_the_rest_carry_on() {
+    // n1's disk loses one record's checksum while it is down: on restart it cannot trust what
+    // it promised, so it halts; four servers still make a majority.
+    let o = run(&scenario(3, 12, RaftConfig::default(), "[[fault]]\nat = \"4s\"\nkind = \"crash\"\nnode = \"n1\"\nrestart_after = \"1s\"\n[[fault]]\nat = \"4s 500ms\"\nkind = \"disk\"\nnode = \"n1\"\nmode = \"corrupt\"")).unwrap();
+    print(&o);
+    assert!(all_pass(&o));
+    assert_eq!(o.metrics.counter("raft.halted_on_corrupt_disk"), 1);
+}
+
 /// A scenario for hunting a bug: a nemesis of `kinds`, a fault every `interval` lasting
 /// `durations`, and the Raft settings the bug needs to show.
 fn bug_scenario(seed: u64, bug: Option<Bug>) -> RaftRun {
