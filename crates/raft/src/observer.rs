@@ -6,7 +6,9 @@
 //! - **Election Safety**: at most one leader per term.
 //! - **Log Matching**: two entries with the same index and term hold the same command and
 //!   follow entries of the same term (by induction, the logs agree up to there).
-//! - **Leader Completeness**: a new leader's log holds every entry committed before.
+//! - **Leader Completeness**: a new leader's log holds every entry committed in an earlier term
+//!   (a leader of an older term can still win an election after a newer term committed more —
+//!   its voters granted their votes before they moved on — and the property says nothing of it).
 //! - **State Machine Safety**: no two servers apply different commands at one index.
 //!
 //! Memory: a few words per log index (the history these checks need), none per message.
@@ -47,8 +49,9 @@ pub struct Observer {
     /// terms at the same index, rare) are in `other_versions`.
     appended: Vec<Option<Version>>,
     other_versions: BTreeMap<u64, Vec<Version>>,
-    /// `committed[i]`: the (term, digest) a leader committed at `i`.
-    committed: Vec<Option<(u64, u64)>>,
+    /// `committed[i]`: the (term, digest) a leader committed at `i`, and the lowest term of a
+    /// leader that committed it.
+    committed: Vec<Option<(u64, u64, u64)>>,
     /// `applied[i]`: the digest first applied at `i`, and by whom.
     applied: Vec<Option<(u64, NodeId)>>,
     first_commit: BTreeMap<u64, SimTime>,
@@ -100,11 +103,11 @@ impl Observer {
         }
         self.leaders.insert(term, node);
         for i in log.snapshot_index + 1..self.committed.len() as u64 {
-            if let Some((t, _)) = self.committed[i as usize] {
+            if let Some((t, _, by)) = self.committed[i as usize].filter(|c| c.2 < term) {
                 if log.term_at(i) != Some(t) {
                     first(&mut self.leader_completeness, time, || {
                         format!(
-                            "n{} leads term {term} without entry {i} (term {t}), committed earlier (at {time})",
+                            "n{} leads term {term} without entry {i} (term {t}), committed in term {by} (at {time})",
                             node.0 + 1
                         )
                     });
@@ -162,17 +165,18 @@ impl Observer {
         client: bool,
     ) {
         let c = slot(&mut self.committed, index);
-        match *c {
-            Some((t, d)) if (t, d) != (term, digest) => {
+        match c {
+            Some((t, d, _)) if (*t, *d) != (term, digest) => {
+                let t = *t;
                 first(&mut self.state_machine_safety, time, || {
                     format!(
                         "entry {index} was committed as term {t}, then as term {term} (at {time})"
                     )
                 })
             }
-            Some(_) => {}
+            Some((_, _, by)) => *by = (*by).min(leader_term),
             None => {
-                *c = Some((term, digest));
+                *c = Some((term, digest, leader_term));
                 self.client_commits += u64::from(client);
             }
         }
@@ -253,7 +257,9 @@ impl Observer {
             result(
                 "Leader Completeness",
                 &self.leader_completeness,
-                format!("every new leader held all {indices} entries committed before it"),
+                format!(
+                    "{indices} entries committed; every new leader held those of earlier terms"
+                ),
             ),
             result(
                 "State Machine Safety",
@@ -264,5 +270,35 @@ impl Observer {
                 ),
             ),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use check::outcome::CheckStatus;
+
+    use super::*;
+    use crate::message::{Command, Entry};
+
+    fn completeness(o: &Observer) -> CheckStatus {
+        let checks = o.safety_checks();
+        checks.into_iter().find(|c| c.name == "Leader Completeness").expect("checked").status
+    }
+
+    #[test]
+    fn leader_completeness_binds_leaders_of_later_terms_only() {
+        let t = |s: u64| SimTime(s * 1_000_000_000);
+        let mut o = Observer::default();
+        let mut log = Log::default();
+        log.push(Entry { term: 6, command: Command::Noop });
+        o.elected(t(1), 6, NodeId(4), &log);
+        // The leader of term 8 commits entry 2 (of term 6) ...
+        o.committed(t(2), 8, 2, 6, 77, false);
+        // ... and then a leader of term 7, elected on votes cast before term 8, lacks it: fine.
+        o.elected(t(3), 7, NodeId(0), &log);
+        assert_eq!(completeness(&o), CheckStatus::Pass);
+        // A leader of term 9 without it breaks the property.
+        o.elected(t(4), 9, NodeId(0), &log);
+        assert_eq!(completeness(&o), CheckStatus::Fail);
     }
 }
