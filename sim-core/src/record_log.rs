@@ -12,15 +12,16 @@ use std::collections::{BTreeSet, VecDeque};
 
 use crate::storage::Value;
 
-/// Records `first..first + len`, as the node sees them and as they survive a crash.
+/// Records `first..first + len`, as the node sees them and as they survive a crash; `None` is
+/// a hole (a record written after the end, when the records before it were lost).
 #[derive(Clone, Debug)]
 pub(crate) struct RecordLog {
     /// What the node reads.
-    current: VecDeque<Value>,
+    current: VecDeque<Option<Value>>,
     /// Index of `current[0]` (with an empty log: the index the next append takes).
     first: u64,
     /// What survives a crash.
-    durable: VecDeque<Value>,
+    durable: VecDeque<Option<Value>>,
     durable_first: u64,
     /// The lowest index appended or truncated since the last sync.
     dirty_from: Option<u64>,
@@ -55,26 +56,36 @@ impl RecordLog {
         (self.first, self.next_index() - 1)
     }
 
-    /// Number of records held.
+    /// Number of record positions held (holes included).
     pub(crate) fn len(&self) -> usize {
         self.current.len()
     }
 
-    /// Record `index`: `Ok(None)` outside the log, `Err(())` if corrupt.
+    /// Record `index`: `Ok(None)` outside the log or in a hole, `Err(())` if corrupt.
     pub(crate) fn get(&self, index: u64) -> Result<Option<&[u8]>, ()> {
         if self.corrupt.contains(&index) {
             return Err(());
         }
         let Some(offset) = index.checked_sub(self.first) else { return Ok(None) };
-        Ok(self.current.get(offset as usize).map(|v| &v[..]))
+        Ok(self.current.get(offset as usize).and_then(|v| v.as_deref()))
     }
 
-    /// Appends record `index`, which must be [`RecordLog::next_index`].
+    /// Writes record `index` as the last one. Normally it is [`RecordLog::next_index`]; after
+    /// a fault lost writes the node still believes in, it may not be: records after `index`
+    /// are dropped, and positions between the end and `index` become holes.
     pub(crate) fn append(&mut self, index: u64, value: Value) {
-        assert_eq!(index, self.next_index(), "a log record must be appended at the end");
+        if index < self.first {
+            self.unsynced += self.current.len();
+            self.current.clear();
+            self.first = index;
+        }
+        self.truncate_from(index);
+        let end = self.next_index();
+        self.current.extend((end..index).map(|_| None));
+        self.current.push_back(Some(value));
         self.corrupt.remove(&index);
-        self.current.push_back(value);
-        self.dirty_from = Some(self.dirty_from.map_or(index, |d| d.min(index)));
+        let from = end.min(index);
+        self.dirty_from = Some(self.dirty_from.map_or(from, |d| d.min(from)));
         self.unsynced += 1;
     }
 
@@ -155,7 +166,7 @@ mod tests {
 
     fn records(log: &RecordLog) -> Vec<(u64, u8)> {
         let (first, last) = log.bounds();
-        (first..=last).map(|i| (i, log.get(i).unwrap().unwrap()[0])).collect()
+        (first..=last).filter_map(|i| Some((i, log.get(i).unwrap()?[0]))).collect()
     }
 
     #[test]
@@ -217,9 +228,29 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "appended at the end")]
-    fn appending_out_of_place_is_a_bug() {
+    fn a_write_after_lost_writes_leaves_a_hole_and_one_inside_cuts_the_rest() {
         let mut log = RecordLog::default();
+        log.append(1, v(1));
+        log.sync();
         log.append(2, v(2));
+        log.drop_unsynced();
+        // The node still believes in record 2 and writes record 3.
+        log.append(3, v(3));
+        assert_eq!(log.get(2), Ok(None));
+        assert_eq!(records(&log), [(1, 1), (3, 3)]);
+        log.sync();
+        log.drop_unsynced();
+        assert_eq!(log.bounds(), (1, 3));
+        assert_eq!(records(&log), [(1, 1), (3, 3)]);
+        // Writing inside the log drops what follows.
+        log.append(2, v(20));
+        assert_eq!(records(&log), [(1, 1), (2, 20)]);
+        // And below the compaction point, it starts the log again.
+        log.compact_to(2);
+        log.append(1, v(10));
+        assert_eq!(log.bounds(), (1, 1));
+        log.sync();
+        log.drop_unsynced();
+        assert_eq!(records(&log), [(1, 10)]);
     }
 }

@@ -90,12 +90,10 @@ impl Storage {
         }
     }
 
-    /// Appends log record `index`, which must be the next one: [`Storage::log_bounds`]`.1 + 1`
-    /// (not durable until [`Storage::sync`]).
-    ///
-    /// # Panics
-    ///
-    /// If `index` is not the next one: a log has no holes.
+    /// Appends log record `index`, normally the next one, [`Storage::log_bounds`]`.1 + 1` (not
+    /// durable until [`Storage::sync`]). Written anywhere else, it becomes the last record:
+    /// records after it are dropped, and a gap before it reads as missing (`Ok(None)`), as a
+    /// log does after a fault lost writes its node still believed in.
     pub fn log_append(&mut self, index: u64, value: Vec<u8>) {
         self.log.append(index, value.into());
     }
