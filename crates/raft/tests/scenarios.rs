@@ -96,6 +96,17 @@ fn a_server_whose_disk_is_corrupt_halts_on_restart_and_the_rest_carry_on() {
     assert_eq!(o.metrics.counter("raft.halted_on_corrupt_disk"), 1);
 }
 
+#[test]
+fn a_follower_that_lost_acknowledged_writes_runs_on_and_halts_on_restart() {
+    // With ack-before-sync, followers hold unsynced entries they acknowledged; the disk loses
+    // them while n2 runs. n2 goes on appending (its disk log now has a hole), and on restart
+    // finds the hole and halts, as on corruption.
+    let raft = RaftConfig { bug: Some(Bug::AckBeforeSync), ..RaftConfig::default() };
+    let o = run(&scenario(1, 8, raft, "[[fault]]\nat = \"2s\"\nkind = \"disk\"\nnode = \"n2\"\nmode = \"lose-unsynced\"\n[[fault]]\nat = \"3s\"\nkind = \"crash\"\nnode = \"n2\"\nrestart_after = \"500ms\"")).unwrap();
+    print(&o);
+    assert_eq!(o.metrics.counter("raft.halted_on_corrupt_disk"), 1);
+}
+
 /// A scenario for hunting a bug: a nemesis of `kinds`, a fault every `interval` lasting
 /// `durations`, and the Raft settings the bug needs to show.
 fn bug_scenario(seed: u64, bug: Option<Bug>) -> RaftRun {
