@@ -3,10 +3,10 @@
 //! Serde form: a bare duration string is a constant (`latency = "1ms"`); otherwise a table
 //! tagged by `dist`: `uniform {min, max}`, `normal {mean, stddev}` (truncated at 0),
 //! `exponential {mean}`, `lognormal {p50, p99}`, `pareto {scale, shape}`. Every draw comes from
-//! the caller's stream; normal draws come from a ziggurat (`ziggurat.rs`), and `ln`, `exp`, `pow`
-//! come from `libm`, so the same seed
-//! gives the same nanoseconds on every platform. Draws are capped at [`MAX_DRAW`] so that a
-//! heavy tail (pareto with shape ≤ 1) cannot overflow simulated time.
+//! the caller's stream; normal draws come from a ziggurat (`ziggurat.rs`), and `ln`, `exp` and
+//! `pow` from `libm`, so the same seed gives the same nanoseconds on every platform. Draws are
+//! capped at [`MAX_DRAW`] so that a heavy tail (pareto with shape ≤ 1) cannot overflow
+//! simulated time.
 
 use std::fmt;
 

@@ -10,9 +10,10 @@
 //! so reading it returns [`StorageError::Corrupt`] (a checksum mismatch) until it is
 //! rewritten. Never modelled: torn writes within a record, a full disk, sync latency.
 //!
-//! The keyed records live in hash maps with a fixed hasher, for lookups on every write; nothing ever
-//! depends on their iteration order: a prefix scan and the `corrupt` fault's pick sort the keys
-//! first, and a sync copies each written key's final value, in whatever order.
+//! The keyed records live in hash maps with a fixed hasher, for lookups on every write; nothing
+//! ever depends on their iteration order: a prefix scan and the `corrupt` fault's pick sort the
+//! keys first, and a sync copies each written key's final value, in whatever order. The log is
+//! in `record_log.rs`.
 
 // Lookups only; every scan sorts (see above), so hashed order never reaches behaviour.
 #![allow(clippy::disallowed_types)]
@@ -68,8 +69,7 @@ impl Storage {
 
     /// Writes a record (not durable until [`Storage::sync`]).
     pub fn put(&mut self, key: &str, value: Vec<u8>) {
-        // Nearly every write is of a new key (a log entry): allocate it once, hash it once.
-        // Rewriting a key keeps the map's own copy of it.
+        // One allocation and one hash per write; rewriting a key keeps the map's own copy.
         let key: Key = Arc::from(key);
         if !self.corrupt.is_empty() {
             self.corrupt.remove(&*key);
