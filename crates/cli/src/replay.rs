@@ -125,6 +125,11 @@ pub fn trace(args: &TraceArgs) -> Status {
         result.captured.len(),
         hex(result.summary.trace_hash)
     );
+    let in_effect =
+        report::bands::in_effect_at(&result.faults, from.as_secs_f64(), result.end.as_secs_f64());
+    if !in_effect.is_empty() {
+        println!("in effect as the window opens: {}", in_effect.join("; "));
+    }
     print!("{}", report::sequence::text(&result.captured, &lanes, args.timers));
     println!(
         "o send  > < arrival side  * delivered  x dropped  X crash  R restart  P pause  r resume  t timer"

@@ -210,7 +210,9 @@ fn around_first_violation(
         to as f64 / 1e9,
         at as f64 / 1e9
     );
-    Some(report::sequence::svg(&rerun.captured, &lanes, &title, Some(at)))
+    let in_effect =
+        report::bands::in_effect_at(&rerun.faults, from as f64 / 1e9, rerun.end.as_secs_f64());
+    Some(report::sequence::svg(&rerun.captured, &lanes, &title, Some(at), &in_effect))
 }
 
 /// Runs the scenario twice more and compares trace hashes with the first run's.

@@ -424,6 +424,20 @@ fn trace_prints_a_window_of_the_run_lane_by_lane() {
         "the fault at 20 s: {stdout}"
     );
     assert!(stdout.contains("x "), "messages cut by the partition are marked: {stdout}");
+    assert!(!stdout.contains("in effect"), "nothing began before 20 s: {stdout}");
+    // A window inside the partition names it, though it began before the window.
+    let (code, stdout, stderr) = faultline(&[
+        "trace",
+        &scenario("raft-leader-partition.toml"),
+        "--seed",
+        "1",
+        "--from",
+        "22s",
+        "--to",
+        "22s 1ms",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.lines().nth(1), Some("in effect as the window opens: partition n1 | rest"));
     let (code, _, err) = faultline(&[
         "trace",
         &scenario("raft-baseline.toml"),

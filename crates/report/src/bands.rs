@@ -96,3 +96,13 @@ pub fn bands(faults: &[FaultRecord], end_s: f64) -> Vec<Band> {
         })
         .collect()
 }
+
+/// The faults in effect at `t_s` that began before it, as [`describe`] labels them: what a view
+/// of a window opening at `t_s` would otherwise not show.
+pub fn in_effect_at(faults: &[FaultRecord], t_s: f64, end_s: f64) -> Vec<String> {
+    bands(faults, end_s)
+        .into_iter()
+        .filter(|b| b.start_s < t_s && b.end_s > t_s)
+        .map(|b| b.label)
+        .collect()
+}

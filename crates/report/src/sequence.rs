@@ -120,9 +120,18 @@ pub fn text(records: &[TraceRecord], lanes: &[String], timers: bool) -> String {
     out
 }
 
-/// The space-time diagram as SVG: lanes across, time downwards, `title` above.
-pub fn svg(records: &[TraceRecord], lanes: &[String], title: &str, mark_ns: Option<u64>) -> String {
-    let (left, top, lane_w, height) = (90.0, 60.0, 90.0, 900.0);
+/// The space-time diagram as SVG: lanes across, time downwards, `title` above, and under it
+/// the faults already `in_effect` when the window opens (they began before it).
+pub fn svg(
+    records: &[TraceRecord],
+    lanes: &[String],
+    title: &str,
+    mark_ns: Option<u64>,
+    in_effect: &[String],
+) -> String {
+    // Room for the line of faults in effect, when there is one.
+    let top = if in_effect.is_empty() { 60.0 } else { 78.0 };
+    let (left, lane_w, height) = (90.0, 90.0, 900.0);
     let width = left + lane_w * lanes.len() as f64 + 40.0;
     let (t0, t1) = match (records.first(), records.last()) {
         (Some(a), Some(b)) if b.time_ns > a.time_ns => (a.time_ns, b.time_ns),
@@ -140,6 +149,13 @@ pub fn svg(records: &[TraceRecord], lanes: &[String], title: &str, mark_ns: Opti
         top + height + 40.0,
         esc(title)
     );
+    if !in_effect.is_empty() {
+        let _ = write!(
+            out,
+            r##"<text x="10" y="40" fill="#9467bd">in effect as the window opens: {}</text>"##,
+            esc(&in_effect.join("; "))
+        );
+    }
     for l in lanes {
         let lx = x(l).unwrap_or(0.0);
         let _ = write!(
