@@ -40,7 +40,7 @@ fn main() {
         for (slot, jobs) in [1, args.jobs].into_iter().enumerate() {
             let dir = base.join(format!("r{round}-j{jobs}"));
             let clock = Stopwatch::start();
-            let options = SweepOptions { jobs, shard: None, force: false };
+            let options = SweepOptions { jobs, shard: None, force: false, png: false };
             sweep::run(&plan, &dir, options, &|_| {}).expect("the sweep runs");
             times[slot].push(clock.seconds());
             tables.push(
@@ -52,7 +52,7 @@ fn main() {
             );
             if round == 0 && slot == 0 {
                 let clock = Stopwatch::start();
-                sweep::rebuild(&dir).expect("the tables rebuild");
+                sweep::rebuild(&dir, false).expect("the tables rebuild");
                 rebuild_s = clock.seconds();
             }
             let _ = std::fs::remove_dir_all(&dir);

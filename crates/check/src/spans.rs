@@ -14,12 +14,21 @@ use sim_core::{HistoryEntry, OpType};
 pub enum SpanEnd {
     /// It succeeded.
     Ok,
-    /// It definitely did not take effect.
+    /// The system answered that it did not take effect (a compare-and-set whose comparison
+    /// failed): a definite answer, so it counts as available.
     Failed,
     /// Its outcome is unknown (`info`, e.g. a timeout).
     Indeterminate,
     /// The run ended before the client heard anything.
     Open,
+}
+
+impl SpanEnd {
+    /// Whether the system answered: ok, or a definite answer such as a failed comparison.
+    /// Availability is the share of invoked operations answered.
+    pub fn answered(self) -> bool {
+        matches!(self, SpanEnd::Ok | SpanEnd::Failed)
+    }
 }
 
 /// One client operation.

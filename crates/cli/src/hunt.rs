@@ -29,6 +29,9 @@ pub struct HuntArgs {
     /// The output folder itself (default: reports/NAME/hunt).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Overrides a key by its dotted path with a TOML value: network.loss=0.05 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
 }
 
 /// Parses `--seeds`: `N` from `first`, or `A..B`.
@@ -54,7 +57,7 @@ pub fn parse_seeds(s: &str, first: u64) -> Result<std::ops::Range<u64>, String> 
 }
 
 pub fn run(args: &HuntArgs) -> Status {
-    let scenario = match scenario::load(&args.file, &[]) {
+    let scenario = match scenario::load(&args.file, &args.sets) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -84,7 +87,7 @@ pub fn run(args: &HuntArgs) -> Status {
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports").join(&scenario.name).join("hunt"));
     println!(
-        "faultline hunt {}: seeds {}..{}{}, {jobs} jobs",
+        "faultline hunt {}: seeds {}..{}{}",
         scenario.name,
         seeds.start,
         seeds.end,
@@ -102,13 +105,27 @@ pub fn run(args: &HuntArgs) -> Status {
             return Status::BadInput;
         }
     };
+    let tally = format!(
+        "{} seeds: {} passed, {} failed, {} inconclusive",
+        outcome.tried,
+        outcome.passed,
+        u64::from(outcome.failure.is_some()),
+        outcome.inconclusive
+    );
     let Some(failure) = outcome.failure else {
-        println!("every one of {} seeds passed ({:.1} s)", outcome.tried, outcome.seconds);
-        return Status::Pass;
+        println!("{tally} ({:.1} s)", outcome.seconds);
+        return match outcome.first_inconclusive {
+            Some((seed, why)) => {
+                // Nothing failed, but not every seed was judged: never a pass.
+                println!("lowest inconclusive seed {seed}: {why}");
+                Status::Inconclusive
+            }
+            None => Status::Pass,
+        };
     };
     println!(
-        "seed {} fails {} ({} seeds tried, {:.1} s): {}",
-        failure.seed, failure.check, outcome.tried, outcome.seconds, failure.detail
+        "seed {} fails {} ({tally}; {:.1} s): {}",
+        failure.seed, failure.check, outcome.seconds, failure.detail
     );
     let clock = scenario::run::Stopwatch::start();
     let shrunk = match shrink(&failure, jobs, &|step: &ShrinkStep| {
@@ -138,11 +155,13 @@ pub fn run(args: &HuntArgs) -> Status {
         out.join("repro.toml").display(),
         normalized(&repro)
     );
+    // Everything here is the same whatever --jobs is: wall times are printed, not written.
     let summary = serde_json::json!({
         "scenario": scenario.name,
         "seeds_tried": outcome.tried,
-        "hunt_seconds": outcome.seconds,
-        "shrink_seconds": clock.seconds(),
+        "passed": outcome.passed,
+        "failed": 1,
+        "inconclusive": outcome.inconclusive,
         "seed": failure.seed,
         "check": failure.check,
         "detail": shrunk.detail,

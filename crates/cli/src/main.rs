@@ -52,6 +52,9 @@ enum Command {
         /// Scenario files.
         #[arg(required = true)]
         files: Vec<std::path::PathBuf>,
+        /// Overrides a key by its dotted path with a TOML value: network.loss=0.05 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
     },
     /// Lists protocols, fault kinds, selectors and each protocol's parameters.
     List,
@@ -85,7 +88,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => replay::replay(&args),
         Command::Trace(args) => replay::trace(&args),
         Command::CheckHistory { file, model, budget } => check_history::run(&file, model, budget),
-        Command::Validate { files } => validate::run(&files),
+        Command::Validate { files, sets } => validate::run(&files, &sets),
         Command::List => list::run(),
     };
     ExitCode::from(status as u8)

@@ -22,6 +22,9 @@ pub struct ReplayArgs {
     /// Also write the event trace as JSON lines to NAME-seed-N.trace.jsonl.
     #[arg(long)]
     pub trace: bool,
+    /// Overrides a key by its dotted path with a TOML value: network.loss=0.05 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
 }
 
 /// `faultline trace`'s options.
@@ -41,10 +44,19 @@ pub struct TraceArgs {
     /// Show timer events too.
     #[arg(long)]
     pub timers: bool,
+    /// Overrides a key by its dotted path with a TOML value: network.loss=0.05 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
 }
 
-fn load(file: &std::path::Path, seed: u64) -> Result<(scenario::Scenario, Prepared), Status> {
-    let scenario = scenario::load(file, &[format!("seed={seed}")]).map_err(|e| {
+fn load(
+    file: &std::path::Path,
+    seed: u64,
+    sets: &[String],
+) -> Result<(scenario::Scenario, Prepared), Status> {
+    let mut sets = sets.to_vec();
+    sets.push(format!("seed={seed}"));
+    let scenario = scenario::load(file, &sets).map_err(|e| {
         eprintln!("error: {e}");
         Status::BadInput
     })?;
@@ -64,7 +76,7 @@ fn status(v: Verdict) -> Status {
 }
 
 pub fn replay(args: &ReplayArgs) -> Status {
-    let (scenario, prepared) = match load(&args.file, args.seed) {
+    let (scenario, prepared) = match load(&args.file, args.seed, &args.sets) {
         Ok(x) => x,
         Err(s) => return s,
     };
@@ -99,7 +111,7 @@ pub fn replay(args: &ReplayArgs) -> Status {
 }
 
 pub fn trace(args: &TraceArgs) -> Status {
-    let (scenario, prepared) = match load(&args.file, args.seed) {
+    let (scenario, prepared) = match load(&args.file, args.seed, &args.sets) {
         Ok(x) => x,
         Err(s) => return s,
     };

@@ -25,7 +25,7 @@ pub struct RunArgs {
     /// The output folder itself (default: reports/NAME/seed-N).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Overrides a key by its dotted path with a TOML value: network.loss=0.05.
+    /// Overrides a key by its dotted path with a TOML value: network.loss=0.05 (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
     /// Also write the event trace as JSON lines (trace.jsonl).
@@ -233,16 +233,24 @@ fn determinism(prepared: &scenario::registry::Prepared, first: u64) -> CheckResu
 
 fn print_summary(s: &Summary, result: &RunResult, out: &Path, reproduce: &str) {
     let o = &s.ops;
-    println!(
-        "operations    {} invoked: {} ok, {} failed, {} indeterminate",
-        o.invoked, o.ok, o.failed, o.indeterminate
-    );
-    println!("availability  {:.3}%", s.availability * 100.0);
-    let l = &s.latency_ms;
-    println!(
-        "latency       p50 {:.2} ms, p99 {:.2} ms, p999 {:.2} ms, max {:.2} ms",
-        l.p50, l.p99, l.p999, l.max
-    );
+    if o.invoked == 0 {
+        // No figures to give: a 100% availability or a 0 ms latency would mean nothing.
+        println!("operations    none invoked: no availability or latency to report");
+    } else {
+        println!(
+            "operations    {} invoked: {} ok, {} failed, {} indeterminate",
+            o.invoked, o.ok, o.failed, o.indeterminate
+        );
+        println!(
+            "availability  {:.3}% (answered: ok, or a definite answer such as a failed comparison)",
+            s.availability * 100.0
+        );
+        let l = &s.latency_ms;
+        println!(
+            "latency       p50 {:.2} ms, p99 {:.2} ms, p999 {:.2} ms, max {:.2} ms",
+            l.p50, l.p99, l.p999, l.max
+        );
+    }
     println!("checks");
     for c in &s.checks {
         let status = match c.status {

@@ -25,6 +25,12 @@ pub struct SweepArgs {
     /// Replace a folder holding a sweep of another scenario.
     #[arg(long)]
     pub force: bool,
+    /// Overrides a key by its dotted path with a TOML value: network.loss=0.05 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Also write PNG copies of the charts.
+    #[arg(long)]
+    pub png: bool,
 }
 
 /// `faultline merge`'s options.
@@ -48,12 +54,13 @@ fn status_of(e: SweepError) -> Status {
 
 fn print_done(dir: &Path, p: &Progress, runs: usize) {
     println!(
-        "{} of the sweep's runs are in {} ({} run now, {} resumed); {} failed a check",
+        "{} of the sweep's runs are in {} ({} run now, {} resumed); {} failed a check, {} inconclusive",
         runs,
         dir.display(),
         p.done - p.resumed,
         p.resumed,
-        p.failed
+        p.failed,
+        p.inconclusive
     );
     println!(
         "tables   {0}/results.csv, {0}/points.csv, {0}/timings.csv\nreport   {0}/index.html",
@@ -62,7 +69,7 @@ fn print_done(dir: &Path, p: &Progress, runs: usize) {
 }
 
 pub fn sweep(args: &SweepArgs) -> Status {
-    let scenario = match scenario::load(&args.file, &[]) {
+    let scenario = match scenario::load(&args.file, &args.sets) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -94,9 +101,10 @@ pub fn sweep(args: &SweepArgs) -> Status {
         jobs
     );
     let reporter = Reporter::new("runs");
-    let options = SweepOptions { jobs, shard: args.shard, force: args.force };
+    let options = SweepOptions { jobs, shard: args.shard, force: args.force, png: args.png };
     let outcome = sweep::run(&plan, &out, options, &|p: &Progress| {
-        reporter.update(p.done as u64, p.total as u64, &format!("{} failed a check", p.failed))
+        let tally = format!("{} failed a check, {} inconclusive", p.failed, p.inconclusive);
+        reporter.update(p.done as u64, p.total as u64, &tally)
     });
     reporter.finish();
     match outcome {
@@ -113,11 +121,13 @@ pub fn merge(args: &MergeArgs) -> Status {
     match sweep::merge(&dirs, &args.out, args.force) {
         Ok(records) => {
             let failed = records.iter().filter(|r| sweep::aggregate::failed(r)).count();
+            let inconclusive = records.iter().filter(|r| sweep::aggregate::inconclusive(r)).count();
             println!(
-                "merged {} folders: {} runs, {} failed a check\nreport   {}/index.html",
+                "merged {} folders: {} runs, {} failed a check, {} inconclusive\nreport   {}/index.html",
                 dirs.len(),
                 records.len(),
                 failed,
+                inconclusive,
                 args.out.display()
             );
             Status::Pass

@@ -4,10 +4,10 @@ use std::path::PathBuf;
 
 use crate::Status;
 
-pub fn run(files: &[PathBuf]) -> Status {
+pub fn run(files: &[PathBuf], sets: &[String]) -> Status {
     let mut bad = 0;
     for file in files {
-        match scenario::load(file, &[]) {
+        match scenario::load(file, sets) {
             Ok(s) => println!("{}: ok ({} scenario `{}`)", file.display(), s.protocol, s.name),
             Err(e) => {
                 eprintln!("error: {e}");

@@ -138,6 +138,14 @@ impl RaftConfig {
                 "1..=10000000",
             ));
         }
+        if self.bug == Some(Bug::StaleRead) && self.read_mode == ReadMode::Log {
+            // Reads through the log never take the shortcut the bug is about: the switch would
+            // do nothing, and a passing run would look like a caught-nothing check.
+            return Err(ConfigError::invalid(
+                "raft.bug",
+                "\"stale-read\" changes how the leader serves reads by ReadIndex; with read_mode = \"log\" it does nothing: use read_mode = \"read-index\"",
+            ));
+        }
         Ok(())
     }
 }

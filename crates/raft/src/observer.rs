@@ -9,6 +9,10 @@
 //! - **Leader Completeness**: a new leader's log holds every entry committed in an earlier term
 //!   (a leader of an older term can still win an election after a newer term committed more —
 //!   its voters granted their votes before they moved on — and the property says nothing of it).
+//!   It is checked both ways round: when a leader is elected, against the commits seen so far;
+//!   and when an entry is committed, against the leaders of later terms already elected (a
+//!   deposed leader can commit after a later term's leader was elected), whose logs the
+//!   observer keeps as they were at their election, as runs of equal terms.
 //! - **State Machine Safety**: no two servers apply different commands at one index.
 //!
 //! Memory: a few words per log index (the history these checks need), none per message.
@@ -40,11 +44,52 @@ pub struct Election {
 /// One entry version seen at an index: (term, digest, previous entry's term).
 type Version = (u64, u64, u64);
 
+/// A leader's log as it was when it was elected: a few words per term it holds.
+#[derive(Debug)]
+struct ElectedLog {
+    node: NodeId,
+    time: SimTime,
+    /// Entries up to here were compacted into a snapshot: not judged.
+    snapshot_index: u64,
+    last_index: u64,
+    /// `(first index, term)` of each run of entries of one term, in index order.
+    runs: Vec<(u64, u64)>,
+}
+
+impl ElectedLog {
+    fn of(node: NodeId, time: SimTime, log: &Log) -> Self {
+        let mut runs: Vec<(u64, u64)> = Vec::new();
+        for (i, t) in log.terms() {
+            if runs.last().is_none_or(|&(_, last)| last != t) {
+                runs.push((i, t));
+            }
+        }
+        ElectedLog {
+            node,
+            time,
+            snapshot_index: log.snapshot_index,
+            last_index: log.last_index(),
+            runs,
+        }
+    }
+
+    /// The term of entry `i` (after the snapshot), if the log held one.
+    fn term_at(&self, i: u64) -> Option<u64> {
+        if i <= self.snapshot_index || i > self.last_index {
+            return None;
+        }
+        let run = self.runs.partition_point(|&(first, _)| first <= i).checked_sub(1)?;
+        Some(self.runs[run].1)
+    }
+}
+
 /// What the observer knows.
 #[derive(Debug, Default)]
 pub struct Observer {
     leaders: BTreeMap<u64, NodeId>,
     elections: Vec<Election>,
+    /// Per term, the logs its leaders held when elected (two only if Election Safety broke).
+    elected_logs: BTreeMap<u64, Vec<ElectedLog>>,
     /// `appended[i]`: the first version of entry `i` seen in any log; other versions (other
     /// terms at the same index, rare) are in `other_versions`.
     appended: Vec<Option<Version>>,
@@ -102,6 +147,7 @@ impl Observer {
             }
         }
         self.leaders.insert(term, node);
+        self.elected_logs.entry(term).or_default().push(ElectedLog::of(node, time, log));
         for i in log.snapshot_index + 1..self.committed.len() as u64 {
             if let Some((t, _, by)) = self.committed[i as usize].filter(|c| c.2 < term) {
                 if log.term_at(i) != Some(t) {
@@ -174,16 +220,42 @@ impl Observer {
                     )
                 })
             }
-            Some((_, _, by)) => *by = (*by).min(leader_term),
+            Some((_, _, by)) if leader_term < *by => {
+                *by = leader_term;
+                self.held_by_later_leaders(time, index, term, leader_term);
+            }
+            Some(_) => {}
             None => {
                 *c = Some((term, digest, leader_term));
                 self.client_commits += u64::from(client);
+                self.held_by_later_leaders(time, index, term, leader_term);
             }
         }
         self.first_commit.entry(leader_term).or_insert(time);
         let times = self.commit_times.entry(leader_term).or_default();
         if times.last() != Some(&time) {
             times.push(time);
+        }
+    }
+
+    /// Leader Completeness for a commit seen after the election of leaders of later terms:
+    /// each of them must have held entry `index` of `term`, committed in `committed_in`.
+    fn held_by_later_leaders(&mut self, time: SimTime, index: u64, term: u64, committed_in: u64) {
+        if self.leader_completeness.is_some() {
+            return;
+        }
+        let missing = self.elected_logs.range(committed_in + 1..).find_map(|(&lead, logs)| {
+            logs.iter()
+                .find(|l| index > l.snapshot_index && l.term_at(index) != Some(term))
+                .map(|l| (lead, l))
+        });
+        if let Some((lead, l)) = missing {
+            let message = format!(
+                "n{} led term {lead} (elected at {}) without entry {index} (term {term}), committed in term {committed_in} (at {time})",
+                l.node.0 + 1,
+                l.time
+            );
+            self.leader_completeness = Some((time, message));
         }
     }
 
@@ -300,5 +372,35 @@ mod tests {
         // A leader of term 9 without it breaks the property.
         o.elected(t(4), 9, NodeId(0), &log);
         assert_eq!(completeness(&o), CheckStatus::Fail);
+    }
+
+    #[test]
+    fn a_commit_seen_after_a_later_leader_was_elected_is_held_against_it() {
+        let t = |s: u64| SimTime(s * 1_000_000_000);
+        let mut with_entry = Log::default();
+        with_entry.push(Entry { term: 2, command: Command::Noop });
+        with_entry.push(Entry { term: 3, command: Command::Noop });
+        let mut without = Log::default();
+        without.push(Entry { term: 2, command: Command::Noop });
+
+        // A leader of term 5 that holds entry 2 (term 3): a later commit of it is fine.
+        let mut o = Observer::default();
+        o.elected(t(1), 5, NodeId(1), &with_entry);
+        o.committed(t(2), 3, 2, 3, 77, false);
+        assert_eq!(completeness(&o), CheckStatus::Pass);
+
+        // A leader of term 5 elected without it, then the deposed leader of term 3 commits it.
+        let mut o = Observer::default();
+        o.elected(t(1), 5, NodeId(1), &without);
+        o.committed(t(2), 3, 2, 3, 77, false);
+        assert_eq!(completeness(&o), CheckStatus::Fail);
+        let detail = o.safety_checks().into_iter().find(|c| c.name == "Leader Completeness");
+        assert!(detail.unwrap().detail.contains("n2 led term 5"));
+
+        // Leaders of earlier terms are not bound by it.
+        let mut o = Observer::default();
+        o.elected(t(1), 3, NodeId(1), &without);
+        o.committed(t(2), 4, 2, 3, 77, false);
+        assert_eq!(completeness(&o), CheckStatus::Pass);
     }
 }

@@ -260,3 +260,32 @@ fn raft_pre_vote_keeps_a_rejoining_server_from_disrupting_the_leader() {
     assert!(elections(false) >= 2, "the rejoining server forces a new election");
     assert_eq!(elections(true), 1, "with PreVote the first leader keeps its term");
 }
+
+#[test]
+fn a_restarted_client_gets_a_session_of_its_own() {
+    // c1 crashes and restarts 10 ms later on correct Raft with no other fault. Its new
+    // incarnation must not reuse the request ids its old session holds answers for: the
+    // servers would drop its writes as already answered (they time out) or hand back another
+    // operation's result.
+    let o = run(&scenario(
+        1,
+        10,
+        RaftConfig::default(),
+        "[[fault]]\nat = \"4s\"\nkind = \"crash\"\nnode = \"c1\"\nrestart_after = \"10ms\"",
+    ))
+    .unwrap();
+    print(&o);
+    assert!(all_pass(&o), "{:?}", o.checks);
+    // c1's processes are 0, 4, 8, ... (four clients): it goes on working after the restart,
+    // and none of its operations times out (the old incarnation's are left open, not info).
+    let restarted = 4_010_000_000;
+    let c1_after = |kind| {
+        o.history
+            .iter()
+            .filter(|e| e.process % 4 == 0 && e.kind == kind && e.time_ns >= restarted)
+            .count()
+    };
+    assert!(c1_after(sim_core::OpType::Invoke) > 100, "c1 kept working");
+    let timed_out = c1_after(sim_core::OpType::Info);
+    assert_eq!(timed_out, 0, "operations of the restarted c1 timed out");
+}

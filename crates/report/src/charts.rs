@@ -343,7 +343,7 @@ fn availability<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     data: &ChartData,
 ) -> Result<(), String> {
-    let labels = ("Availability per window", "ok / invoked (%)");
+    let labels = ("Availability per window", "answered / invoked (%)");
     let mut chart =
         time_chart(root, data, labels, 0f64..105.0, (0.0, 105.0), &|v| format!("{v:.0}"))?;
     let points: Vec<(f64, f64)> = data

@@ -1,6 +1,7 @@
 //! Comparison charts of a sweep: a figure against a swept key, one line per value of the other
 //! keys with the spread over seeds as a band; and a distribution's CDF per point.
 
+use plotters::coord::Shift;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 
@@ -68,103 +69,92 @@ fn err<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> String
     e.to_string()
 }
 
-/// The comparison chart as SVG.
-pub fn comparison_svg(c: &Comparison) -> Result<String, String> {
-    let mut out = String::new();
-    {
-        let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let all = c.lines.iter().flat_map(|l| l.points.iter());
-        let (x0, x1, y1) = all.fold((f64::INFINITY, f64::NEG_INFINITY, 0f64), |(a, b, y), p| {
-            (a.min(p.0), b.max(p.0), y.max(p.3).max(p.1))
-        });
-        let (x0, x1) = if x0.is_finite() { (x0, x1) } else { (0.0, 1.0) };
-        let pad = if x1 > x0 { (x1 - x0) * 0.05 } else { 0.5 };
-        let y1 = if y1 > 0.0 { y1 * 1.1 } else { 1.0 };
-        let mut chart = ChartBuilder::on(&root)
-            .caption(&c.title, (FONT, 22))
-            .margin(12)
-            .x_label_area_size(48)
-            .y_label_area_size(72)
-            .build_cartesian_2d((x0 - pad)..(x1 + pad), 0f64..y1)
-            .map_err(err)?;
-        let ticks = c.x_ticks.clone();
-        let tick = move |x: &f64| match &ticks {
-            Some(t) => {
-                let i = x.round();
-                if (x - i).abs() < 1e-6 && i >= 0.0 {
-                    t.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
+fn draw_comparison<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    c: &Comparison,
+) -> Result<(), String> {
+    let all = c.lines.iter().flat_map(|l| l.points.iter());
+    let (x0, x1, y1) = all.fold((f64::INFINITY, f64::NEG_INFINITY, 0f64), |(a, b, y), p| {
+        (a.min(p.0), b.max(p.0), y.max(p.3).max(p.1))
+    });
+    let (x0, x1) = if x0.is_finite() { (x0, x1) } else { (0.0, 1.0) };
+    let pad = if x1 > x0 { (x1 - x0) * 0.05 } else { 0.5 };
+    let y1 = if y1 > 0.0 { y1 * 1.1 } else { 1.0 };
+    let mut chart = ChartBuilder::on(root)
+        .caption(&c.title, (FONT, 22))
+        .margin(12)
+        .x_label_area_size(48)
+        .y_label_area_size(72)
+        .build_cartesian_2d((x0 - pad)..(x1 + pad), 0f64..y1)
+        .map_err(err)?;
+    let ticks = c.x_ticks.clone();
+    let tick = move |x: &f64| match &ticks {
+        Some(t) => {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 {
+                t.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
             }
-            None => short(*x),
-        };
-        let mut mesh = chart.configure_mesh();
-        mesh.x_desc(&c.x_desc)
-            .y_desc(&c.y_desc)
-            .x_label_formatter(&tick)
-            .axis_desc_style((FONT, 16))
-            .label_style((FONT, 14))
-            .light_line_style(RGBColor(235, 235, 235));
-        if let Some(t) = &c.x_ticks {
-            mesh.x_labels(t.len().max(2) * 4 + 1);
         }
-        mesh.draw().map_err(err)?;
-        for (i, line) in c.lines.iter().enumerate() {
-            let color = PALETTE[i % PALETTE.len()];
-            // The band: p90 along the top, p10 back along the bottom.
-            let mut band: Vec<(f64, f64)> = line.points.iter().map(|p| (p.0, p.3)).collect();
-            band.extend(line.points.iter().rev().map(|p| (p.0, p.2)));
-            chart
-                .draw_series(std::iter::once(Polygon::new(band, color.mix(0.15).filled())))
-                .map_err(err)?;
-            chart
-                .draw_series(LineSeries::new(
-                    line.points.iter().map(|p| (p.0, p.1)),
-                    color.stroke_width(2),
-                ))
-                .map_err(err)?
-                .label(line.label.clone())
-                .legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2))
-                });
-            chart
-                .draw_series(line.points.iter().map(|p| Circle::new((p.0, p.1), 3, color.filled())))
-                .map_err(err)?;
-        }
-        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
-        root.present().map_err(err)?;
+        None => short(*x),
+    };
+    let mut mesh = chart.configure_mesh();
+    mesh.x_desc(&c.x_desc)
+        .y_desc(&c.y_desc)
+        .x_label_formatter(&tick)
+        .axis_desc_style((FONT, 16))
+        .label_style((FONT, 14))
+        .light_line_style(RGBColor(235, 235, 235));
+    if let Some(t) = &c.x_ticks {
+        mesh.x_labels(t.len().max(2) * 4 + 1);
     }
-    Ok(out)
+    mesh.draw().map_err(err)?;
+    for (i, line) in c.lines.iter().enumerate() {
+        let color = PALETTE[i % PALETTE.len()];
+        // The band: p90 along the top, p10 back along the bottom.
+        let mut band: Vec<(f64, f64)> = line.points.iter().map(|p| (p.0, p.3)).collect();
+        band.extend(line.points.iter().rev().map(|p| (p.0, p.2)));
+        chart
+            .draw_series(std::iter::once(Polygon::new(band, color.mix(0.15).filled())))
+            .map_err(err)?;
+        chart
+            .draw_series(LineSeries::new(
+                line.points.iter().map(|p| (p.0, p.1)),
+                color.stroke_width(2),
+            ))
+            .map_err(err)?
+            .label(line.label.clone())
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
+        chart
+            .draw_series(line.points.iter().map(|p| Circle::new((p.0, p.1), 3, color.filled())))
+            .map_err(err)?;
+    }
+    legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 
-/// The CDF chart as SVG; the x axis is logarithmic when the values span more than two decades
-/// (as the Raft paper draws election downtime).
-pub fn cdf_svg(c: &Cdf) -> Result<String, String> {
+/// The CDF chart; the x axis is logarithmic when the values span more than two decades (as
+/// the Raft paper draws election downtime).
+fn draw_cdf_chart<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    c: &Cdf,
+) -> Result<(), String> {
     let values = c.curves.iter().flat_map(|(_, s)| s.iter().copied());
     let (lo, hi) = values
         .filter(|v| *v > 0.0)
         .fold((f64::INFINITY, 0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    let mut out = String::new();
-    {
-        let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        if hi > 0.0 && hi / lo > 100.0 {
-            let (lo, hi) = (lo / 1.2, hi * 1.2);
-            let x_desc = format!("{} (log scale)", c.x_desc);
-            draw_cdf(&root, c, &x_desc, (lo..hi).log_scale(), lo)?;
-        } else {
-            let hi = if hi > 0.0 { hi * 1.05 } else { 1.0 };
-            draw_cdf(&root, c, &c.x_desc, 0f64..hi, 0.0)?;
-        }
-        root.present().map_err(err)?;
+    if hi > 0.0 && hi / lo > 100.0 {
+        let (lo, hi) = (lo / 1.2, hi * 1.2);
+        let x_desc = format!("{} (log scale)", c.x_desc);
+        draw_cdf(root, c, &x_desc, (lo..hi).log_scale(), lo)
+    } else {
+        let hi = if hi > 0.0 { hi * 1.05 } else { 1.0 };
+        draw_cdf(root, c, &c.x_desc, 0f64..hi, 0.0)
     }
-    Ok(out)
 }
 
 fn draw_cdf<DB, X>(
-    root: &DrawingArea<DB, plotters::coord::Shift>,
+    root: &DrawingArea<DB, Shift>,
     c: &Cdf,
     x_desc: &str,
     x: X,
@@ -236,71 +226,112 @@ fn shade(t: f64) -> RGBColor {
     RGBColor(mix(255, 8), mix(247, 48), mix(188, 107))
 }
 
-/// The heatmap as SVG.
-pub fn heatmap_svg(h: &Heatmap) -> Result<String, String> {
-    let mut out = String::new();
-    {
-        let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let (nx, ny) = (h.xs.len().max(1) as f64, h.ys.len().max(1) as f64);
-        let mut chart = ChartBuilder::on(&root)
-            .caption(&h.title, (FONT, 22))
-            .margin(12)
-            .x_label_area_size(48)
-            .y_label_area_size(90)
-            .build_cartesian_2d(0f64..nx, 0f64..ny)
-            .map_err(err)?;
-        let label = |values: &[String], v: f64| {
-            let i = v - 0.5;
-            if (i - i.round()).abs() < 1e-6 && i >= 0.0 {
-                values.get(i.round() as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        };
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .x_desc(&h.x_desc)
-            .y_desc(&h.y_desc)
-            .x_labels(h.xs.len() * 2 + 1)
-            .y_labels(h.ys.len() * 2 + 1)
-            .x_label_formatter(&|v| label(&h.xs, *v))
-            .y_label_formatter(&|v| label(&h.ys, *v))
-            .axis_desc_style((FONT, 16))
-            .label_style((FONT, 14))
-            .draw()
-            .map_err(err)?;
-        let (lo, hi) = h
-            .cells
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), c| (a.min(c.2), b.max(c.2)));
-        let span = if hi > lo { hi - lo } else { 1.0 };
-        for &(x, y, v) in &h.cells {
-            let t = (v - lo) / span;
-            let (x, y) = (x as f64, y as f64);
-            chart
-                .draw_series(std::iter::once(Rectangle::new(
-                    [(x, y), (x + 1.0, y + 1.0)],
-                    shade(t).filled(),
-                )))
-                .map_err(err)?;
-            let color = if t > 0.5 { WHITE } else { BLACK };
-            chart
-                .draw_series(std::iter::once(Text::new(
-                    if v.abs() >= 100.0 {
-                        format!("{v:.0}")
-                    } else if v.abs() >= 1.0 {
-                        format!("{v:.2}")
-                    } else {
-                        format!("{v:.3}")
-                    },
-                    (x + 0.4, y + 0.55),
-                    (FONT, 15).into_font().color(&color),
-                )))
-                .map_err(err)?;
+/// The heatmap: one cell per pair of values, coloured by the median.
+fn draw_heatmap<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    h: &Heatmap,
+) -> Result<(), String> {
+    let (nx, ny) = (h.xs.len().max(1) as f64, h.ys.len().max(1) as f64);
+    let mut chart = ChartBuilder::on(root)
+        .caption(&h.title, (FONT, 22))
+        .margin(12)
+        .x_label_area_size(48)
+        .y_label_area_size(90)
+        .build_cartesian_2d(0f64..nx, 0f64..ny)
+        .map_err(err)?;
+    let label = |values: &[String], v: f64| {
+        let i = v - 0.5;
+        if (i - i.round()).abs() < 1e-6 && i >= 0.0 {
+            values.get(i.round() as usize).cloned().unwrap_or_default()
+        } else {
+            String::new()
         }
-        root.present().map_err(err)?;
+    };
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc(&h.x_desc)
+        .y_desc(&h.y_desc)
+        .x_labels(h.xs.len() * 2 + 1)
+        .y_labels(h.ys.len() * 2 + 1)
+        .x_label_formatter(&|v| label(&h.xs, *v))
+        .y_label_formatter(&|v| label(&h.ys, *v))
+        .axis_desc_style((FONT, 16))
+        .label_style((FONT, 14))
+        .draw()
+        .map_err(err)?;
+    let (lo, hi) = h
+        .cells
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), c| (a.min(c.2), b.max(c.2)));
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    for &(x, y, v) in &h.cells {
+        let t = (v - lo) / span;
+        let (x, y) = (x as f64, y as f64);
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(x, y), (x + 1.0, y + 1.0)],
+                shade(t).filled(),
+            )))
+            .map_err(err)?;
+        let color = if t > 0.5 { WHITE } else { BLACK };
+        chart
+            .draw_series(std::iter::once(Text::new(
+                if v.abs() >= 100.0 {
+                    format!("{v:.0}")
+                } else if v.abs() >= 1.0 {
+                    format!("{v:.2}")
+                } else {
+                    format!("{v:.3}")
+                },
+                (x + 0.4, y + 0.55),
+                (FONT, 15).into_font().color(&color),
+            )))
+            .map_err(err)?;
     }
-    Ok(out)
+    Ok(())
+}
+
+/// A chart of a sweep, drawn as SVG text or as a PNG file.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SweepChart {
+    /// A figure against a swept key.
+    Comparison(Comparison),
+    /// A distribution's CDF per point.
+    Cdf(Cdf),
+    /// A figure over two swept keys.
+    Heatmap(Heatmap),
+}
+
+impl SweepChart {
+    /// Its title.
+    pub fn title(&self) -> &str {
+        match self {
+            SweepChart::Comparison(c) => &c.title,
+            SweepChart::Cdf(c) => &c.title,
+            SweepChart::Heatmap(h) => &h.title,
+        }
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        root.fill(&WHITE).map_err(err)?;
+        match self {
+            SweepChart::Comparison(c) => draw_comparison(root, c)?,
+            SweepChart::Cdf(c) => draw_cdf_chart(root, c)?,
+            SweepChart::Heatmap(h) => draw_heatmap(root, h)?,
+        }
+        root.present().map_err(err)
+    }
+
+    /// The chart as an SVG document.
+    pub fn svg(&self) -> Result<String, String> {
+        let mut out = String::new();
+        self.draw(&SVGBackend::with_string(&mut out, SIZE).into_drawing_area())?;
+        Ok(out)
+    }
+
+    /// The chart as a PNG file at `path` (whose name must end in `.png`).
+    pub fn png(&self, path: &std::path::Path) -> Result<(), String> {
+        self.draw(&BitMapBackend::new(path, SIZE).into_drawing_area())
+    }
 }

@@ -1,8 +1,8 @@
 //! Per-window figures of a run (`timeseries.csv` and the time charts).
 //!
 //! Every operation counts in the window of its invocation, as Jepsen's latency charts place
-//! operations: a window's availability is the share of the operations invoked in it that
-//! succeeded, and its latency quantiles are those of its successful operations.
+//! operations: a window's availability is the share of the operations invoked in it that the
+//! system answered (ok, or a definite answer such as a failed comparison), and its latency quantiles are those of its successful operations.
 
 use check::spans::{Span, SpanEnd};
 use sim_core::metrics::nearest_rank;
@@ -35,7 +35,7 @@ pub struct Window {
     pub invoked: u64,
     /// Of those, succeeded.
     pub ok: u64,
-    /// Definitely failed.
+    /// Answered that it did not take effect (a failed comparison).
     pub failed: u64,
     /// Timed out, or still open at the end.
     pub indeterminate: u64,
@@ -44,9 +44,9 @@ pub struct Window {
 }
 
 impl Window {
-    /// `ok / invoked`; `None` when nothing was invoked.
+    /// `(ok + failed) / invoked`: the share answered; `None` when nothing was invoked.
     pub fn availability(&self) -> Option<f64> {
-        (self.invoked > 0).then(|| self.ok as f64 / self.invoked as f64)
+        (self.invoked > 0).then(|| (self.ok + self.failed) as f64 / self.invoked as f64)
     }
 }
 
@@ -168,11 +168,11 @@ mod tests {
         assert_eq!(w.len(), 3);
         assert_eq!((w[0].invoked, w[0].ok, w[0].indeterminate), (3, 2, 1));
         assert_eq!(w[0].latency_ms, Some([10.0, 300.0, 300.0, 300.0]));
-        assert_eq!(w[1].availability(), Some(0.0));
+        assert_eq!(w[1].availability(), Some(1.0), "a failed comparison is an answer");
         assert_eq!(w[1].latency_ms, None);
         assert_eq!(w[2].indeterminate, 1);
         let csv = String::from_utf8(to_csv(&w, 1_000_000_000).unwrap()).unwrap();
         assert_eq!(csv.lines().count(), 4);
-        assert!(csv.lines().nth(2).unwrap().starts_with("1,1,1,0,1,0,0.000000,,,,"), "{csv}");
+        assert!(csv.lines().nth(2).unwrap().starts_with("1,1,1,0,1,0,1.000000,,,,"), "{csv}");
     }
 }

@@ -92,7 +92,8 @@ pub struct Summary {
     pub trace_hash: String,
     /// Client operations.
     pub ops: OpCounts,
-    /// `ok / invoked` (1 when nothing was invoked).
+    /// `(ok + failed) / invoked`: the share of operations the system answered, a failed
+    /// comparison included (1 when nothing was invoked).
     pub availability: f64,
     /// Latency of successful operations.
     pub latency_ms: LatencyMs,
@@ -137,9 +138,10 @@ pub fn op_figures(spans: &[Span]) -> (OpCounts, Vec<f64>) {
     (counts, latencies)
 }
 
-/// Availability: the share of invoked operations that succeeded (1 with none invoked).
+/// Availability: the share of invoked operations the system answered, ok or with a definite
+/// answer such as a failed comparison (1 with none invoked).
 pub fn availability(c: &OpCounts) -> f64 {
-    if c.invoked == 0 { 1.0 } else { c.ok as f64 / c.invoked as f64 }
+    if c.invoked == 0 { 1.0 } else { (c.ok + c.failed) as f64 / c.invoked as f64 }
 }
 
 impl Summary {

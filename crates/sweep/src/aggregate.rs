@@ -86,6 +86,12 @@ pub fn failed(r: &RunRecord) -> bool {
     r.summary.status == "fail"
 }
 
+/// Whether a run was inconclusive: nothing failed, but a check could not decide or the run hit
+/// `events_max` (`status` is `inconclusive`). Never counted as a pass.
+pub fn inconclusive(r: &RunRecord) -> bool {
+    r.summary.status == "inconclusive"
+}
+
 /// `results.csv`: one row per run.
 pub fn results_csv(plan: &Plan, records: &[RunRecord]) -> Vec<u8> {
     let names = figure_names(records);
@@ -113,12 +119,12 @@ pub fn spread(values: &mut [f64]) -> (f64, f64, f64) {
     (nearest_rank(values, 0.5), nearest_rank(values, 0.1), nearest_rank(values, 0.9))
 }
 
-/// `points.csv`: one row per point with runs, failures, and each figure's median, p10 and p90
+/// `points.csv`: one row per point with runs, failures, inconclusive runs, and each figure's median, p10 and p90
 /// over the point's seeds.
 pub fn points_csv(plan: &Plan, records: &[RunRecord]) -> Vec<u8> {
     let names = figure_names(records);
     let mut header: Vec<String> = plan.keys.clone();
-    header.extend(["runs", "failed"].map(String::from));
+    header.extend(["runs", "failed", "inconclusive"].map(String::from));
     for n in &names {
         header.extend([format!("{n}.median"), format!("{n}.p10"), format!("{n}.p90")]);
     }
@@ -131,6 +137,7 @@ pub fn points_csv(plan: &Plan, records: &[RunRecord]) -> Vec<u8> {
         let mut row: Vec<String> = plan.keys.iter().map(|k| plan.value(point, k)).collect();
         row.push(runs.len().to_string());
         row.push(runs.iter().filter(|r| failed(r)).count().to_string());
+        row.push(runs.iter().filter(|r| inconclusive(r)).count().to_string());
         let figs: Vec<Vec<(String, f64)>> = runs.iter().map(|r| figures(&r.summary)).collect();
         for n in &names {
             let mut values: Vec<f64> = figs

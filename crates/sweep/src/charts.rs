@@ -10,12 +10,12 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use report::compare::{Cdf, Comparison, Heatmap, Line, cdf_svg, comparison_svg, heatmap_svg};
+use report::compare::{Cdf, Comparison, Heatmap, Line, SweepChart};
 use report::html::esc;
 use sim_core::MetricValue;
 
 use crate::SweepError;
-use crate::aggregate::{failed, figure, spread};
+use crate::aggregate::{failed, figure, inconclusive, spread};
 use crate::folder::{RunRecord, write_atomic};
 use crate::plan::{Plan, value_text};
 
@@ -196,39 +196,54 @@ fn cdf(plan: &Plan, records: &[RunRecord], metric: &str) -> Cdf {
     Cdf { title: format!("CDF of {metric} per point"), x_desc: metric.to_string(), curves }
 }
 
-/// Writes the charts and index.html of a sweep folder.
-pub fn write(dir: &Path, plan: &Plan, records: &[RunRecord]) -> Result<(), SweepError> {
+/// Writes the charts (`png`: PNG copies too) and index.html of a sweep folder.
+pub fn write(dir: &Path, plan: &Plan, records: &[RunRecord], png: bool) -> Result<(), SweepError> {
     let io = |e: String| SweepError::Io(e);
-    let mut charts: Vec<(String, String, String)> = Vec::new();
+    // (file name without extension, title, chart)
+    let mut charts: Vec<(String, String, SweepChart)> = Vec::new();
     if let Some(x) = x_key(plan) {
         for name in chart_figures(plan) {
             let Some(path) = resolve(records, &name) else { continue };
-            let svg = comparison_svg(&comparison(plan, records, &path, &x)).map_err(io)?;
+            let chart = SweepChart::Comparison(comparison(plan, records, &path, &x));
             charts.push((
-                format!("compare-{}.svg", path.replace('.', "-")),
+                format!("compare-{}", path.replace('.', "-")),
                 format!("{path} against {x}"),
-                svg,
+                chart,
             ));
         }
     }
     if let Some(first) = chart_figures(plan).first().and_then(|n| resolve(records, n))
         && let Some(h) = heatmap(plan, records, &first)
     {
-        let svg = heatmap_svg(&h).map_err(io)?;
-        charts.push((format!("heatmap-{}.svg", first.replace('.', "-")), h.title.clone(), svg));
+        let title = h.title.clone();
+        charts.push((
+            format!("heatmap-{}", first.replace('.', "-")),
+            title,
+            SweepChart::Heatmap(h),
+        ));
     }
     for metric in distributions(records) {
         let c = cdf(plan, records, &metric);
         if c.curves.iter().all(|(_, s)| s.is_empty()) {
             continue;
         }
-        let svg = cdf_svg(&c).map_err(io)?;
-        charts.push((format!("cdf-{metric}.svg"), c.title.clone(), svg));
+        charts.push((format!("cdf-{metric}"), c.title.clone(), SweepChart::Cdf(c)));
     }
-    for (file, _, svg) in &charts {
-        write_atomic(&dir.join(file), svg.as_bytes())?;
+    let mut drawn: Vec<(String, String, String)> = Vec::new();
+    for (name, title, chart) in charts {
+        let svg = chart.svg().map_err(io)?;
+        write_atomic(&dir.join(format!("{name}.svg")), svg.as_bytes())?;
+        if png {
+            // Drawn beside its destination, then moved into place: never a half-written PNG.
+            let partial = dir.join(format!(".{name}.partial.png"));
+            chart.png(&partial).map_err(io)?;
+            let path = dir.join(format!("{name}.png"));
+            std::fs::rename(&partial, &path)
+                .map_err(|e| SweepError::Io(format!("{}: {e}", path.display())))?;
+        }
+        drawn.push((format!("{name}.svg"), title, svg));
     }
-    write_atomic(&dir.join("index.html"), page(plan, records, &charts).as_bytes())
+    write_atomic(&dir.join("index.html"), page(plan, records, &drawn).as_bytes())
 }
 
 fn page(plan: &Plan, records: &[RunRecord], charts: &[(String, String, String)]) -> String {
@@ -241,19 +256,21 @@ fn page(plan: &Plan, records: &[RunRecord], charts: &[(String, String, String)])
         esc(s.description.as_deref().unwrap_or(""))
     );
     let failed_runs = records.iter().filter(|r| failed(r)).count();
+    let inconclusive_runs = records.iter().filter(|r| inconclusive(r)).count();
     let _ = write!(
         out,
-        "<p>{} points × {} seeds = {} runs finished; {} failed a check.</p><h2>Points</h2><table><tr>",
+        "<p>{} points × {} seeds = {} runs finished; {} failed a check, {} inconclusive.</p><h2>Points</h2><table><tr>",
         plan.points.len(),
         plan.seeds,
         records.len(),
-        failed_runs
+        failed_runs,
+        inconclusive_runs
     );
     let figures = chart_figures(plan);
     for k in &plan.keys {
         let _ = write!(out, "<th>{}</th>", esc(k));
     }
-    out.push_str("<th>runs</th><th>failed</th>");
+    out.push_str("<th>runs</th><th>failed</th><th>inconclusive</th>");
     for f in &figures {
         let _ = write!(out, "<th>{} (median)</th>", esc(f));
     }
@@ -266,9 +283,10 @@ fn page(plan: &Plan, records: &[RunRecord], charts: &[(String, String, String)])
         }
         let _ = write!(
             out,
-            "<td>{}</td><td>{}</td>",
+            "<td>{}</td><td>{}</td><td>{}</td>",
             runs.len(),
-            runs.iter().filter(|r| failed(r)).count()
+            runs.iter().filter(|r| failed(r)).count(),
+            runs.iter().filter(|r| inconclusive(r)).count()
         );
         for f in &figures {
             let Some(path) = resolve(records, f) else {

@@ -3,7 +3,8 @@
 //!
 //! Seeds are tried in order, a batch at a time across the threads; a batch that holds a failure
 //! finishes, and the lowest failing seed is the answer, so it does not depend on the thread
-//! count. With swarm testing (as TigerBeetle's VOPR does), each seed also draws which of the
+//! count. Every seed up to it is counted as passed or inconclusive (a check that could not
+//! decide, or `events_max` reached): an inconclusive seed is never counted as a pass. With swarm testing (as TigerBeetle's VOPR does), each seed also draws which of the
 //! nemesis's fault kinds are on and how often they strike, from its own `swarm` stream.
 //!
 //! Shrinking first replaces the nemesis with the faults it actually injected (selectors
@@ -15,7 +16,7 @@
 
 use rayon::prelude::*;
 use scenario::Scenario;
-use scenario::run::{RunResult, Stopwatch};
+use scenario::run::{RunResult, Stopwatch, Verdict};
 use sim_core::{FaultRecord, FaultSpec, RngRoot, SimDuration, Stream};
 
 use crate::SweepError;
@@ -52,12 +53,57 @@ pub struct Failure {
 /// What a hunt found.
 #[derive(Clone, Debug)]
 pub struct HuntOutcome {
-    /// Seeds run.
+    /// Seeds counted: all of them, or those up to and including the lowest failing one.
     pub tried: u64,
+    /// Of those, seeds whose every check passed.
+    pub passed: u64,
+    /// Of those, seeds where nothing failed but something could not be decided.
+    pub inconclusive: u64,
+    /// The lowest inconclusive seed and why (its first undecided check, or `events_max`).
+    pub first_inconclusive: Option<(u64, String)>,
     /// The lowest failing seed, if any.
     pub failure: Option<Failure>,
     /// Wall seconds.
     pub seconds: f64,
+}
+
+/// What one seed's run came to.
+enum SeedResult {
+    Pass,
+    Inconclusive(String),
+    Fail(Box<Failure>),
+}
+
+/// Runs one seed of a hunt.
+fn run_seed(base: &Scenario, seed: u64, swarm: bool) -> Result<SeedResult, SweepError> {
+    let s = seed_scenario(base, seed, swarm);
+    let prepared = scenario::registry::prepare(&s)
+        .map_err(|e| SweepError::BadInput(format!("seed {seed}: {e}")))?;
+    let result = prepared.execute_quietly();
+    Ok(match result.verdict() {
+        Verdict::Pass => SeedResult::Pass,
+        Verdict::Inconclusive => SeedResult::Inconclusive(why_inconclusive(&result)),
+        Verdict::Fail => {
+            let c = result.failures().next().expect("a failed run has a failed check");
+            let (check, detail) = (c.name.clone(), c.detail.clone());
+            SeedResult::Fail(Box::new(Failure {
+                seed,
+                scenario: s,
+                check,
+                detail,
+                faults: result.faults,
+            }))
+        }
+    })
+}
+
+/// Why a run was inconclusive: its first undecided check, or the event limit.
+fn why_inconclusive(result: &RunResult) -> String {
+    use check::outcome::CheckStatus;
+    match result.checks.iter().find(|c| c.status == CheckStatus::Unknown) {
+        Some(c) => format!("{} unknown: {}", c.name, c.detail),
+        None => format!("the run stopped at events_max ({} events)", result.summary.events),
+    }
 }
 
 /// The scenario a seed runs: the seed set and, with swarm testing, its nemesis reshaped.
@@ -112,40 +158,40 @@ pub fn hunt(
         .build()
         .map_err(|e| SweepError::Io(format!("cannot start threads: {e}")))?;
     let batch = options.jobs.max(1) * 4;
-    let mut tried = 0u64;
-    for chunk in seeds.chunks(batch) {
-        let results: Vec<Result<Option<Failure>, SweepError>> = pool.install(|| {
-            chunk
-                .par_iter()
-                .map(|&seed| {
-                    let s = seed_scenario(base, seed, options.swarm);
-                    Ok(first_failure(&s)?.map(|(check, detail, result)| Failure {
-                        seed,
-                        scenario: s,
-                        check,
-                        detail,
-                        faults: result.faults,
-                    }))
-                })
-                .collect()
+    let mut outcome = HuntOutcome {
+        tried: 0,
+        passed: 0,
+        inconclusive: 0,
+        first_inconclusive: None,
+        failure: None,
+        seconds: 0.0,
+    };
+    let mut ran = 0u64;
+    'batches: for chunk in seeds.chunks(batch) {
+        let results: Vec<Result<SeedResult, SweepError>> = pool.install(|| {
+            chunk.par_iter().map(|&seed| run_seed(base, seed, options.swarm)).collect()
         });
-        tried += chunk.len() as u64;
-        progress(tried, seeds.len() as u64);
-        let mut found: Option<Failure> = None;
-        for r in results {
-            if let Some(f) = r? {
-                if found.as_ref().is_none_or(|g| f.seed < g.seed) {
-                    found = Some(f);
+        ran += chunk.len() as u64;
+        progress(ran, seeds.len() as u64);
+        // In seed order, up to the first failure: seeds after it in this batch ran too, but
+        // are not counted, so the tally does not depend on the batch size (`jobs`).
+        for (&seed, r) in chunk.iter().zip(results) {
+            outcome.tried += 1;
+            match r? {
+                SeedResult::Pass => outcome.passed += 1,
+                SeedResult::Inconclusive(why) => {
+                    outcome.inconclusive += 1;
+                    outcome.first_inconclusive.get_or_insert((seed, why));
+                }
+                SeedResult::Fail(f) => {
+                    outcome.failure = Some(*f);
+                    break 'batches;
                 }
             }
         }
-        if let Some(f) = found {
-            // Seeds after the failure in this batch ran too; count only up to it.
-            tried -= chunk.iter().filter(|&&s| s > f.seed).count() as u64;
-            return Ok(HuntOutcome { tried, failure: Some(f), seconds: clock.seconds() });
-        }
     }
-    Ok(HuntOutcome { tried, failure: None, seconds: clock.seconds() })
+    outcome.seconds = clock.seconds();
+    Ok(outcome)
 }
 
 /// One accepted shrink step, for the report.
@@ -220,10 +266,11 @@ pub fn shrink(
         for chunk in candidates.chunks(jobs.max(1)) {
             let results: Vec<Option<String>> =
                 pool.install(|| chunk.par_iter().map(|(c, _)| fails_same(c, &f.check)).collect());
-            attempts += chunk.len() as u64;
-            if let Some((i, d)) =
-                results.into_iter().enumerate().find_map(|(i, r)| r.map(|d| (i, d)))
-            {
+            let kept = results.into_iter().enumerate().find_map(|(i, r)| r.map(|d| (i, d)));
+            // Count candidates as a one-at-a-time search would reach them (up to the one kept),
+            // so the count does not depend on `jobs`.
+            attempts += kept.as_ref().map_or(chunk.len(), |(i, _)| i + 1) as u64;
+            if let Some((i, d)) = kept {
                 *best = chunk[i].0.clone();
                 detail = d;
                 let step = ShrinkStep { what: chunk[i].1.clone(), faults: best.faults.len() };

@@ -42,6 +42,8 @@ pub struct SweepOptions {
     pub shard: Option<Shard>,
     /// Replace a folder holding another sweep.
     pub force: bool,
+    /// Also write PNG copies of the charts (as the scenario's `[report] png` does).
+    pub png: bool,
 }
 
 /// Where a sweep stands, for progress reports.
@@ -53,6 +55,8 @@ pub struct Progress {
     pub total: usize,
     /// Finished runs that failed a check.
     pub failed: usize,
+    /// Finished runs that were inconclusive (nothing failed, something undecided).
+    pub inconclusive: usize,
     /// Runs found already finished when the sweep started.
     pub resumed: usize,
 }
@@ -86,15 +90,18 @@ pub fn run(
     let pending: Vec<RunSpec> = mine.iter().copied().filter(|r| !folder.has(r)).collect();
     let resumed = mine.len() - pending.len();
     let done = AtomicUsize::new(resumed);
-    let failed = AtomicUsize::new(
-        mine.iter().filter_map(|r| folder.read(r)).filter(aggregate::failed).count(),
-    );
-    let tally = |extra_failed: usize| {
-        let f = failed.fetch_add(extra_failed, Ordering::SeqCst) + extra_failed;
+    let already: Vec<RunRecord> = mine.iter().filter_map(|r| folder.read(r)).collect();
+    let failed = AtomicUsize::new(already.iter().filter(|r| aggregate::failed(r)).count());
+    let inconclusive =
+        AtomicUsize::new(already.iter().filter(|r| aggregate::inconclusive(r)).count());
+    let tally = |record: &RunRecord| {
+        let f = usize::from(aggregate::failed(record));
+        let i = usize::from(aggregate::inconclusive(record));
         Progress {
             done: done.fetch_add(1, Ordering::SeqCst) + 1,
             total: mine.len(),
-            failed: f,
+            failed: failed.fetch_add(f, Ordering::SeqCst) + f,
+            inconclusive: inconclusive.fetch_add(i, Ordering::SeqCst) + i,
             resumed,
         }
     };
@@ -102,6 +109,7 @@ pub fn run(
         done: resumed,
         total: mine.len(),
         failed: failed.load(Ordering::SeqCst),
+        inconclusive: inconclusive.load(Ordering::SeqCst),
         resumed,
     });
     let pool = rayon::ThreadPoolBuilder::new()
@@ -112,16 +120,17 @@ pub fn run(
         pending.par_iter().try_for_each(|spec| {
             let (record, wall) = run_one(plan, spec)?;
             folder.save(spec, &record, wall)?;
-            progress(&tally(usize::from(aggregate::failed(&record))));
+            progress(&tally(&record));
             Ok::<(), SweepError>(())
         })
     })?;
-    let records = rebuild(dir)?;
+    let records = rebuild(dir, options.png)?;
     Ok(SweepOutcome {
         progress: Progress {
             done: done.load(Ordering::SeqCst),
             total: mine.len(),
             failed: failed.load(Ordering::SeqCst),
+            inconclusive: inconclusive.load(Ordering::SeqCst),
             resumed,
         },
         records,
@@ -154,8 +163,9 @@ pub fn plan_of(dir: &Path) -> Result<Plan, SweepError> {
     Ok(Plan::new(&scenario))
 }
 
-/// Rebuilds a sweep folder's tables, charts and index.html from its `runs/`.
-pub fn rebuild(dir: &Path) -> Result<Vec<RunRecord>, SweepError> {
+/// Rebuilds a sweep folder's tables, charts and index.html from its `runs/`; with `png` (or the
+/// scenario's `[report] png`), PNG copies of the charts too.
+pub fn rebuild(dir: &Path, png: bool) -> Result<Vec<RunRecord>, SweepError> {
     let plan = plan_of(dir)?;
     let folder = SweepDir { path: dir.to_path_buf() };
     let runs: Vec<RunSpec> = plan.runs().into_iter().filter(|r| folder.has(r)).collect();
@@ -164,7 +174,7 @@ pub fn rebuild(dir: &Path) -> Result<Vec<RunRecord>, SweepError> {
     write_atomic(&dir.join("results.csv"), &aggregate::results_csv(&plan, &records))?;
     write_atomic(&dir.join("points.csv"), &aggregate::points_csv(&plan, &records))?;
     write_atomic(&dir.join("timings.csv"), &aggregate::timings_csv(&plan, &records, &wall))?;
-    charts::write(dir, &plan, &records)?;
+    charts::write(dir, &plan, &records, png || plan.scenario.report.png)?;
     Ok(records)
 }
 
@@ -210,5 +220,5 @@ pub fn merge(dirs: &[&Path], out: &Path, force: bool) -> Result<Vec<RunRecord>, 
             }
         }
     }
-    rebuild(out)
+    rebuild(out, false)
 }

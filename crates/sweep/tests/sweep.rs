@@ -42,7 +42,7 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn sweep(plan: &Plan, dir: &Path, jobs: usize, shard: Option<Shard>) -> sweep::SweepOutcome {
-    run(plan, dir, SweepOptions { jobs, shard, force: false }, &|_| {}).unwrap()
+    run(plan, dir, SweepOptions { jobs, shard, force: false, png: false }, &|_| {}).unwrap()
 }
 
 fn read(dir: &Path, file: &str) -> Vec<u8> {
@@ -131,10 +131,20 @@ fn a_changed_scenario_is_refused_without_force() {
         )
         .unwrap(),
     );
-    let refused = run(&changed, &dir, SweepOptions { jobs: 2, shard: None, force: false }, &|_| {});
+    let refused = run(
+        &changed,
+        &dir,
+        SweepOptions { jobs: 2, shard: None, force: false, png: false },
+        &|_| {},
+    );
     let message = refused.expect_err("refused").to_string();
     assert!(message.contains("another scenario") && message.contains("--force"), "{message}");
-    let forced = run(&changed, &dir, SweepOptions { jobs: 2, shard: None, force: true }, &|_| {});
+    let forced = run(
+        &changed,
+        &dir,
+        SweepOptions { jobs: 2, shard: None, force: true, png: false },
+        &|_| {},
+    );
     assert_eq!(forced.unwrap().progress.resumed, 0, "forced: the old runs are gone");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -17,6 +17,10 @@ const RETRY_MAX: SimDuration = SimDuration::from_millis(200);
 const BACKOFF_BASE: SimDuration = SimDuration::from_millis(2);
 /// Where a client keeps its next process round, so a restarted client never reuses an id.
 const ROUND_KEY: &str = "workload/next_round";
+/// Request ids of one incarnation of a client start at its first process round shifted this far
+/// left, so a restarted client never reuses a request id of an earlier incarnation (whose
+/// answers a server's session may still hold).
+const INCARNATION_SHIFT: u32 = 32;
 
 /// A client's timers.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,6 +122,10 @@ impl Client {
         if let Ok(Some(bytes)) = ctx.storage().get(ROUND_KEY) {
             self.next_round = bytes.try_into().map(u64::from_le_bytes).unwrap_or(0);
         }
+        // Each incarnation gets its own session: its request ids start above every id an
+        // earlier one sent (an incarnation that sent nothing left the round where it was, and
+        // nothing to collide with).
+        self.next_request = self.next_round << INCARNATION_SHIFT;
         match self.config.load() {
             Load::Open { per_client_rate } => self.schedule_arrival(ctx, per_client_rate),
             Load::Closed { concurrency } => {
