@@ -5,24 +5,32 @@
 //! failed compare-and-set is kept, as an observation that the value differed; other failed
 //! operations are dropped); an `info` leaves the call open until the end of the history (it may
 //! take effect at any point after its invocation, or never), and the process carries on under a
-//! new id. Times are whatever orders the events: nanoseconds in faultline's `history.jsonl`, the
-//! line number in Jepsen's logs.
+//! new id.
+//!
+//! An operation's `call` and `ret` are places in the history's real-time order, distinct for
+//! distinct events: the line number in Jepsen's logs, the entry index in faultline's
+//! `history.jsonl`. Entry order, not the timestamp, because the kernel appends entries in
+//! real-time order and many events share a nanosecond: a process's return and its next
+//! invocation often do, and ordering by timestamp would make them concurrent (a process's own
+//! operations must stay in program order). [`Parsed::times`] maps places back to the history's
+//! time, for reports.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 use sim_core::{HistoryEntry, OpType};
 
-use crate::model::{KvInput, KvOutput, RegisterInput, RegisterOutput};
+use crate::linearizability::{self, Report};
+use crate::model::{KvInput, KvOutput, Model, RegisterInput, RegisterOutput};
 
 /// One operation of a history.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Op<I, O> {
     /// The process that ran it.
     pub process: u64,
-    /// When it was invoked.
+    /// When it was invoked: its place in the history's real-time order.
     pub call: u64,
-    /// When it returned; `None`: it never did (open until the end).
+    /// When it returned (its place, as `call`); `None`: it never did (open until the end).
     pub ret: Option<u64>,
     /// What was asked.
     pub input: I,
@@ -69,12 +77,21 @@ pub struct Parsed<I, O> {
     pub unknown: usize,
     /// Process ids seen.
     pub processes: BTreeSet<u64>,
+    /// The history's time at each place of its order (`times[p]` for place `p`: nanoseconds
+    /// in faultline's histories); empty when the places are the time (Jepsen's line numbers).
+    pub times: Vec<u64>,
 }
 
 impl<I, O> Parsed<I, O> {
     /// Number of operations (invocations).
     pub fn ops(&self) -> usize {
         self.invoked.values().sum()
+    }
+
+    /// Checks the history for linearizability within `budget` search steps; the
+    /// counterexample, if any, is reported in the history's time.
+    pub fn check<M: Model<Input = I, Output = O>>(self, model: &M, budget: u64) -> Report {
+        linearizability::check_timed(model, self.keys, &self.times, budget)
     }
 }
 
@@ -106,7 +123,8 @@ impl<I, O> Default for Pairer<I, O> {
 }
 
 impl<I, O> Pairer<I, O> {
-    /// An invocation of `f` with `input` on `key` by `process` at `time`.
+    /// An invocation of `f` with `input` on `key` by `process` at place `time` of the
+    /// history's real-time order (places must increase from one event to the next).
     pub fn invoke(
         &mut self,
         process: u64,
@@ -177,6 +195,7 @@ impl<I, O> Pairer<I, O> {
             open: self.open,
             unknown: self.unknown,
             processes: self.processes,
+            times: Vec::new(),
         }
     }
 }
@@ -195,14 +214,39 @@ fn key_of<'a>(e: &HistoryEntry, buf: &'a mut String) -> &'a str {
     buf
 }
 
+/// The time of each entry, checked to never go backwards: the readers order operations by
+/// entry, which is real-time order only if the entries are in time order (a file edited out
+/// of order could otherwise hide a real-time constraint and pass).
+fn entry_times(entries: &[HistoryEntry]) -> Result<Vec<u64>, String> {
+    let mut last = 0;
+    entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            if e.time_ns < last {
+                return Err(format!(
+                    "entry {}: time_ns {} is before the previous entry's {last}: entries must be in time order",
+                    i + 1,
+                    e.time_ns
+                ));
+            }
+            last = e.time_ns;
+            Ok(e.time_ns)
+        })
+        .collect()
+}
+
 /// Reads faultline's `history.jsonl` for the compare-and-set register, one register per key.
+/// Operations are ordered by entry (see the module's header), times kept in [`Parsed::times`].
 pub fn register_from_faultline(
     entries: &[HistoryEntry],
 ) -> Result<Parsed<RegisterInput, RegisterOutput>, String> {
+    let times = entry_times(entries)?;
     let mut p = Pairer::default();
     let mut key = String::new();
     for (i, e) in entries.iter().enumerate() {
         let at = |m: String| format!("entry {}: {m}", i + 1);
+        let place = i as u64;
         match e.kind {
             OpType::Invoke => {
                 let input = match &*e.f {
@@ -216,7 +260,7 @@ pub fn register_from_faultline(
                         return Err(at(format!("unknown f `{other}`: allowed read, write, cas")));
                     }
                 };
-                p.invoke(e.process, e.time_ns, &e.f, key_of(e, &mut key), input).map_err(at)?;
+                p.invoke(e.process, place, &e.f, key_of(e, &mut key), input).map_err(at)?;
             }
             OpType::Ok => {
                 let output = match &*e.f {
@@ -226,30 +270,27 @@ pub fn register_from_faultline(
                     "cas" => RegisterOutput::Swapped,
                     other => return Err(at(format!("unknown f `{other}`"))),
                 };
-                p.complete(e.process, e.time_ns, Completion::Returned(Some(output))).map_err(at)?;
+                p.complete(e.process, place, Completion::Returned(Some(output))).map_err(at)?;
             }
             OpType::Fail if e.f == "cas" => p
-                .complete(
-                    e.process,
-                    e.time_ns,
-                    Completion::Returned(Some(RegisterOutput::CasFailed)),
-                )
+                .complete(e.process, place, Completion::Returned(Some(RegisterOutput::CasFailed)))
                 .map_err(at)?,
-            OpType::Fail => {
-                p.complete(e.process, e.time_ns, Completion::DidNotHappen).map_err(at)?
-            }
-            OpType::Info => p.complete(e.process, e.time_ns, Completion::Open).map_err(at)?,
+            OpType::Fail => p.complete(e.process, place, Completion::DidNotHappen).map_err(at)?,
+            OpType::Info => p.complete(e.process, place, Completion::Open).map_err(at)?,
         }
     }
-    Ok(p.finish())
+    Ok(Parsed { times, ..p.finish() })
 }
 
 /// Reads faultline's `history.jsonl` for the string key-value model (`get`, `put`, `append`).
+/// Operations are ordered by entry (see the module's header), times kept in [`Parsed::times`].
 pub fn kv_from_faultline(entries: &[HistoryEntry]) -> Result<Parsed<KvInput, KvOutput>, String> {
+    let times = entry_times(entries)?;
     let mut p = Pairer::default();
     let mut key = String::new();
     for (i, e) in entries.iter().enumerate() {
         let at = |m: String| format!("entry {}: {m}", i + 1);
+        let place = i as u64;
         let text = || e.value.as_str().map(str::to_string).unwrap_or_else(|| e.value.to_string());
         match e.kind {
             OpType::Invoke => {
@@ -261,19 +302,17 @@ pub fn kv_from_faultline(entries: &[HistoryEntry]) -> Result<Parsed<KvInput, KvO
                         return Err(at(format!("unknown f `{other}`: allowed get, put, append")));
                     }
                 };
-                p.invoke(e.process, e.time_ns, &e.f, key_of(e, &mut key), input).map_err(at)?;
+                p.invoke(e.process, place, &e.f, key_of(e, &mut key), input).map_err(at)?;
             }
             OpType::Ok => {
                 let output = if e.f == "get" { KvOutput::Value(text()) } else { KvOutput::Done };
-                p.complete(e.process, e.time_ns, Completion::Returned(Some(output))).map_err(at)?;
+                p.complete(e.process, place, Completion::Returned(Some(output))).map_err(at)?;
             }
-            OpType::Fail => {
-                p.complete(e.process, e.time_ns, Completion::DidNotHappen).map_err(at)?
-            }
-            OpType::Info => p.complete(e.process, e.time_ns, Completion::Open).map_err(at)?,
+            OpType::Fail => p.complete(e.process, place, Completion::DidNotHappen).map_err(at)?,
+            OpType::Info => p.complete(e.process, place, Completion::Open).map_err(at)?,
         }
     }
-    Ok(p.finish())
+    Ok(Parsed { times, ..p.finish() })
 }
 
 fn pair(v: &Value) -> Result<(i64, i64), String> {
@@ -291,6 +330,7 @@ pub fn read_faultline_jsonl(text: &str) -> Result<Vec<HistoryEntry>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::linearizability::Verdict;
 
     fn entry(process: u64, kind: OpType, f: &'static str, value: Value, t: u64) -> HistoryEntry {
         HistoryEntry { process, kind, f: f.into(), key: Some(1), value, time_ns: t }
@@ -312,9 +352,68 @@ mod tests {
         assert_eq!(p.open, 2, "the info'd write and the unfinished read");
         let ops = &p.keys[0].1;
         assert_eq!(ops.len(), 3);
+        // Places are entry indexes; the entry's time is kept beside them.
         assert!(
-            ops.iter().any(|o| o.output == Some(RegisterOutput::CasFailed) && o.ret == Some(6))
+            ops.iter().any(|o| o.output == Some(RegisterOutput::CasFailed) && o.ret == Some(3))
         );
+        assert_eq!(p.times[3], 6);
+    }
+
+    /// Process 0 writes 1 (ok at 10 ns), then reads nil, invoked in the same nanosecond.
+    fn write_then_stale_read() -> Vec<HistoryEntry> {
+        vec![
+            entry(0, OpType::Invoke, "write", 1.into(), 0),
+            entry(0, OpType::Ok, "write", 1.into(), 10),
+            entry(0, OpType::Invoke, "read", Value::Null, 10),
+            entry(0, OpType::Ok, "read", Value::Null, 20),
+        ]
+    }
+
+    #[test]
+    fn a_process_return_and_next_call_in_one_nanosecond_stay_in_program_order() {
+        let r = register_from_faultline(&write_then_stale_read())
+            .unwrap()
+            .check(&crate::model::CasRegister, 1000);
+        let Verdict::NotLinearizable(c) = r.verdict else { panic!("{:?}", r.verdict) };
+        // Reported in nanoseconds, not entry indexes.
+        assert_eq!(c.window_span, Some((10, 20)));
+        assert_eq!(c.culprit.as_deref(), Some("process 0 Read -> Read(None) [10, 20]"));
+    }
+
+    #[test]
+    fn entries_in_one_nanosecond_keep_their_real_time_order_across_processes() {
+        // Process 1's read is invoked after the write's ok entry (same nanosecond): it follows
+        // the write and must see it; invoked before that entry, it overlaps the write.
+        let mut after = write_then_stale_read();
+        after[2].process = 1;
+        after[3].process = 1;
+        let r = register_from_faultline(&after).unwrap().check(&crate::model::CasRegister, 1000);
+        assert!(matches!(r.verdict, Verdict::NotLinearizable(_)), "{:?}", r.verdict);
+        let mut before = after.clone();
+        before.swap(1, 2);
+        let r = register_from_faultline(&before).unwrap().check(&crate::model::CasRegister, 1000);
+        assert_eq!(r.verdict, Verdict::Linearizable);
+    }
+
+    #[test]
+    fn the_kv_reader_orders_by_entry_too() {
+        let h = vec![
+            entry(0, OpType::Invoke, "put", "a".into(), 0),
+            entry(0, OpType::Ok, "put", "a".into(), 10),
+            entry(0, OpType::Invoke, "get", Value::Null, 10),
+            entry(0, OpType::Ok, "get", "".into(), 20),
+        ];
+        let r = kv_from_faultline(&h).unwrap().check(&crate::model::StringKv, 1000);
+        let Verdict::NotLinearizable(c) = r.verdict else { panic!("{:?}", r.verdict) };
+        assert_eq!(c.window_span, Some((10, 20)));
+    }
+
+    #[test]
+    fn entries_out_of_time_order_are_refused() {
+        let mut h = write_then_stale_read();
+        h[1].time_ns = 30;
+        assert!(register_from_faultline(&h).unwrap_err().contains("entry 3"));
+        assert!(kv_from_faultline(&h).unwrap_err().contains("entry 3"));
     }
 
     #[test]

@@ -293,8 +293,21 @@ pub fn check_ops<M: Model>(
     (r, s.steps)
 }
 
-/// Checks a history split per key, within `budget` search steps in all.
+/// Checks a history split per key, within `budget` search steps in all. Operations' `call`
+/// and `ret` are their times, and the counterexample is reported in them.
 pub fn check<M: Model>(model: &M, keys: Keyed<M::Input, M::Output>, budget: u64) -> Report {
+    check_timed(model, keys, &[], budget)
+}
+
+/// [`check`] for operations whose `call` and `ret` are places in the history's order
+/// ([`crate::history`]): `times[p]` is the time of place `p`, and the counterexample is
+/// reported in those times (`times` empty: the places are the times).
+pub fn check_timed<M: Model>(
+    model: &M,
+    keys: Keyed<M::Input, M::Output>,
+    times: &[u64],
+    budget: u64,
+) -> Report {
     let keys: Keyed<M::Input, M::Output> =
         keys.into_iter().map(|(k, ops)| (k, relevant(model, &ops))).collect();
     let mut searches: Vec<Search<'_, M>> =
@@ -345,6 +358,7 @@ pub fn check<M: Model>(model: &M, keys: Keyed<M::Input, M::Output>, budget: u64)
                 model,
                 key,
                 ops,
+                &Clock(times),
                 budget.saturating_sub(spent).max(QUANTUM),
             ))
         }
@@ -377,10 +391,20 @@ fn prefix<I: Clone, O: Clone>(ops: &[Op<I, O>], end: u64) -> Vec<Op<I, O>> {
         .collect()
 }
 
+/// Translates places of a history's order into its time (no table: the places are the time).
+struct Clock<'a>(&'a [u64]);
+
+impl Clock<'_> {
+    fn time(&self, place: u64) -> u64 {
+        if self.0.is_empty() { place } else { self.0[place as usize] }
+    }
+}
+
 fn counterexample<M: Model>(
     model: &M,
     key: &str,
     ops: &[Op<M::Input, M::Output>],
+    clock: &Clock<'_>,
     budget: u64,
 ) -> Counterexample {
     let mut ends: Vec<u64> = ops.iter().filter_map(|o| o.ret).collect();
@@ -422,16 +446,16 @@ fn counterexample<M: Model>(
     window.sort_by_key(|o| (o.call, o.process));
     let start = window.iter().map(|o| o.call).min().unwrap_or(culprit.call);
     unknown.prefix_ops = Some(p.len());
-    unknown.culprit = Some(describe(culprit));
-    unknown.window = window.iter().map(|o| describe(o)).collect();
-    unknown.window_span = Some((start, end));
+    unknown.culprit = Some(describe(culprit, clock));
+    unknown.window = window.iter().map(|o| describe(o, clock)).collect();
+    unknown.window_span = Some((clock.time(start), clock.time(end)));
     unknown
 }
 
-fn describe<I: fmt::Debug, O: fmt::Debug>(o: &Op<I, O>) -> String {
-    let ret = o.ret.map_or("never".to_string(), |r| r.to_string());
+fn describe<I: fmt::Debug, O: fmt::Debug>(o: &Op<I, O>, clock: &Clock<'_>) -> String {
+    let ret = o.ret.map_or("never".to_string(), |r| clock.time(r).to_string());
     let out = o.output.as_ref().map_or("unknown".to_string(), |x| format!("{x:?}"));
-    format!("process {} {:?} -> {} [{}, {}]", o.process, o.input, out, o.call, ret)
+    format!("process {} {:?} -> {} [{}, {}]", o.process, o.input, out, clock.time(o.call), ret)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use check::history::{Parsed, kv_from_faultline, read_faultline_jsonl, register_from_faultline};
 use check::jepsen::{is_edn_lines, is_etcd_log, read_etcd_log, read_kv_edn};
-use check::linearizability::{Report, Verdict, check};
+use check::linearizability::{Report, Verdict};
 use check::model::{CasRegister, Model, StringKv};
 
 use crate::{ModelName, Status};
@@ -116,7 +116,7 @@ fn report<M: Model>(
         if keys == 1 { "" } else { "s" }
     );
     let started = std::time::Instant::now();
-    let Report { verdict, steps, .. } = check(model, parsed.keys, budget);
+    let Report { verdict, steps, .. } = parsed.check(model, budget);
     let ms = started.elapsed().as_secs_f64() * 1e3;
     let status = match &verdict {
         Verdict::Linearizable => {

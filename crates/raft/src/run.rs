@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use check::history::register_from_faultline;
-use check::linearizability::{DEFAULT_BUDGET, Verdict, check};
+use check::linearizability::{DEFAULT_BUDGET, Verdict};
 use check::model::CasRegister;
 use check::outcome::CheckResult;
 use serde::Serialize;
@@ -238,7 +238,7 @@ pub fn linearizable(history: &[HistoryEntry], budget: u64) -> CheckResult {
             ),
         );
     }
-    let report = check(&CasRegister, parsed.keys, budget);
+    let report = parsed.check(&CasRegister, budget);
     match report.verdict {
         Verdict::Linearizable => CheckResult::pass(
             NAME,
