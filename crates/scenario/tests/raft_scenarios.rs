@@ -79,6 +79,16 @@ fn raft_bug_stale_read_file_fails_linearizability() {
 }
 
 #[test]
+fn raft_bug_stale_read_is_caught_under_closed_loop_clients() {
+    let run = raft_run("raft-bug-stale-read-closed-loop.toml");
+    assert!(matches!(run.workload.load(), workload::config::Load::Closed { concurrency: 2 }));
+    bug_file_fails_then_passes_without_the_bug(
+        "raft-bug-stale-read-closed-loop.toml",
+        &["linearizable"],
+    );
+}
+
+#[test]
 fn raft_bug_ack_before_sync_file_loses_committed_entries() {
     bug_file_fails_then_passes_without_the_bug(
         "raft-bug-ack-before-sync.toml",
@@ -93,6 +103,7 @@ fn raft_fault_scenarios_pass_every_check() {
         "raft-leader-partition.toml",
         "raft-leader-crash.toml",
         "raft-nemesis.toml",
+        "raft-closed-loop.toml",
     ] {
         assert_eq!(failing(&raft_run(file)), Vec::<String>::new(), "{file}");
     }
