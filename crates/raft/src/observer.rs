@@ -105,6 +105,11 @@ pub struct Observer {
     commit_times: BTreeMap<u64, Vec<SimTime>>,
     /// Commits of client commands, for messages per operation.
     pub client_commits: u64,
+    /// Per server: the index of the last entry it stored.
+    last_stored: Vec<u64>,
+    /// Elections after the first at which every server but the previous leader held a log of
+    /// the same length (no candidate was barred by its log).
+    pub elections_after_equal_logs: u64,
     election_safety: Option<(SimTime, String)>,
     log_matching: Option<(SimTime, String)>,
     leader_completeness: Option<(SimTime, String)>,
@@ -134,6 +139,15 @@ impl Observer {
 
     /// `node` became leader of `term` with `log`.
     pub fn elected(&mut self, time: SimTime, term: u64, node: NodeId, log: &Log) {
+        if let Some(previous) = self.elections.last().map(|e| e.node) {
+            let mut lengths =
+                self.last_stored.iter().enumerate().filter(|&(n, _)| n != previous.index());
+            if let Some((_, first)) = lengths.next()
+                && lengths.all(|(_, l)| l == first)
+            {
+                self.elections_after_equal_logs += 1;
+            }
+        }
         self.elections.push(Election { time, term, node });
         if let Some(&other) = self.leaders.get(&term) {
             if other != node {
@@ -173,6 +187,7 @@ impl Observer {
         prev_term: u64,
         digest: u64,
     ) {
+        *slot(&mut self.last_stored, node.index() as u64) = index;
         let known = slot(&mut self.appended, index);
         let seen = match *known {
             None => {
@@ -402,5 +417,24 @@ mod tests {
         o.elected(t(1), 3, NodeId(1), &without);
         o.committed(t(2), 4, 2, 3, 77, false);
         assert_eq!(completeness(&o), CheckStatus::Pass);
+    }
+
+    #[test]
+    fn elections_after_equal_logs_count_the_voters_logs_not_the_old_leaders() {
+        let t = |ms: u64| SimTime(ms * 1_000_000);
+        let log = Log::default();
+        let mut o = Observer::default();
+        o.elected(t(1), 1, NodeId(0), &log);
+        for n in 0..3 {
+            o.appended(t(2), NodeId(n), 1, 1, 0, 7);
+        }
+        // n1 (the old leader) holds entry 2 alone: the others' logs are equal.
+        o.appended(t(3), NodeId(0), 2, 1, 1, 8);
+        o.elected(t(4), 2, NodeId(1), &log);
+        assert_eq!(o.elections_after_equal_logs, 1);
+        // n3 is behind n1 and n2 now: the voters of the next election differ.
+        o.appended(t(5), NodeId(0), 2, 1, 1, 8);
+        o.elected(t(6), 3, NodeId(0), &log);
+        assert_eq!(o.elections_after_equal_logs, 1);
     }
 }

@@ -68,6 +68,9 @@ pub struct RaftMetrics {
     /// Leader crashes or isolations with no new leader within `downtime_cap` (each counted in
     /// `election_downtime_ms` at the cap).
     pub elections_capped: u64,
+    /// Elections after the first at which every server but the previous leader held a log of
+    /// one length, so no candidate was barred by its log.
+    pub elections_after_equal_logs: u64,
     /// Messages sent, by servers and clients.
     pub messages: u64,
     /// Client commands committed.
@@ -92,6 +95,7 @@ impl RaftMetrics {
             ("election_downtime_ms", dist(&self.election_downtime_ms)),
             ("unavailability_ms", dist(&self.unavailability_ms)),
             ("elections_capped", MetricValue::Count(self.elections_capped)),
+            ("elections_after_equal_logs", MetricValue::Count(self.elections_after_equal_logs)),
             ("messages", MetricValue::Count(self.messages)),
             ("committed_ops", MetricValue::Count(self.committed_ops)),
             ("messages_per_op", MetricValue::Number(self.messages_per_op)),
@@ -201,6 +205,7 @@ pub fn finish(
         highest_term: obs.highest_term(),
         messages,
         committed_ops: obs.client_commits,
+        elections_after_equal_logs: obs.elections_after_equal_logs,
         snapshots_taken: metrics.counter("raft.snapshots_taken"),
         snapshots_installed: metrics.counter("raft.snapshots_installed"),
         commit_latency_ms: metrics
