@@ -29,6 +29,7 @@
 pub mod history;
 pub mod jepsen;
 pub mod linearizability;
+mod memo;
 pub mod model;
 pub mod outcome;
 pub mod spans;

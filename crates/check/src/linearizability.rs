@@ -19,21 +19,19 @@
 //! Keys are searched round-robin in slices of [`QUANTUM`] steps, so one hard key cannot
 //! starve the others, and the first key found illegal ends the check. The whole check has a
 //! step budget; running out gives [`Verdict::Unknown`], never a pass. For an illegal key, the
-//! report gives the shortest illegal prefix of its history (found by bisection: a prefix's
-//! later operations become open) and the window of operations overlapping the one whose
-//! return first makes it illegal.
+//! search itself names the culprit (as Porcupine keeps its longest partial linearizations):
+//! the latest return it was ever stopped at, which every partial linearization that gets that
+//! far fails to pass; the report gives it with the window of operations overlapping it. No
+//! second search, so the counterexample costs nothing beyond the verdict.
+//!
+//! The memo table ([`crate::memo`]) is built for long histories: an incrementally updated
+//! hash of the linearized set, only the words around the search's frontier stored per entry,
+//! and one flat open-addressing table.
 
-// The memo table is only probed for membership, never iterated, so a hashed set cannot make
-// the result depend on iteration order.
-#![allow(clippy::disallowed_types)]
-
-use std::collections::HashSet;
 use std::fmt;
-use std::hash::BuildHasherDefault;
-
-use rustc_hash::FxHasher;
 
 use crate::history::{Keyed, Op};
+use crate::memo::{Linearized, Memo};
 use crate::model::Model;
 
 /// Steps a key runs before the next key gets its turn.
@@ -58,33 +56,44 @@ pub enum Verdict {
     },
 }
 
-/// Why a history is not linearizable.
+/// Why a history is not linearizable: where every attempt to order it gets stuck.
+///
+/// The search finds it as it goes, at no extra cost: the culprit is the latest return the
+/// search was ever stopped at. Some legal order of the operations includes every one that
+/// returned before the culprit, but none of those orders can also include the culprit (each
+/// operation counted with the answer it got, even one still running when the culprit
+/// returned). So the history is illegal from the culprit's return on, and the operations
+/// overlapping the culprit are where to look.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Counterexample {
     /// The key whose sub-history is illegal.
     pub key: String,
-    /// Operations of the key's history.
+    /// Operations of the key's history (reads with unknown answers left out: they constrain
+    /// nothing).
     pub key_ops: usize,
-    /// Operations in its shortest illegal prefix (`None`: the bisection ran out of budget).
-    pub prefix_ops: Option<usize>,
-    /// The operation whose return first makes the history illegal, described.
-    pub culprit: Option<String>,
+    /// Operations called before the culprit returned.
+    pub prefix_ops: usize,
+    /// The operation whose return no legal order gets past, described.
+    pub culprit: String,
     /// The window: operations overlapping the culprit, described, in call order.
     pub window: Vec<String>,
-    /// Start and end of the window (the history's time unit).
-    pub window_span: Option<(u64, u64)>,
+    /// Start and end of the window (the history's time: nanoseconds for faultline's
+    /// histories, line numbers for Jepsen's); the end is the culprit's return.
+    pub window_span: (u64, u64),
 }
 
 impl fmt::Display for Counterexample {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "key {:?}: no legal order of its {} operations", self.key, self.key_ops)?;
-        if let (Some(n), Some(c), Some((a, b))) = (self.prefix_ops, &self.culprit, self.window_span)
-        {
-            writeln!(f, "; the first {n} already have none, once {c} returns")?;
-            write!(f, "illegal window [{a}, {b}], {} operations:", self.window.len())?;
-            for w in &self.window {
-                write!(f, "\n  {w}")?;
-            }
+        writeln!(
+            f,
+            "; the first {} already have none, once {} returns",
+            self.prefix_ops, self.culprit
+        )?;
+        let (a, b) = self.window_span;
+        write!(f, "illegal window [{a}, {b}], {} operations:", self.window.len())?;
+        for w in &self.window {
+            write!(f, "\n  {w}")?;
         }
         Ok(())
     }
@@ -127,15 +136,18 @@ struct Search<'m, M: Model> {
     return_entry: Vec<usize>,
     /// Per open operation: the open operations with the same input called before it.
     twins_before: Vec<Vec<usize>>,
-    linearized: Vec<u64>,
-    /// Memo of (linearized set, state) pairs already explored. Its keys are bitsets as long
-    /// as the key's history: a fast non-cryptographic hash (the histories are our own).
-    seen: HashSet<(Vec<u64>, M::State), BuildHasherDefault<FxHasher>>,
+    linearized: Linearized,
+    /// (Linearized set, state) pairs already explored.
+    seen: Memo<M::State>,
     calls: Vec<(usize, M::State)>,
     state: M::State,
     cursor: usize,
     steps: u64,
     result: Option<bool>,
+    /// The latest return entry the search was stopped at (0: none yet). Every partial
+    /// linearization that includes all operations returned before it is stuck there, and
+    /// some reaches it: it is where the history stops being linearizable (the counterexample).
+    deepest: usize,
 }
 
 impl<'m, M: Model> Search<'m, M> {
@@ -171,6 +183,8 @@ impl<'m, M: Model> Search<'m, M> {
                 .collect();
         }
         let prev = (0..len).map(|k| if k == 0 { NIL } else { k - 1 }).collect();
+        let calls: Vec<u64> = ops.iter().map(|o| o.call).collect();
+        let rets: Vec<Option<u64>> = ops.iter().map(|o| o.ret).collect();
         Search {
             model,
             ops,
@@ -180,13 +194,14 @@ impl<'m, M: Model> Search<'m, M> {
             is_call,
             return_entry,
             twins_before,
-            linearized: vec![0; n.div_ceil(64)],
-            seen: HashSet::default(),
+            linearized: Linearized::new(&calls, &rets),
+            seen: Memo::new(),
             calls: Vec::new(),
             state: model.init(),
             cursor: if len > 1 { 1 } else { NIL },
             steps: 0,
             result: if n == 0 { Some(true) } else { None },
+            deepest: 0,
         }
     }
 
@@ -218,16 +233,6 @@ impl<'m, M: Model> Search<'m, M> {
         self.relink(call);
     }
 
-    /// Flips operation `i` in the linearized set.
-    fn toggle(&mut self, i: usize) {
-        self.linearized[i / 64] ^= 1 << (i % 64);
-    }
-
-    /// Records the linearized set with `state`; false if that pair was already explored.
-    fn remember(&mut self, state: M::State) -> bool {
-        self.seen.insert((self.linearized.clone(), state))
-    }
-
     /// Runs at most `budget` steps; returns the result once known.
     fn run(&mut self, budget: u64) -> Option<bool> {
         let stop = self.steps + budget;
@@ -245,7 +250,7 @@ impl<'m, M: Model> Search<'m, M> {
                 let i = self.entry_op[e];
                 let op = &self.ops[i];
                 let linearized = &self.linearized;
-                if self.twins_before[i].iter().any(|&j| linearized[j / 64] & (1 << (j % 64)) == 0) {
+                if self.twins_before[i].iter().any(|&j| !linearized.contains(j)) {
                     // An earlier identical open operation is still available: try that one.
                     self.cursor = self.next[e];
                     continue;
@@ -253,24 +258,24 @@ impl<'m, M: Model> Search<'m, M> {
                 if let Some(next_state) =
                     self.model.step(&self.state, &op.input, op.output.as_ref())
                 {
-                    self.toggle(i);
-                    if self.remember(next_state.clone()) {
+                    self.linearized.toggle(i);
+                    if self.seen.insert(&self.linearized, &next_state) {
                         let before = std::mem::replace(&mut self.state, next_state);
                         self.calls.push((e, before));
                         self.lift(e);
                         self.cursor = self.next[0];
                         continue;
                     }
-                    self.toggle(i);
+                    self.linearized.toggle(i);
                 }
                 self.cursor = self.next[e];
             } else {
                 // The operation returning here could not be linearized before its return.
+                self.deepest = self.deepest.max(e);
                 match self.calls.pop() {
                     None => self.result = Some(false),
                     Some((call, before)) => {
-                        let i = self.entry_op[call];
-                        self.toggle(i);
+                        self.linearized.toggle(self.entry_op[call]);
                         self.state = before;
                         self.unlift(call);
                         self.cursor = self.next[call];
@@ -310,6 +315,49 @@ pub fn check_timed<M: Model>(
 ) -> Report {
     let keys: Keyed<M::Input, M::Output> =
         keys.into_iter().map(|(k, ops)| (k, relevant(model, &ops))).collect();
+    let (outcomes, failed, steps) = search_keys(model, &keys, budget);
+    let verdict = match failed {
+        Some((k, culprit)) => {
+            let (key, ops) = &keys[k];
+            Verdict::NotLinearizable(counterexample(key, ops, culprit, &Clock(times)))
+        }
+        None if outcomes.iter().all(|o| o.linearizable == Some(true)) => Verdict::Linearizable,
+        None => Verdict::Unknown {
+            unfinished: outcomes
+                .iter()
+                .filter(|o| o.linearizable.is_none())
+                .map(|o| o.key.clone())
+                .collect(),
+        },
+    };
+    Report { verdict, keys: outcomes, steps }
+}
+
+/// The verdict alone, as [`check`] reaches it, without describing a counterexample:
+/// `Some(true)` linearizable, `Some(false)` not, `None` unknown within `budget`; and the steps
+/// spent. For callers that need only pass or fail, and to measure what a counterexample adds.
+pub fn verdict_only<M: Model>(
+    model: &M,
+    keys: &Keyed<M::Input, M::Output>,
+    budget: u64,
+) -> (Option<bool>, u64) {
+    let keys: Keyed<M::Input, M::Output> =
+        keys.iter().map(|(k, ops)| (k.clone(), relevant(model, ops))).collect();
+    let (outcomes, failed, steps) = search_keys(model, &keys, budget);
+    let verdict = match failed {
+        Some(_) => Some(false),
+        None => outcomes.iter().all(|o| o.linearizable == Some(true)).then_some(true),
+    };
+    (verdict, steps)
+}
+
+/// Searches every key round-robin within `budget` steps: the per-key outcomes, the first key
+/// found illegal with its culprit operation, and the steps spent.
+fn search_keys<M: Model>(
+    model: &M,
+    keys: &Keyed<M::Input, M::Output>,
+    budget: u64,
+) -> (Vec<KeyOutcome>, Option<(usize, usize)>, u64) {
     let mut searches: Vec<Search<'_, M>> =
         keys.iter().map(|(_, ops)| Search::new(model, ops)).collect();
     let mut spent = 0u64;
@@ -326,7 +374,8 @@ pub fn check_timed<M: Model>(
             spent += s.steps - before;
             match r {
                 Some(false) => {
-                    failed = Some(k);
+                    // The search's deepest return names the culprit.
+                    failed = Some((k, s.entry_op[s.deepest]));
                     break 'rounds;
                 }
                 Some(true) => {}
@@ -340,7 +389,7 @@ pub fn check_timed<M: Model>(
             break;
         }
     }
-    let outcomes: Vec<KeyOutcome> = keys
+    let outcomes = keys
         .iter()
         .zip(&searches)
         .map(|((key, ops), s)| KeyOutcome {
@@ -350,45 +399,12 @@ pub fn check_timed<M: Model>(
             steps: s.steps,
         })
         .collect();
-    drop(searches);
-    let verdict = match failed {
-        Some(k) => {
-            let (key, ops) = &keys[k];
-            Verdict::NotLinearizable(counterexample(
-                model,
-                key,
-                ops,
-                &Clock(times),
-                budget.saturating_sub(spent).max(QUANTUM),
-            ))
-        }
-        None if outcomes.iter().all(|o| o.linearizable == Some(true)) => Verdict::Linearizable,
-        None => Verdict::Unknown {
-            unfinished: outcomes
-                .iter()
-                .filter(|o| o.linearizable.is_none())
-                .map(|o| o.key.clone())
-                .collect(),
-        },
-    };
-    Report { verdict, keys: outcomes, steps: spent }
+    (outcomes, failed, spent)
 }
 
 /// The operations that constrain the order: all but read-only ones with unknown answers.
 fn relevant<M: Model>(model: &M, ops: &[Op<M::Input, M::Output>]) -> Vec<Op<M::Input, M::Output>> {
     ops.iter().filter(|o| o.output.is_some() || !model.is_read_only(&o.input)).cloned().collect()
-}
-
-/// The prefix of `ops` as of the return of the `k`-th returning operation: operations called
-/// by then, those that returned later made open.
-fn prefix<I: Clone, O: Clone>(ops: &[Op<I, O>], end: u64) -> Vec<Op<I, O>> {
-    ops.iter()
-        .filter(|o| o.call <= end)
-        .map(|o| match o.ret {
-            Some(r) if r <= end => o.clone(),
-            _ => Op::open(o.process, o.call, o.input.clone()),
-        })
-        .collect()
 }
 
 /// Translates places of a history's order into its time (no table: the places are the time).
@@ -400,56 +416,31 @@ impl Clock<'_> {
     }
 }
 
-fn counterexample<M: Model>(
-    model: &M,
+/// The counterexample for `ops`, whose search got stuck at the latest at `culprit`'s return.
+fn counterexample<I: fmt::Debug, O: fmt::Debug>(
     key: &str,
-    ops: &[Op<M::Input, M::Output>],
+    ops: &[Op<I, O>],
+    culprit: usize,
     clock: &Clock<'_>,
-    budget: u64,
 ) -> Counterexample {
-    let mut ends: Vec<u64> = ops.iter().filter_map(|o| o.ret).collect();
-    ends.sort_unstable();
-    let mut unknown = Counterexample {
+    let c = &ops[culprit];
+    // A culprit that never returned (a model that refuses unknown answers) is stuck at the
+    // end of the history.
+    let end = c
+        .ret
+        .unwrap_or_else(|| ops.iter().map(|o| o.ret.unwrap_or(o.call)).max().unwrap_or(c.call));
+    let mut window: Vec<&Op<I, O>> =
+        ops.iter().filter(|o| o.call <= end && o.ret.is_none_or(|r| r >= c.call)).collect();
+    window.sort_by_key(|o| (o.call, o.process));
+    let start = window.iter().map(|o| o.call).min().unwrap_or(c.call);
+    Counterexample {
         key: key.to_string(),
         key_ops: ops.len(),
-        prefix_ops: None,
-        culprit: None,
-        window: Vec::new(),
-        window_span: None,
-    };
-    // Bisect for the first return after which the prefix is illegal: illegal(ends[hi]) holds.
-    let (mut lo, mut hi) = (0usize, ends.len());
-    let mut left = budget;
-    let illegal = |end: u64, left: &mut u64| -> Option<bool> {
-        let p = prefix(ops, end);
-        let (r, steps) = check_ops(model, &p, *left);
-        *left = left.saturating_sub(steps);
-        r.map(|ok| !ok)
-    };
-    if hi == 0 {
-        return unknown;
+        prefix_ops: ops.iter().filter(|o| o.call <= end).count(),
+        culprit: describe(c, clock),
+        window: window.iter().map(|o| describe(o, clock)).collect(),
+        window_span: (clock.time(start), clock.time(end)),
     }
-    hi -= 1;
-    while lo < hi {
-        let mid = (lo + hi) / 2;
-        match illegal(ends[mid], &mut left) {
-            Some(true) => hi = mid,
-            Some(false) => lo = mid + 1,
-            None => return unknown,
-        }
-    }
-    let end = ends[hi];
-    let p = prefix(ops, end);
-    let Some(culprit) = ops.iter().find(|o| o.ret == Some(end)) else { return unknown };
-    let mut window: Vec<&Op<M::Input, M::Output>> =
-        ops.iter().filter(|o| o.call <= end && o.ret.is_none_or(|r| r >= culprit.call)).collect();
-    window.sort_by_key(|o| (o.call, o.process));
-    let start = window.iter().map(|o| o.call).min().unwrap_or(culprit.call);
-    unknown.prefix_ops = Some(p.len());
-    unknown.culprit = Some(describe(culprit, clock));
-    unknown.window = window.iter().map(|o| describe(o, clock)).collect();
-    unknown.window_span = Some((clock.time(start), clock.time(end)));
-    unknown
 }
 
 fn describe<I: fmt::Debug, O: fmt::Debug>(o: &Op<I, O>, clock: &Clock<'_>) -> String {
@@ -485,9 +476,9 @@ mod tests {
     fn a_stale_read_after_a_completed_write_is_caught() {
         let v = verdict(vec![w(0, 0, 1, 1), w(1, 2, 3, 2), rd(0, 4, 5, Some(1))]);
         let Verdict::NotLinearizable(c) = v else { panic!("{v:?}") };
-        assert_eq!(c.prefix_ops, Some(3));
-        assert!(c.culprit.unwrap().contains("Read"));
-        assert_eq!(c.window_span, Some((4, 5)));
+        assert_eq!(c.prefix_ops, 3);
+        assert!(c.culprit.contains("Read"));
+        assert_eq!(c.window_span, (4, 5));
     }
 
     #[test]

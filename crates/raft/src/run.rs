@@ -250,7 +250,7 @@ pub fn linearizable(history: &[HistoryEntry], budget: u64) -> CheckResult {
             format!("{ops} operations, {} keys, {} search steps", report.keys.len(), report.steps),
         ),
         Verdict::NotLinearizable(c) => {
-            let at = c.window_span.map(|(_, end)| end);
+            let at = Some(c.window_span.1);
             let result = CheckResult::fail(NAME, c.to_string());
             match at {
                 Some(t) => result.at(t),
