@@ -217,18 +217,24 @@ fn shapes() -> Vec<Shape> {
     let mut v = Vec::new();
     let mut seed = 1;
     for (ops, processes, values, timeouts) in
-        [(1000, 10, 5, 0.01), (2400, 10, 5, 0.005), (2400, 30, 5, 0.0), (5000, 20, 5, 0.002)]
+        [(1000, 8, 5, 0.01), (2400, 6, 5, 0.005), (2400, 8, 5, 0.0), (5000, 6, 5, 0.002)]
     {
         for anomaly in [None, Some(0.9)] {
             v.push(Shape { ops, processes, values, timeouts, anomaly, seed });
             seed += 1;
         }
     }
+    // Linearizable with many timeouts: open writes and cas may take effect anywhere.
+    for (ops, processes, timeouts) in [(2400, 10, 0.05), (5000, 10, 0.03)] {
+        v.push(Shape { ops, processes, values: 5, timeouts, anomaly: None, seed });
+        seed += 1;
+    }
+    // Many distinct values: fewer states coincide, so the memo table holds more.
     v.push(Shape {
         ops: 2400,
-        processes: 10,
+        processes: 8,
         values: 50,
-        timeouts: 0.01,
+        timeouts: 0.005,
         anomaly: Some(0.8),
         seed,
     });
