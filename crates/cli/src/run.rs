@@ -242,7 +242,7 @@ fn print_summary(s: &Summary, result: &RunResult, out: &Path, reproduce: &str) {
             o.invoked, o.ok, o.failed, o.indeterminate
         );
         println!(
-            "availability  {:.3}% (answered: ok, or a definite answer such as a failed comparison)",
+            "availability  {:.3}% of operations answered (ok, or a definite answer)",
             s.availability * 100.0
         );
         let l = &s.latency_ms;
