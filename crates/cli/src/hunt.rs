@@ -1,6 +1,6 @@
 //! `faultline hunt FILE`: search seeds for a failing check, shrink it, write repro.toml.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use scenario::summary::normalized;
 use sweep::hunt::{HuntOptions, ShrinkStep, hunt, shrink};
@@ -8,6 +8,7 @@ use sweep::plan::Shard;
 
 use crate::Status;
 use crate::progress::Reporter;
+use crate::run::shell_word;
 
 /// `faultline hunt`'s options.
 #[derive(clap::Args, Debug)]
@@ -29,9 +30,8 @@ pub struct HuntArgs {
     /// The output folder itself (default: reports/NAME/hunt).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Overrides a key by its dotted path with a TOML value: network.loss=0.05 (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub sets: Vec<String>,
+    #[command(flatten)]
+    pub overrides: crate::overrides::Overrides,
 }
 
 /// Parses `--seeds`: `N` from `first`, or `A..B`.
@@ -57,7 +57,7 @@ pub fn parse_seeds(s: &str, first: u64) -> Result<std::ops::Range<u64>, String> 
 }
 
 pub fn run(args: &HuntArgs) -> Status {
-    let scenario = match scenario::load(&args.file, &args.sets) {
+    let scenario = match scenario::load(&args.file, &args.overrides.sets) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -95,8 +95,14 @@ pub fn run(args: &HuntArgs) -> Status {
     );
     let options = HuntOptions { seeds, jobs, swarm: args.swarm, shard: args.shard };
     let reporter = Reporter::new("seeds");
-    let outcome =
-        hunt(&scenario, &options, &|done, all| reporter.update(done, all, "no failure yet"));
+    let outcome = hunt(&scenario, &options, &|done, all, so_far| {
+        let failed = u64::from(so_far.failure.is_some());
+        let tally = format!(
+            "{} passed, {failed} failed, {} inconclusive",
+            so_far.passed, so_far.inconclusive
+        );
+        reporter.update(done, all, &tally)
+    });
     reporter.finish();
     let outcome = match outcome {
         Ok(o) => o,
@@ -105,15 +111,35 @@ pub fn run(args: &HuntArgs) -> Status {
             return Status::BadInput;
         }
     };
+    let failed = u64::from(outcome.failure.is_some());
     let tally = format!(
-        "{} seeds: {} passed, {} failed, {} inconclusive",
-        outcome.tried,
-        outcome.passed,
-        u64::from(outcome.failure.is_some()),
-        outcome.inconclusive
+        "{} seeds: {} passed, {failed} failed, {} inconclusive",
+        outcome.tried, outcome.passed, outcome.inconclusive
     );
+    // Everything written is the same whatever --jobs is: wall times are printed, not written.
+    let mut summary = serde_json::json!({
+        "scenario": scenario.name,
+        "command": command_line(args),
+        "seeds_tried": outcome.tried,
+        "passed": outcome.passed,
+        "failed": failed,
+        "inconclusive": outcome.inconclusive,
+    });
+    if let Some((seed, why)) = &outcome.first_inconclusive {
+        summary["lowest_inconclusive_seed"] = (*seed).into();
+        summary["inconclusive_why"] = why.clone().into();
+    }
     let Some(failure) = outcome.failure else {
         println!("{tally} ({:.1} s)", outcome.seconds);
+        // No repro: a repro.toml left by an earlier hunt would read as this one's.
+        if let Err(e) = write_files(&out, &summary, None) {
+            eprintln!("error: {}: {e}", out.display());
+            return Status::BadInput;
+        }
+        if outcome.tried == 0 {
+            println!("no seed ran (the shard holds none of them): nothing was judged");
+            return Status::Inconclusive;
+        }
         return match outcome.first_inconclusive {
             Some((seed, why)) => {
                 // Nothing failed, but not every seed was judged: never a pass.
@@ -140,8 +166,8 @@ pub fn run(args: &HuntArgs) -> Status {
     let mut repro = shrunk.scenario.clone();
     repro.name = format!("{}-repro", scenario.name);
     repro.description = Some(format!(
-        "Found by `faultline hunt {}` at seed {} and shrunk: fails {}.",
-        args.file.display(),
+        "Found by `{}` at seed {} and shrunk: fails {}.",
+        command_line(args),
         failure.seed,
         failure.check
     ));
@@ -155,13 +181,7 @@ pub fn run(args: &HuntArgs) -> Status {
         out.join("repro.toml").display(),
         normalized(&repro)
     );
-    // Everything here is the same whatever --jobs is: wall times are printed, not written.
-    let summary = serde_json::json!({
-        "scenario": scenario.name,
-        "seeds_tried": outcome.tried,
-        "passed": outcome.passed,
-        "failed": 1,
-        "inconclusive": outcome.inconclusive,
+    let found = serde_json::json!({
         "seed": failure.seed,
         "check": failure.check,
         "detail": shrunk.detail,
@@ -170,17 +190,11 @@ pub fn run(args: &HuntArgs) -> Status {
         "shrink_steps": shrunk.steps.iter().map(|s| s.what.clone()).collect::<Vec<_>>(),
         "candidate_runs": shrunk.attempts,
     });
-    let written = std::fs::create_dir_all(&out)
-        .and_then(|()| {
-            sweep::folder::write_atomic(&out.join("repro.toml"), text.as_bytes())
-                .map_err(std::io::Error::other)
-        })
-        .and_then(|()| {
-            let json = serde_json::to_string_pretty(&summary).expect("json") + "\n";
-            sweep::folder::write_atomic(&out.join("hunt.json"), json.as_bytes())
-                .map_err(std::io::Error::other)
-        });
-    if let Err(e) = written {
+    summary
+        .as_object_mut()
+        .expect("an object")
+        .extend(found.as_object().expect("an object").clone());
+    if let Err(e) = write_files(&out, &summary, Some(&text)) {
         eprintln!("error: {}: {e}", out.display());
         return Status::BadInput;
     }
@@ -204,4 +218,43 @@ pub fn run(args: &HuntArgs) -> Status {
     println!("repro      {}", out.join("repro.toml").display());
     println!("reproduce with: faultline run {}", out.join("repro.toml").display());
     Status::Fail
+}
+
+/// The hunt as a command line (the file, seeds, swarm and overrides), for the repro's
+/// description and hunt.json.
+fn command_line(args: &HuntArgs) -> String {
+    let mut words = vec![
+        "faultline hunt".to_string(),
+        shell_word(&args.file.display().to_string()),
+        format!("--seeds {}", shell_word(&args.seeds)),
+    ];
+    if args.swarm {
+        words.push("--swarm".into());
+    }
+    for s in &args.overrides.sets {
+        words.push(format!("--set {}", shell_word(s)));
+    }
+    words.join(" ")
+}
+
+/// Writes hunt.json and, for a failure, repro.toml (each atomically); without one, removes the
+/// repro.toml of an earlier hunt.
+fn write_files(
+    out: &Path,
+    summary: &serde_json::Value,
+    repro: Option<&str>,
+) -> std::io::Result<()> {
+    std::fs::create_dir_all(out)?;
+    let repro_path = out.join("repro.toml");
+    match repro {
+        Some(text) => sweep::folder::write_atomic(&repro_path, text.as_bytes())
+            .map_err(std::io::Error::other)?,
+        None => match std::fs::remove_file(&repro_path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        },
+    }
+    let json = serde_json::to_string_pretty(summary).expect("json") + "\n";
+    sweep::folder::write_atomic(&out.join("hunt.json"), json.as_bytes())
+        .map_err(std::io::Error::other)
 }

@@ -4,6 +4,7 @@
 mod check_history;
 mod hunt;
 mod list;
+mod overrides;
 mod progress;
 mod replay;
 mod run;
@@ -52,9 +53,8 @@ enum Command {
         /// Scenario files.
         #[arg(required = true)]
         files: Vec<std::path::PathBuf>,
-        /// Overrides a key by its dotted path with a TOML value: network.loss=0.05 (repeatable).
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        sets: Vec<String>,
+        #[command(flatten)]
+        overrides: overrides::Overrides,
     },
     /// Lists protocols, fault kinds, selectors and each protocol's parameters.
     List,
@@ -88,7 +88,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => replay::replay(&args),
         Command::Trace(args) => replay::trace(&args),
         Command::CheckHistory { file, model, budget } => check_history::run(&file, model, budget),
-        Command::Validate { files, sets } => validate::run(&files, &sets),
+        Command::Validate { files, overrides } => validate::run(&files, &overrides.sets),
         Command::List => list::run(),
     };
     ExitCode::from(status as u8)

@@ -22,9 +22,8 @@ pub struct ReplayArgs {
     /// Also write the event trace as JSON lines to NAME-seed-N.trace.jsonl.
     #[arg(long)]
     pub trace: bool,
-    /// Overrides a key by its dotted path with a TOML value: network.loss=0.05 (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub sets: Vec<String>,
+    #[command(flatten)]
+    pub overrides: crate::overrides::Overrides,
 }
 
 /// `faultline trace`'s options.
@@ -44,9 +43,8 @@ pub struct TraceArgs {
     /// Show timer events too.
     #[arg(long)]
     pub timers: bool,
-    /// Overrides a key by its dotted path with a TOML value: network.loss=0.05 (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub sets: Vec<String>,
+    #[command(flatten)]
+    pub overrides: crate::overrides::Overrides,
 }
 
 fn load(
@@ -76,7 +74,7 @@ fn status(v: Verdict) -> Status {
 }
 
 pub fn replay(args: &ReplayArgs) -> Status {
-    let (scenario, prepared) = match load(&args.file, args.seed, &args.sets) {
+    let (scenario, prepared) = match load(&args.file, args.seed, &args.overrides.sets) {
         Ok(x) => x,
         Err(s) => return s,
     };
@@ -111,7 +109,7 @@ pub fn replay(args: &ReplayArgs) -> Status {
 }
 
 pub fn trace(args: &TraceArgs) -> Status {
-    let (scenario, prepared) = match load(&args.file, args.seed, &args.sets) {
+    let (scenario, prepared) = match load(&args.file, args.seed, &args.overrides.sets) {
         Ok(x) => x,
         Err(s) => return s,
     };

@@ -25,9 +25,8 @@ pub struct RunArgs {
     /// The output folder itself (default: reports/NAME/seed-N).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Overrides a key by its dotted path with a TOML value: network.loss=0.05 (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub sets: Vec<String>,
+    #[command(flatten)]
+    pub overrides: crate::overrides::Overrides,
     /// Also write the event trace as JSON lines (trace.jsonl).
     #[arg(long)]
     pub trace: bool,
@@ -109,7 +108,7 @@ fn bad(e: impl std::fmt::Display) -> Status {
 }
 
 pub fn run(args: &RunArgs) -> Status {
-    let mut sets = args.sets.clone();
+    let mut sets = args.overrides.sets.clone();
     if let Some(seed) = args.seed {
         sets.push(format!("seed={seed}"));
     }
@@ -150,8 +149,13 @@ pub fn run(args: &RunArgs) -> Status {
         result.checks.push(determinism(&prepared, result.summary.trace_hash));
     }
     let summary = Summary::new(&scenario, &result, Some(result.wall_seconds));
-    let reproduce_sets: Vec<String> =
-        args.sets.iter().filter(|s| !s.trim_start().starts_with("seed=")).cloned().collect();
+    let reproduce_sets: Vec<String> = args
+        .overrides
+        .sets
+        .iter()
+        .filter(|s| !s.trim_start().starts_with("seed="))
+        .cloned()
+        .collect();
     let reproduce = reproduce_command(&args.file, scenario.seed, &reproduce_sets);
     let scenario_toml = summary::normalized(&scenario);
     let spacetime = around_first_violation(&prepared, &result);
@@ -233,23 +237,27 @@ fn determinism(prepared: &scenario::registry::Prepared, first: u64) -> CheckResu
 
 fn print_summary(s: &Summary, result: &RunResult, out: &Path, reproduce: &str) {
     let o = &s.ops;
-    if o.invoked == 0 {
+    match s.availability {
         // No figures to give: a 100% availability or a 0 ms latency would mean nothing.
-        println!("operations    none invoked: no availability or latency to report");
-    } else {
-        println!(
-            "operations    {} invoked: {} ok, {} failed, {} indeterminate",
-            o.invoked, o.ok, o.failed, o.indeterminate
-        );
-        println!(
-            "availability  {:.3}% of operations answered (ok, or a definite answer)",
-            s.availability * 100.0
-        );
-        let l = &s.latency_ms;
-        println!(
+        None => println!("operations    none invoked: no availability or latency to report"),
+        Some(a) => {
+            println!(
+                "operations    {} invoked: {} ok, {} failed, {} indeterminate",
+                o.invoked, o.ok, o.failed, o.indeterminate
+            );
+            println!(
+                "availability  {:.3}% of operations answered (ok, or a definite answer)",
+                a * 100.0
+            );
+        }
+    }
+    match &s.latency_ms {
+        Some(l) => println!(
             "latency       p50 {:.2} ms, p99 {:.2} ms, p999 {:.2} ms, max {:.2} ms",
             l.p50, l.p99, l.p999, l.max
-        );
+        ),
+        None if o.invoked > 0 => println!("latency       none: no operation succeeded"),
+        None => {}
     }
     println!("checks");
     for c in &s.checks {

@@ -25,9 +25,8 @@ pub struct SweepArgs {
     /// Replace a folder holding a sweep of another scenario.
     #[arg(long)]
     pub force: bool,
-    /// Overrides a key by its dotted path with a TOML value: network.loss=0.05 (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub sets: Vec<String>,
+    #[command(flatten)]
+    pub overrides: crate::overrides::Overrides,
     /// Also write PNG copies of the charts.
     #[arg(long)]
     pub png: bool,
@@ -45,6 +44,9 @@ pub struct MergeArgs {
     /// Replace a folder holding a sweep of another scenario.
     #[arg(long)]
     pub force: bool,
+    /// Also write PNG copies of the charts.
+    #[arg(long)]
+    pub png: bool,
 }
 
 fn status_of(e: SweepError) -> Status {
@@ -69,7 +71,7 @@ fn print_done(dir: &Path, p: &Progress, runs: usize) {
 }
 
 pub fn sweep(args: &SweepArgs) -> Status {
-    let scenario = match scenario::load(&args.file, &args.sets) {
+    let scenario = match scenario::load(&args.file, &args.overrides.sets) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -118,7 +120,7 @@ pub fn sweep(args: &SweepArgs) -> Status {
 
 pub fn merge(args: &MergeArgs) -> Status {
     let dirs: Vec<&Path> = args.dirs.iter().map(PathBuf::as_path).collect();
-    match sweep::merge(&dirs, &args.out, args.force) {
+    match sweep::merge(&dirs, &args.out, args.force, args.png) {
         Ok(records) => {
             let failed = records.iter().filter(|r| sweep::aggregate::failed(r)).count();
             let inconclusive = records.iter().filter(|r| sweep::aggregate::inconclusive(r)).count();

@@ -68,7 +68,7 @@ fn a_run_prints_its_summary_and_writes_a_complete_report_folder() {
         assert!(out.join(f).is_file(), "{f} missing");
     }
     let s = summary(&out);
-    assert_eq!(s["schema_version"], 1);
+    assert_eq!(s["schema_version"], 2);
     assert_eq!(s["faultline_version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(s["scenario"], "raft-leader-partition");
     assert_eq!(s["protocol"], "raft");

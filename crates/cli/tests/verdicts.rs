@@ -64,6 +64,47 @@ fn a_history_with_no_known_result_is_unknown_not_a_pass() {
 }
 
 #[test]
+fn a_history_of_writes_alone_is_unknown_not_a_pass() {
+    // Writes can be ordered any way: without an answered read or compare-and-set, nothing was
+    // judged.
+    let dir = scratch("writes-only");
+    let (code, stdout, _) = faultline(&[
+        "run",
+        &scenario("raft-baseline.toml"),
+        "--set",
+        "duration=\"3s\"",
+        "--set",
+        "workload.read_ratio=0.0",
+        "--set",
+        "workload.cas_ratio=0.0",
+        "--out",
+        dir.join("run").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 3, "{stdout}");
+    assert!(stdout.contains("no read or compare-and-set answered"), "{stdout}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_hunt_whose_shard_holds_no_seed_judged_nothing() {
+    let dir = scratch("hunt-empty");
+    let (code, stdout, stderr) = faultline(&[
+        "hunt",
+        &scenario("raft-baseline.toml"),
+        "--seeds",
+        "2",
+        "--shard",
+        "5/8",
+        "--out",
+        dir.join("hunt").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 3, "{stdout}{stderr}");
+    assert!(stdout.contains("0 seeds: 0 passed, 0 failed, 0 inconclusive"), "{stdout}");
+    assert!(stdout.contains("nothing was judged"), "{stdout}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn a_scenario_without_clients_lists_no_linearizability_check() {
     for file in ["raft-bug-commit-previous-term.toml", "raft-bug-forget-vote.toml"] {
         let dir = scratch("no-clients");
@@ -95,6 +136,9 @@ fn a_hunt_where_every_seed_is_inconclusive_exits_3() {
     assert_eq!(code, 3, "{stdout}{stderr}");
     assert!(stdout.contains("2 seeds: 0 passed, 0 failed, 2 inconclusive"), "{stdout}");
     assert!(stdout.contains("lowest inconclusive seed 1: linearizable unknown"), "{stdout}");
+    let hunt = json(&dir.join("hunt/hunt.json"));
+    assert_eq!((hunt["passed"].as_u64(), hunt["inconclusive"].as_u64()), (Some(0), Some(2)));
+    assert!(!dir.join("hunt/repro.toml").exists(), "no failure, no repro");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -220,9 +264,25 @@ fn sweep_takes_set_and_png_and_counts_inconclusive_runs() {
     let points = std::fs::read_to_string(out.join("points.csv")).unwrap();
     assert!(points.starts_with("network.loss,runs,failed,inconclusive,"), "{points}");
     assert!(points.lines().nth(1).unwrap().starts_with("0.0,2,0,2,"), "{points}");
-    for chart in ["compare-latency_ms-p99", "compare-availability"] {
-        assert!(out.join(format!("{chart}.svg")).is_file(), "{chart}.svg");
-        assert!(out.join(format!("{chart}.png")).is_file(), "{chart}.png");
-    }
+    assert!(out.join("compare-availability.svg").is_file());
+    assert!(out.join("compare-availability.png").is_file(), "--png writes PNG copies");
+    // No operation succeeded: there is no latency to chart, rather than a line at 0 ms.
+    assert!(!out.join("compare-latency_ms-p99.svg").exists());
+    assert!(!points.lines().next().unwrap().contains(",latency_ms."), "{points}");
+    // Nor a quantile of a distribution with no sample (no leader crash: no downtime).
+    assert!(!points.contains("election_downtime_ms.p50"), "{points}");
+    let run: serde_json::Value = json(&out.join("runs/run-000000.json"));
+    assert!(run["summary"]["latency_ms"].is_null(), "{run}");
+    // Without --png, the charts' PNG copies of an earlier sweep go (they would be stale).
+    let (code, _, stderr) = faultline(&[
+        "sweep",
+        file.to_str().unwrap(),
+        "--set",
+        ALL_TIMED_OUT,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!out.join("compare-availability.png").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }

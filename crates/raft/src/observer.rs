@@ -105,10 +105,10 @@ pub struct Observer {
     commit_times: BTreeMap<u64, Vec<SimTime>>,
     /// Commits of client commands, for messages per operation.
     pub client_commits: u64,
-    /// Per server: the index of the last entry it stored.
-    last_stored: Vec<u64>,
-    /// Elections after the first at which every server but the previous leader held a log of
-    /// the same length (no candidate was barred by its log).
+    /// Per server: the (term, index) of the last entry it stored, (0, 0) before any.
+    last_stored: Vec<(u64, u64)>,
+    /// Elections after the first at which every server but the previous leader ended its log
+    /// with the same entry (the same term and index), so no candidate was barred by its log.
     pub elections_after_equal_logs: u64,
     election_safety: Option<(SimTime, String)>,
     log_matching: Option<(SimTime, String)>,
@@ -132,9 +132,14 @@ fn first(v: &mut Option<(SimTime, String)>, time: SimTime, message: impl FnOnce(
 }
 
 impl Observer {
-    /// A new shared observer.
-    pub fn shared() -> SharedObserver {
-        Arc::new(Mutex::new(Observer::default()))
+    /// A new observer of `servers` servers.
+    pub fn new(servers: u32) -> Self {
+        Observer { last_stored: vec![(0, 0); servers as usize], ..Observer::default() }
+    }
+
+    /// A new shared observer of `servers` servers.
+    pub fn shared(servers: u32) -> SharedObserver {
+        Arc::new(Mutex::new(Observer::new(servers)))
     }
 
     /// `node` became leader of `term` with `log`.
@@ -187,7 +192,7 @@ impl Observer {
         prev_term: u64,
         digest: u64,
     ) {
-        *slot(&mut self.last_stored, node.index() as u64) = index;
+        *slot(&mut self.last_stored, node.index() as u64) = (term, index);
         let known = slot(&mut self.appended, index);
         let seen = match *known {
             None => {
@@ -213,6 +218,12 @@ impl Observer {
             Some(_) => {}
             None => self.other_versions.entry(index).or_default().push((term, digest, prev_term)),
         }
+    }
+
+    /// `node`'s log now ends with entry `index` of `term`: it started or restarted from what its
+    /// disk kept, or installed a snapshot in place of its log.
+    pub fn log_replaced(&mut self, node: NodeId, term: u64, index: u64) {
+        *slot(&mut self.last_stored, node.index() as u64) = (term, index);
     }
 
     /// A leader committed entry `index` (`term`, `digest`); `client` if it is a client command.
@@ -423,7 +434,7 @@ mod tests {
     fn elections_after_equal_logs_count_the_voters_logs_not_the_old_leaders() {
         let t = |ms: u64| SimTime(ms * 1_000_000);
         let log = Log::default();
-        let mut o = Observer::default();
+        let mut o = Observer::new(3);
         o.elected(t(1), 1, NodeId(0), &log);
         for n in 0..3 {
             o.appended(t(2), NodeId(n), 1, 1, 0, 7);

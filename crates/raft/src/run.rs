@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use check::history::register_from_faultline;
 use check::linearizability::{DEFAULT_BUDGET, Verdict};
-use check::model::CasRegister;
+use check::model::{CasRegister, RegisterInput};
 use check::outcome::CheckResult;
 use serde::Serialize;
 use sim_core::config::ConfigError;
@@ -143,7 +143,7 @@ pub fn prepare_traced(
             "the topology's clients and the workload's differ",
         ));
     }
-    let observer = Observer::shared();
+    let observer = Observer::shared(run.sim.topology.servers);
     let shared = observer.clone();
     let raft = Arc::new(run.raft.clone());
     let workload = run.workload.clone();
@@ -196,6 +196,13 @@ pub fn finish(
                 "liveness",
                 format!("the run stopped at events_max ({} events) before its end", summary.events),
             )
+        } else if run.workload.clients == 0 {
+            // Recovery is judged by a commit after the faults heal; without clients a healthy
+            // leader has nothing to commit, so nothing can be judged.
+            CheckResult::unknown(
+                "liveness",
+                "the scenario has no clients: no command to commit after every fault healed",
+            )
         } else {
             liveness(&obs, SimTime(run.sim.duration.as_nanos()), quiet)
         });
@@ -224,9 +231,10 @@ pub fn finish(
     RaftOutcome { summary, checks, history, faults, metrics, raft }
 }
 
-/// The linearizability check of a history (cas-register per key). A history in which no
-/// operation returned a known result constrains no order (every one may have happened or not,
-/// at any time): the check is unknown, never a pass.
+/// The linearizability check of a history (cas-register per key). Only an operation whose
+/// answer depends on the state it met (a read or a compare-and-set, answered) constrains the
+/// order: writes alone can be ordered any way, and an unanswered operation may have happened or
+/// not, at any time. A history without one is unknown, never a pass.
 pub fn linearizable(history: &[HistoryEntry], budget: u64) -> CheckResult {
     const NAME: &str = "linearizable";
     let parsed = match register_from_faultline(history) {
@@ -234,12 +242,17 @@ pub fn linearizable(history: &[HistoryEntry], budget: u64) -> CheckResult {
         Err(e) => return CheckResult::fail(NAME, format!("the history is malformed: {e}")),
     };
     let ops = parsed.ops();
-    let answered = parsed.keys.iter().flat_map(|(_, k)| k).filter(|o| o.output.is_some()).count();
-    if answered == 0 {
+    let observed = parsed
+        .keys
+        .iter()
+        .flat_map(|(_, k)| k)
+        .filter(|o| o.output.is_some() && !matches!(o.input, RegisterInput::Write(_)))
+        .count();
+    if observed == 0 {
         return CheckResult::unknown(
             NAME,
             format!(
-                "{ops} operations, none answered with a known result: nothing constrains the order"
+                "{ops} operations, no read or compare-and-set answered: nothing constrains the order"
             ),
         );
     }
@@ -249,14 +262,7 @@ pub fn linearizable(history: &[HistoryEntry], budget: u64) -> CheckResult {
             NAME,
             format!("{ops} operations, {} keys, {} search steps", report.keys.len(), report.steps),
         ),
-        Verdict::NotLinearizable(c) => {
-            let at = Some(c.window_span.1);
-            let result = CheckResult::fail(NAME, c.to_string());
-            match at {
-                Some(t) => result.at(t),
-                None => result,
-            }
-        }
+        Verdict::NotLinearizable(c) => CheckResult::fail(NAME, c.to_string()).at(c.window_span.1),
         Verdict::Unknown { unfinished } => CheckResult::unknown(
             NAME,
             format!("search budget of {budget} steps ran out on keys {unfinished:?}"),

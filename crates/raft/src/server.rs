@@ -190,6 +190,9 @@ impl RaftServer {
             ctx.annotate("disk corrupt: halted");
             return;
         }
+        // What survived on disk, which a crash may have cut short.
+        let (term, index) = (self.log.last_term(), self.log.last_index());
+        self.observer.lock().expect("observer").log_replaced(self.id, term, index);
         self.reset_election_timer(ctx);
     }
 
@@ -780,6 +783,8 @@ impl RaftServer {
                 self.log.compact_to(snap.index, snap.term);
             } else {
                 self.log = Log::after(snap.index, snap.term);
+                let mut obs = self.observer.lock().expect("observer");
+                obs.log_replaced(self.id, snap.term, snap.index);
             }
             self.sm = StateMachine { kv: snap.kv.clone(), sessions: snap.sessions.clone() };
             self.commit = snap.index;

@@ -90,7 +90,7 @@ pub fn charts() -> Vec<Chart> {
         chart!(
             "availability",
             "Availability per window",
-            "The share of operations invoked in each window that succeeded.",
+            "The share of operations invoked in each window that the system answered: ok, or a definite answer such as a compare-and-set whose comparison failed.",
             availability
         ),
     ]

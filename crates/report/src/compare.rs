@@ -304,15 +304,6 @@ pub enum SweepChart {
 }
 
 impl SweepChart {
-    /// Its title.
-    pub fn title(&self) -> &str {
-        match self {
-            SweepChart::Comparison(c) => &c.title,
-            SweepChart::Cdf(c) => &c.title,
-            SweepChart::Heatmap(h) => &h.title,
-        }
-    }
-
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         root.fill(&WHITE).map_err(err)?;
         match self {

@@ -101,19 +101,26 @@ fn fmt_num(v: f64) -> String {
     if v == v.trunc() && v.abs() < 1e15 { format!("{v:.0}") } else { format!("{v:.3}") }
 }
 
+/// What the page shows for a figure with nothing to measure.
+const NONE: &str = "none (nothing to measure)";
+
+fn ms(v: Option<f64>) -> String {
+    v.map_or(NONE.into(), |v| format!("{v:.3} ms"))
+}
+
 fn summary_table(s: &Summary, out: &mut String) {
     let rows: Vec<(&str, String)> = vec![
         ("operations invoked", s.ops.invoked.to_string()),
         ("ok", s.ops.ok.to_string()),
         ("failed", s.ops.failed.to_string()),
         ("indeterminate", s.ops.indeterminate.to_string()),
-        ("availability", format!("{:.4}%", s.availability * 100.0)),
-        ("latency p50", format!("{:.3} ms", s.latency_ms.p50)),
-        ("latency p90", format!("{:.3} ms", s.latency_ms.p90)),
-        ("latency p95", format!("{:.3} ms", s.latency_ms.p95)),
-        ("latency p99", format!("{:.3} ms", s.latency_ms.p99)),
-        ("latency p999", format!("{:.3} ms", s.latency_ms.p999)),
-        ("latency max", format!("{:.3} ms", s.latency_ms.max)),
+        ("availability", s.availability.map_or(NONE.into(), |a| format!("{:.4}%", a * 100.0))),
+        ("latency p50", ms(s.latency_ms.map(|l| l.p50))),
+        ("latency p90", ms(s.latency_ms.map(|l| l.p90))),
+        ("latency p95", ms(s.latency_ms.map(|l| l.p95))),
+        ("latency p99", ms(s.latency_ms.map(|l| l.p99))),
+        ("latency p999", ms(s.latency_ms.map(|l| l.p999))),
+        ("latency max", ms(s.latency_ms.map(|l| l.max))),
         ("simulated time", format!("{:.3} s ({})", s.sim_seconds, s.outcome)),
         ("events", s.events.to_string()),
         ("trace hash", s.trace_hash.clone()),

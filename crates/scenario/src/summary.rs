@@ -13,8 +13,10 @@ use sim_core::{MetricValue, Outcome};
 use crate::file::Scenario;
 use crate::run::{RunResult, Verdict};
 
-/// The version of the `summary.json` layout.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The version of the `summary.json` layout. 2: `availability` and `latency_ms` are null when
+/// there is nothing to measure (no operation invoked; none succeeded), and availability counts a
+/// definite answer such as a failed comparison as answered.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Client operations by how they ended.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,10 +95,10 @@ pub struct Summary {
     /// Client operations.
     pub ops: OpCounts,
     /// `(ok + failed) / invoked`: the share of operations the system answered, a failed
-    /// comparison included (1 when nothing was invoked).
-    pub availability: f64,
-    /// Latency of successful operations.
-    pub latency_ms: LatencyMs,
+    /// comparison included; null when nothing was invoked.
+    pub availability: Option<f64>,
+    /// Latency of successful operations; null when none succeeded.
+    pub latency_ms: Option<LatencyMs>,
     /// Every check.
     pub checks: Vec<CheckResult>,
     /// The protocol's figures.
@@ -139,9 +141,9 @@ pub fn op_figures(spans: &[Span]) -> (OpCounts, Vec<f64>) {
 }
 
 /// Availability: the share of invoked operations the system answered, ok or with a definite
-/// answer such as a failed comparison (1 with none invoked).
-pub fn availability(c: &OpCounts) -> f64 {
-    if c.invoked == 0 { 1.0 } else { (c.ok + c.failed) as f64 / c.invoked as f64 }
+/// answer such as a failed comparison (`None` with none invoked: nothing to measure).
+pub fn availability(c: &OpCounts) -> Option<f64> {
+    (c.invoked > 0).then(|| (c.ok + c.failed) as f64 / c.invoked as f64)
 }
 
 impl Summary {
@@ -176,7 +178,7 @@ impl Summary {
             trace_hash: hex(result.summary.trace_hash),
             availability: availability(&ops),
             ops,
-            latency_ms: LatencyMs::of_sorted_ns(&latencies),
+            latency_ms: (!latencies.is_empty()).then(|| LatencyMs::of_sorted_ns(&latencies)),
             checks: result.checks.clone(),
             metrics: result.metrics.iter().cloned().collect(),
         }

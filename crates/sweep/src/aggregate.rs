@@ -10,25 +10,29 @@ use crate::plan::Plan;
 
 /// A summary's figures as (dotted path, value), in a fixed order: operations, availability,
 /// latency, events, simulated seconds, then the protocol's metrics by name (a distribution as
-/// its count, min, p10, p50, p90, p99 and max).
+/// its count, min, p10, p50, p90, p99 and max). A figure with nothing to measure (availability
+/// with no operation, latency with none successful) is left out, never counted as 0 or 100%.
 pub fn figures(s: &Summary) -> Vec<(String, f64)> {
     let mut out: Vec<(String, f64)> = vec![
         ("ops.invoked".into(), s.ops.invoked as f64),
         ("ops.ok".into(), s.ops.ok as f64),
         ("ops.failed".into(), s.ops.failed as f64),
         ("ops.indeterminate".into(), s.ops.indeterminate as f64),
-        ("availability".into(), s.availability),
     ];
-    let l = &s.latency_ms;
-    for (q, v) in [
-        ("p50", l.p50),
-        ("p90", l.p90),
-        ("p95", l.p95),
-        ("p99", l.p99),
-        ("p999", l.p999),
-        ("max", l.max),
-    ] {
-        out.push((format!("latency_ms.{q}"), v));
+    if let Some(a) = s.availability {
+        out.push(("availability".into(), a));
+    }
+    if let Some(l) = &s.latency_ms {
+        for (q, v) in [
+            ("p50", l.p50),
+            ("p90", l.p90),
+            ("p95", l.p95),
+            ("p99", l.p99),
+            ("p999", l.p999),
+            ("max", l.max),
+        ] {
+            out.push((format!("latency_ms.{q}"), v));
+        }
     }
     out.push(("events".into(), s.events as f64));
     out.push(("sim_seconds".into(), s.sim_seconds));
@@ -36,6 +40,10 @@ pub fn figures(s: &Summary) -> Vec<(String, f64)> {
         match value {
             MetricValue::Count(n) => out.push((format!("metrics.{name}"), *n as f64)),
             MetricValue::Number(v) => out.push((format!("metrics.{name}"), *v)),
+            // Without a sample, a distribution has a count and nothing else to show.
+            MetricValue::Distribution(d) if d.count == 0 => {
+                out.push((format!("metrics.{name}.count"), 0.0));
+            }
             MetricValue::Distribution(d) => {
                 for (q, v) in [
                     ("count", d.count as f64),
@@ -59,13 +67,25 @@ pub fn figure(s: &Summary, path: &str) -> Option<f64> {
     figures(s).into_iter().find(|(k, _)| k == path).map(|(_, v)| v)
 }
 
-/// The figures' paths, in column order (those of the first run: every run of a sweep has the
-/// same protocol and so the same figures).
+/// The figures' paths, in column order: every figure any run has (a run with nothing to measure
+/// leaves some out, and a protocol may report a figure only when it happened), each placed after
+/// the figure it follows in the first run that has it, so the order is that of [`figures`].
 fn figure_names(records: &[RunRecord]) -> Vec<String> {
-    records
-        .first()
-        .map(|r| figures(&r.summary).into_iter().map(|(k, _)| k).collect())
-        .unwrap_or_default()
+    let mut names: Vec<String> = Vec::new();
+    for r in records {
+        let mut after: Option<usize> = None;
+        for (name, _) in figures(&r.summary) {
+            after = Some(match names.iter().position(|n| *n == name) {
+                Some(i) => i,
+                None => {
+                    let at = after.map_or(0, |i| i + 1);
+                    names.insert(at, name);
+                    at
+                }
+            });
+        }
+    }
+    names
 }
 
 /// A number as CSV prints it: the shortest text that reads back to the same value.

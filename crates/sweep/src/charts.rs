@@ -233,12 +233,20 @@ pub fn write(dir: &Path, plan: &Plan, records: &[RunRecord], png: bool) -> Resul
     for (name, title, chart) in charts {
         let svg = chart.svg().map_err(io)?;
         write_atomic(&dir.join(format!("{name}.svg")), svg.as_bytes())?;
+        let path = dir.join(format!("{name}.png"));
         if png {
             // Drawn beside its destination, then moved into place: never a half-written PNG.
             let partial = dir.join(format!(".{name}.partial.png"));
-            chart.png(&partial).map_err(io)?;
-            let path = dir.join(format!("{name}.png"));
-            std::fs::rename(&partial, &path)
+            let drawn = chart.png(&partial).and_then(|()| {
+                std::fs::rename(&partial, &path).map_err(|e| format!("{}: {e}", path.display()))
+            });
+            if let Err(e) = drawn {
+                let _ = std::fs::remove_file(&partial);
+                return Err(io(e));
+            }
+        } else if path.is_file() {
+            // A copy drawn by an earlier rebuild would no longer match its SVG.
+            std::fs::remove_file(&path)
                 .map_err(|e| SweepError::Io(format!("{}: {e}", path.display())))?;
         }
         drawn.push((format!("{name}.svg"), title, svg));

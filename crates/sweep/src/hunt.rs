@@ -139,11 +139,12 @@ pub fn first_failure(s: &Scenario) -> Result<Option<(String, String, RunResult)>
     Ok(first.map(|(name, detail)| (name, detail, result)))
 }
 
-/// Tries seeds until one fails a check; `progress` hears (seeds tried, seeds in all).
+/// Tries seeds until one fails a check; after each batch `progress` hears (seeds run, seeds in
+/// all, the tally so far).
 pub fn hunt(
     base: &Scenario,
     options: &HuntOptions,
-    progress: &(dyn Fn(u64, u64) + Sync),
+    progress: &(dyn Fn(u64, u64, &HuntOutcome) + Sync),
 ) -> Result<HuntOutcome, SweepError> {
     let clock = Stopwatch::start();
     let seeds: Vec<u64> = options
@@ -167,12 +168,11 @@ pub fn hunt(
         seconds: 0.0,
     };
     let mut ran = 0u64;
-    'batches: for chunk in seeds.chunks(batch) {
+    for chunk in seeds.chunks(batch) {
         let results: Vec<Result<SeedResult, SweepError>> = pool.install(|| {
             chunk.par_iter().map(|&seed| run_seed(base, seed, options.swarm)).collect()
         });
         ran += chunk.len() as u64;
-        progress(ran, seeds.len() as u64);
         // In seed order, up to the first failure: seeds after it in this batch ran too, but
         // are not counted, so the tally does not depend on the batch size (`jobs`).
         for (&seed, r) in chunk.iter().zip(results) {
@@ -185,9 +185,13 @@ pub fn hunt(
                 }
                 SeedResult::Fail(f) => {
                     outcome.failure = Some(*f);
-                    break 'batches;
+                    break;
                 }
             }
+        }
+        progress(ran, seeds.len() as u64, &outcome);
+        if outcome.failure.is_some() {
+            break;
         }
     }
     outcome.seconds = clock.seconds();

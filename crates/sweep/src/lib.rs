@@ -180,7 +180,12 @@ pub fn rebuild(dir: &Path, png: bool) -> Result<Vec<RunRecord>, SweepError> {
 
 /// Merges shard folders of one sweep into `out`: every run file copied, then the tables and
 /// charts rebuilt, giving exactly what one unsharded sweep writes.
-pub fn merge(dirs: &[&Path], out: &Path, force: bool) -> Result<Vec<RunRecord>, SweepError> {
+pub fn merge(
+    dirs: &[&Path],
+    out: &Path,
+    force: bool,
+    png: bool,
+) -> Result<Vec<RunRecord>, SweepError> {
     let first =
         dirs.first().ok_or_else(|| SweepError::BadInput("give at least one folder".into()))?;
     let info = read_info(first)?.ok_or_else(|| {
@@ -220,5 +225,5 @@ pub fn merge(dirs: &[&Path], out: &Path, force: bool) -> Result<Vec<RunRecord>, 
             }
         }
     }
-    rebuild(out, false)
+    rebuild(out, png)
 }

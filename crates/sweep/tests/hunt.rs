@@ -23,7 +23,7 @@ fn the_lowest_failing_seed_does_not_depend_on_jobs() {
         .into_iter()
         .map(|jobs| {
             let options = HuntOptions { seeds: 1..41, jobs, swarm: false, shard: None };
-            hunt(&s, &options, &|_, _| {}).unwrap().failure.expect("a failure").seed
+            hunt(&s, &options, &|_, _, _| {}).unwrap().failure.expect("a failure").seed
         })
         .collect();
     assert_eq!(found, vec![9, 9, 9], "pinned: seeds 1..=8 pass with faults every 4 s");
@@ -33,7 +33,7 @@ fn the_lowest_failing_seed_does_not_depend_on_jobs() {
 fn a_shrunk_failure_still_fails_the_same_check_with_fewer_faults() {
     let s = stale_read("1s");
     let options = HuntOptions { seeds: 4..5, jobs: 2, swarm: false, shard: None };
-    let failure = hunt(&s, &options, &|_, _| {}).unwrap().failure.expect("seed 4 fails");
+    let failure = hunt(&s, &options, &|_, _, _| {}).unwrap().failure.expect("seed 4 fails");
     assert_eq!(failure.check, "linearizable");
     let shrunk = shrink(&failure, 2, &|_| {}).unwrap();
     assert!(shrunk.faults_before > 3, "the nemesis injected {}", shrunk.faults_before);

@@ -161,7 +161,7 @@ fn shards_merged_give_exactly_the_unsharded_files() {
     }
     let merged = scratch("merged");
     let dirs: Vec<&Path> = shards.iter().map(PathBuf::as_path).collect();
-    merge(&dirs, &merged, false).unwrap();
+    merge(&dirs, &merged, false, false).unwrap();
     for file in ["results.csv", "points.csv", "index.html", "scenario.toml", "sweep.json"] {
         assert_eq!(read(&whole, file), read(&merged, file), "{file} differs after the merge");
     }

@@ -119,8 +119,17 @@ impl Client {
         N::Msg: KvMessage,
         N::Timer: From<ClientTimer>,
     {
-        if let Ok(Some(bytes)) = ctx.storage().get(ROUND_KEY) {
-            self.next_round = bytes.try_into().map(u64::from_le_bytes).unwrap_or(0);
+        match ctx.storage().get(ROUND_KEY) {
+            Ok(None) => {}
+            Ok(Some(bytes)) if bytes.len() == 8 => {
+                self.next_round = bytes.try_into().map(u64::from_le_bytes).expect("8 bytes");
+            }
+            _ => {
+                // A corrupt record: starting again from round 0 would reuse process and
+                // request ids an earlier incarnation used. Stay silent instead.
+                ctx.metrics().count("workload.clients_halted_on_corrupt_disk", 1);
+                return;
+            }
         }
         // Each incarnation gets its own session: its request ids start above every id an
         // earlier one sent (an incarnation that sent nothing left the round where it was, and
@@ -173,6 +182,10 @@ impl Client {
         };
         let request_id = self.next_request;
         self.next_request += 1;
+        debug_assert!(
+            self.next_request & ((1 << INCARNATION_SHIFT) - 1) != 0,
+            "an incarnation sent 2^32 requests: its ids would run into the next incarnation's"
+        );
         let process = self.slots[slot].process;
         ctx.history(process, OpType::Invoke, op.f(), Some(op.key()), invoke_value(&op));
         ctx.metrics().count("ops.invoked", 1);
