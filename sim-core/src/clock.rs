@@ -45,12 +45,16 @@ impl Clock {
 
     /// The local reading at simulated time `t` (which must not precede the last change).
     pub fn local_at(&self, t: SimTime) -> LocalTime {
+        // Saturates rather than wraps: validated configs stay centuries away from the bounds.
         if self.drift_ppb == 0 {
-            return LocalTime(self.base_local.wrapping_add((t.0 - self.base_sim.0) as i64));
+            let d = i64::try_from(t.0 - self.base_sim.0).unwrap_or(i64::MAX);
+            return LocalTime(self.base_local.saturating_add(d));
         }
         let d = (t.0 - self.base_sim.0) as i128;
         let skew = (d * self.drift_ppb as i128).div_euclid(1_000_000_000);
-        LocalTime((self.base_local as i128 + d + skew) as i64)
+        LocalTime(
+            (self.base_local as i128 + d + skew).clamp(i64::MIN as i128, i64::MAX as i128) as i64
+        )
     }
 
     /// The first simulated instant at or after the last change at which the clock reads at
@@ -80,7 +84,7 @@ impl Clock {
     /// Steps the clock by `step_ns` (signed) at simulated time `now`.
     pub fn step(&mut self, now: SimTime, step_ns: i64) {
         self.rebase(now);
-        self.base_local += step_ns;
+        self.base_local = self.base_local.saturating_add(step_ns);
     }
 
     /// Changes the drift at simulated time `now`, keeping the reading continuous.
@@ -158,14 +162,7 @@ impl ClockConfig {
                 "0 ≤ drift_ppm < 500000",
             ));
         }
-        if self.offset.0 > i64::MAX as u64 / 2 {
-            return Err(crate::config::ConfigError::out_of_range(
-                "clock.offset",
-                self.offset,
-                "at most 100 years",
-            ));
-        }
-        Ok(())
+        crate::config::require_bounded("clock.offset", self.offset)
     }
 
     /// Draws one node's clock from the `clocks` stream: the offset (integer nanoseconds in

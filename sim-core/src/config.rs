@@ -7,6 +7,13 @@
 //! `"leader"`, `"random"` or `"minority"`. Whether a value is allowed where it appears (a zero
 //! duration, a selector naming a node that does not exist) is checked by `validate` methods
 //! that return a [`ConfigError`] naming the key and what is allowed.
+//!
+//! Every duration is at most [`MAX_DURATION`] (one year of simulated time), checked where it is
+//! parsed, so that the error carries the file position, and again by the `validate` methods for
+//! configs built in code. A run adds a handful of such values at a time (a fault's start, its
+//! duration, a restart delay, a latency, a clock offset); with each below a year, every such
+//! sum stays far below `u64::MAX` nanoseconds (584 years) and `i64::MAX` (292 years, local
+//! clocks), so no value a file can hold overflows simulated time.
 
 use std::fmt;
 
@@ -14,7 +21,14 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::rng::Probability;
-use crate::time::SimDuration;
+use crate::time::{NANOS_PER_SEC, SimDuration};
+
+/// The longest duration any key accepts: one year of simulated time (365.25 days, which is
+/// what `humantime` calls `1year`).
+pub const MAX_DURATION: SimDuration = SimDuration(31_557_600 * NANOS_PER_SEC);
+
+/// [`MAX_DURATION`] in words, for error messages.
+pub const MAX_DURATION_TEXT: &str = "at most 1year (8766h)";
 
 /// A bad configuration value: names the key and says what is allowed. Never a panic.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -82,20 +96,32 @@ pub fn require_positive(key: &str, d: SimDuration) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// Checks that a duration is at most [`MAX_DURATION`].
+pub fn require_bounded(key: &str, d: SimDuration) -> Result<(), ConfigError> {
+    if d > MAX_DURATION {
+        return Err(ConfigError::out_of_range(key, d, &format!("a duration {MAX_DURATION_TEXT}")));
+    }
+    Ok(())
+}
+
 /// Converts a probability written in a scenario into its integer threshold.
 pub fn probability(key: &str, p: f64) -> Result<Probability, ConfigError> {
     Probability::new(p).ok_or_else(|| ConfigError::out_of_range(key, p, "a probability in [0, 1)"))
 }
 
-/// Parses an unsigned duration string such as `"150ms"`.
+/// Parses an unsigned duration string such as `"150ms"`; at most [`MAX_DURATION`].
 pub fn parse_duration(s: &str) -> Result<SimDuration, String> {
     let t = s.trim();
     if t.starts_with('-') {
         return Err(format!("`{s}` is negative: a duration here must be ≥ 0"));
     }
-    humantime::parse_duration(t).map(SimDuration::from).map_err(|e| {
+    let d = humantime::parse_duration(t).map(SimDuration::from).map_err(|e| {
         format!("`{s}` is not a duration ({e}); write a number and a unit: ns, us, ms, s, m, h")
-    })
+    })?;
+    if d > MAX_DURATION {
+        return Err(format!("`{s}` is out of range: allowed a duration {MAX_DURATION_TEXT}"));
+    }
+    Ok(d)
 }
 
 struct DurationVisitor;
@@ -134,10 +160,15 @@ impl SignedDuration {
             Some(r) => (true, r),
             None => (false, t.strip_prefix('+').unwrap_or(t)),
         };
-        let d = parse_duration(rest).map_err(|_| {
-            format!("`{s}` is not a signed duration; write e.g. \"-50ms\" or \"2s\"")
+        let d = parse_duration(rest).map_err(|e| {
+            if e.contains("out of range") {
+                format!("`{s}` is out of range: allowed a signed duration {MAX_DURATION_TEXT} either way")
+            } else {
+                format!("`{s}` is not a signed duration; write e.g. \"-50ms\" or \"2s\"")
+            }
         })?;
-        let n = i64::try_from(d.0).map_err(|_| format!("`{s}` is too large"))?;
+        // At most a year, so it fits in i64 nanoseconds.
+        let n = d.0 as i64;
         Ok(SignedDuration(if neg { -n } else { n }))
     }
 }
@@ -335,6 +366,19 @@ mod tests {
         assert!(parse_duration("fast").is_err());
         assert_eq!(SignedDuration::parse("-50ms"), Ok(SignedDuration(-50_000_000)));
         assert_eq!(SignedDuration(-50_000_000).to_string(), "-50ms");
+    }
+
+    #[test]
+    fn durations_stop_at_one_year() {
+        assert_eq!(parse_duration("1year"), Ok(MAX_DURATION));
+        assert_eq!(parse_duration("8766h"), Ok(MAX_DURATION));
+        assert!(parse_duration("8766h 1ns").unwrap_err().contains("at most 1year"));
+        assert!(parse_duration("5000000h").unwrap_err().contains("out of range"));
+        assert!(parse_duration("99999999999999999999999s").is_err());
+        assert!(SignedDuration::parse("-8767h").unwrap_err().contains("either way"));
+        assert_eq!(SignedDuration::parse("-8766h"), Ok(SignedDuration(-(MAX_DURATION.0 as i64))));
+        assert!(DurationRange::parse("1s..2year").unwrap_err().contains("out of range"));
+        assert!(require_bounded("k", SimDuration(MAX_DURATION.0 + 1)).is_err());
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::fmt;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::config::ConfigError;
+use crate::config::{ConfigError, require_bounded};
 use crate::rng::SimRng;
 use crate::time::{NANOS_PER_SEC, SimDuration};
 use crate::ziggurat::standard_normal;
@@ -76,6 +76,19 @@ impl Default for Distribution {
 impl Distribution {
     /// Checks the parameters; `key` names the field in errors.
     pub fn validate(&self, key: &str) -> Result<(), ConfigError> {
+        // Every parameter at most a year (parsed values already are; configs built in code
+        // are checked here), so the largest value a draw can take fits simulated time.
+        let params: &[(&str, SimDuration)] = match self {
+            Distribution::Constant(d) => &[("", *d)],
+            Distribution::Uniform { min, max } => &[(".min", *min), (".max", *max)],
+            Distribution::Normal { mean, stddev } => &[(".mean", *mean), (".stddev", *stddev)],
+            Distribution::Exponential { mean } => &[(".mean", *mean)],
+            Distribution::LogNormal { p50, p99 } => &[(".p50", *p50), (".p99", *p99)],
+            Distribution::Pareto { scale, .. } => &[(".scale", *scale)],
+        };
+        for (field, d) in params {
+            require_bounded(&format!("{key}{field}"), *d)?;
+        }
         match *self {
             Distribution::Constant(_) => Ok(()),
             Distribution::Uniform { min, max } if min > max => Err(ConfigError::invalid(

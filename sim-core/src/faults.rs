@@ -24,7 +24,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::clock::MAX_DRIFT_PPM;
 use crate::config::{
-    ConfigError, DurationRange, Selector, SignedDuration, probability, require_positive,
+    ConfigError, DurationRange, MAX_DURATION_TEXT, Selector, SignedDuration, probability,
+    require_bounded, require_positive,
 };
 use crate::distribution::{Distribution, serde_form};
 use crate::rng::SimRng;
@@ -250,6 +251,7 @@ impl FaultSpec {
         }
         if let Some(d) = self.duration {
             require_positive(&format!("{key}.duration"), d)?;
+            require_bounded(&format!("{key}.duration"), d)?;
         }
         let k = |field: &str| format!("{key}.{field}");
         match &self.kind {
@@ -292,6 +294,7 @@ impl FaultSpec {
                 check_selector(topo, &k("node"), node, false)?;
                 if let Some(r) = restart_after {
                     require_positive(&k("restart_after"), *r)?;
+                    require_bounded(&k("restart_after"), *r)?;
                 }
             }
             FaultKind::Pause { node } | FaultKind::Disk { node, .. } => {
@@ -310,7 +313,15 @@ impl FaultSpec {
             FaultKind::Clock { node, step, drift_ppm } => {
                 check_selector(topo, &k("node"), node, false)?;
                 match (step, drift_ppm) {
-                    (Some(_), None) => {}
+                    (Some(step), None) => {
+                        if step.0.unsigned_abs() > crate::config::MAX_DURATION.0 {
+                            return Err(ConfigError::out_of_range(
+                                &k("step"),
+                                step,
+                                &format!("a signed duration {MAX_DURATION_TEXT} either way"),
+                            ));
+                        }
+                    }
                     (None, Some(d)) if d.abs() < MAX_DRIFT_PPM => {}
                     (None, Some(d)) => {
                         return Err(ConfigError::out_of_range(
@@ -346,6 +357,10 @@ impl FaultSpec {
         Ok(())
     }
 }
+
+/// Most faults a nemesis may draw on average over its window (its `interval` or the low end of
+/// its `gap` must be at least the window divided by this).
+pub const MAX_NEMESIS_FAULTS: u64 = 100_000;
 
 /// `[nemesis]`: random faults drawn from the `faults` stream.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -391,9 +406,26 @@ impl NemesisConfig {
                 ));
             }
         }
+        let (start, stop) = (self.start.unwrap_or_default(), self.end.unwrap_or(end));
+        // The nemesis draws its faults before the run: a gap so short that the window holds
+        // more than MAX_NEMESIS_FAULTS of them would take memory without bound.
+        let window = SimDuration(stop.0.saturating_sub(start.0));
+        let least_gap = SimDuration(window.0 / MAX_NEMESIS_FAULTS).max(SimDuration(1));
+        let check_gap = |key: &str, g: SimDuration| {
+            if g < least_gap {
+                let allowed = format!(
+                    "at least {least_gap}: the nemesis window ({window}) holds at most {MAX_NEMESIS_FAULTS} faults on average"
+                );
+                return Err(ConfigError::out_of_range(key, g, &allowed));
+            }
+            require_bounded(key, g)
+        };
         match (self.interval, &self.gap) {
-            (Some(i), None) => require_positive("nemesis.interval", i)?,
-            (None, Some(g)) => require_positive("nemesis.gap", g.lo)?,
+            (Some(i), None) => check_gap("nemesis.interval", i)?,
+            (None, Some(g)) => {
+                check_gap("nemesis.gap", g.lo)?;
+                require_bounded("nemesis.gap", g.hi)?;
+            }
             _ => {
                 return Err(ConfigError::invalid(
                     "nemesis",
@@ -408,7 +440,7 @@ impl NemesisConfig {
             ));
         }
         require_positive("nemesis.duration", self.duration.hi)?;
-        let (start, stop) = (self.start.unwrap_or_default(), self.end.unwrap_or(end));
+        require_bounded("nemesis.duration", self.duration.hi)?;
         if stop > end {
             return Err(ConfigError::out_of_range(
                 "nemesis.end",
@@ -445,7 +477,8 @@ impl NemesisConfig {
                 (None, Some(i)) => -(i.0 as f64) * libm::log(1.0 - rng.unit_f64()),
                 (None, None) => return out,
             };
-            if t >= stop.0 as f64 {
+            // The second bound is a backstop: validation keeps the mean count far below it.
+            if t >= stop.0 as f64 || out.len() as u64 >= 10 * MAX_NEMESIS_FAULTS {
                 return out;
             }
             let kind = &self.kinds[rng.below(self.kinds.len() as u64) as usize];

@@ -86,8 +86,10 @@ impl SimConfig {
     /// Checks every value; the first error names its key.
     pub fn validate(&self) -> Result<(), ConfigError> {
         crate::config::require_positive("duration", self.duration)?;
+        crate::config::require_bounded("duration", self.duration)?;
         if let Some(q) = self.quiet {
             crate::config::require_positive("check.liveness", q)?;
+            crate::config::require_bounded("check.liveness", q)?;
         }
         if self.events_max == 0 {
             return Err(ConfigError::out_of_range("check.events_max", 0, "at least 1"));

@@ -4,6 +4,11 @@
 //! would read); [`SimDuration`] is a span. Both are plain `u64` nanoseconds so that every
 //! comparison and sum on a decision path is exact and the same on every platform. Local
 //! clocks (what a node reads) live in [`crate::clock`] and use [`LocalTime`].
+//!
+//! Adding a span to an instant saturates at [`SimTime::MAX`] ("never") rather than panicking:
+//! an event that far out simply never happens before the run ends. Scenario files cannot get
+//! near it anyway, since every duration they give is at most [`crate::config::MAX_DURATION`].
+//! Subtracting a later instant from an earlier one is a broken kernel contract and panics.
 
 use std::fmt;
 use std::ops::{Add, AddAssign, Sub};
@@ -68,17 +73,17 @@ impl SimDuration {
     pub const fn from_nanos(n: u64) -> Self {
         SimDuration(n)
     }
-    /// A span of `n` microseconds.
+    /// A span of `n` microseconds (saturating at `u64::MAX` nanoseconds).
     pub const fn from_micros(n: u64) -> Self {
-        SimDuration(n * NANOS_PER_US)
+        SimDuration(n.saturating_mul(NANOS_PER_US))
     }
-    /// A span of `n` milliseconds.
+    /// A span of `n` milliseconds (saturating at `u64::MAX` nanoseconds).
     pub const fn from_millis(n: u64) -> Self {
-        SimDuration(n * NANOS_PER_MS)
+        SimDuration(n.saturating_mul(NANOS_PER_MS))
     }
-    /// A span of `n` seconds.
+    /// A span of `n` seconds (saturating at `u64::MAX` nanoseconds).
     pub const fn from_secs(n: u64) -> Self {
-        SimDuration(n * NANOS_PER_SEC)
+        SimDuration(n.saturating_mul(NANOS_PER_SEC))
     }
     /// The span in nanoseconds.
     pub const fn as_nanos(self) -> u64 {
@@ -96,8 +101,9 @@ impl SimDuration {
 
 impl Add<SimDuration> for SimTime {
     type Output = SimTime;
+    /// Saturates at [`SimTime::MAX`]: an instant past the end of representable time is "never".
     fn add(self, d: SimDuration) -> SimTime {
-        SimTime(self.0.checked_add(d.0).expect("simulated time overflowed u64 nanoseconds"))
+        self.saturating_add(d)
     }
 }
 
@@ -164,6 +170,11 @@ mod tests {
     #[test]
     fn saturating_ops() {
         assert_eq!(SimTime::MAX.saturating_add(SimDuration(5)), SimTime::MAX);
+        assert_eq!(SimTime(u64::MAX - 1) + SimDuration(u64::MAX), SimTime::MAX);
+        let mut t = SimTime(u64::MAX - 3);
+        t += SimDuration(10);
+        assert_eq!(t, SimTime::MAX);
+        assert_eq!(SimDuration::from_secs(u64::MAX), SimDuration(u64::MAX));
         assert_eq!(SimTime(3).saturating_since(SimTime(5)), SimDuration::ZERO);
     }
 }

@@ -26,6 +26,7 @@
 
 #![deny(missing_docs)]
 
+pub mod fuzzing;
 pub mod history;
 pub mod jepsen;
 pub mod linearizability;

@@ -11,6 +11,7 @@ mod run;
 mod sweep;
 mod validate;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -78,7 +79,39 @@ enum Status {
     Inconclusive = 3,
 }
 
+/// Ends the program quietly with exit status 0 when stdout is closed under it
+/// (`faultline trace … | head`), as ripgrep does, instead of a panic and a backtrace.
+///
+/// The commands print with `println!`, which panics when a write to stdout fails. A reader
+/// that stops reading is not an error, so the panic hook recognises exactly that failure (a
+/// write to stdout that failed with a broken pipe) and exits 0 before any message is printed;
+/// every other panic goes to the default hook unchanged.
+fn exit_quietly_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        let broken_pipe = std::io::Error::from(std::io::ErrorKind::BrokenPipe).to_string();
+        if message.starts_with("failed printing to stdout")
+            && message.to_lowercase().contains(&broken_pipe.to_lowercase())
+        {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    exit_quietly_on_closed_stdout();
+    // Errors in scenario files show the offending line; in colour only on a terminal.
+    scenario::error::set_color(
+        std::io::stderr().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    );
     let cli = Cli::parse();
     let status = match cli.command {
         Command::Run(args) => run::run(&args),

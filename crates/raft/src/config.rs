@@ -1,7 +1,7 @@
 //! `[raft]`: the protocol's parameters and its known-bug switches.
 
 use serde::{Deserialize, Serialize};
-use sim_core::config::{ConfigError, require_positive};
+use sim_core::config::{ConfigError, require_bounded, require_positive};
 use sim_core::{DurationRange, SimDuration};
 
 /// How the leader serves reads.
@@ -118,6 +118,14 @@ impl RaftConfig {
     /// Checks every value.
     pub fn validate(&self) -> Result<(), ConfigError> {
         require_positive("raft.election_timeout", self.election_timeout.lo)?;
+        // Durations parsed from a file are at most a year already; a config built in code is
+        // held to the same bound, so no timer or reply delay can overflow simulated time.
+        require_bounded("raft.election_timeout", self.election_timeout.hi)?;
+        require_bounded("raft.sync_latency", self.sync_latency)?;
+        require_bounded("raft.downtime_cap", self.downtime_cap)?;
+        if let Some(h) = self.heartbeat_interval {
+            require_bounded("raft.heartbeat_interval", h)?;
+        }
         if let Some(h) = self.heartbeat_interval {
             require_positive("raft.heartbeat_interval", h)?;
         }

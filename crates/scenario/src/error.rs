@@ -1,7 +1,27 @@
-//! One clear error for a bad scenario: where, which key, what is allowed.
+//! One clear error for a bad scenario: where, which key, what is allowed, and the line itself.
+//!
+//! An error prints as one summary line (`file:line:column: `key`: message`, what scripts and
+//! editors parse) followed, when the position is known, by the offending line with a caret
+//! under the place, drawn by `annotate-snippets` as rustc and cargo draw theirs. It is plain
+//! text unless the binary turned colour on with [`set_color`] (it does so only when stderr is
+//! a terminal).
 
 use std::fmt;
-use std::path::PathBuf;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+
+/// Whether [`ScenarioError`]'s `Display` draws its snippet in colour; off unless the binary
+/// says otherwise.
+static COLOR: AtomicBool = AtomicBool::new(false);
+
+/// Turns colour on or off for every [`ScenarioError`] printed from now on. The `faultline`
+/// binary turns it on when stderr is a terminal (and `NO_COLOR` is unset); libraries never do.
+pub fn set_color(on: bool) {
+    COLOR.store(on, Ordering::Relaxed);
+}
 
 /// A scenario that cannot run.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -14,20 +34,120 @@ pub struct ScenarioError {
     pub key: Option<String>,
     /// What is wrong and what is allowed.
     pub message: String,
+    /// The offending line and the part of it to underline, when the position is known.
+    /// (Boxed: it is rarely read, and it keeps `Result<_, ScenarioError>` small.)
+    pub snippet: Option<Box<SourceLine>>,
+}
+
+/// One line of a scenario file and the bytes of it an error points at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceLine {
+    /// The line, without its line break.
+    pub text: String,
+    /// Its 1-based number.
+    pub line: usize,
+    /// The bytes of `text` to underline; an empty range draws one caret at its start.
+    pub span: Range<usize>,
+}
+
+impl ScenarioError {
+    /// An error about `file` with no position yet.
+    pub fn new(file: &Path, key: Option<String>, message: impl Into<String>) -> Self {
+        ScenarioError {
+            file: file.to_path_buf(),
+            position: None,
+            key,
+            message: message.into(),
+            snippet: None,
+        }
+    }
+
+    /// Points the error at bytes `span` of `text` (the whole file): sets the line and column
+    /// of its start and keeps that line, underlining the part of `span` on it.
+    pub fn at(mut self, text: &str, span: Range<usize>) -> Self {
+        let start = floor_char_boundary(text, span.start.min(text.len()));
+        self.position = Some(line_col(text, start));
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let line = text[line_start..line_end].trim_end_matches('\r');
+        // The underline stays within the visible line (a span may start at its `\r`).
+        let visible_end = line_start + line.len();
+        let from = start.min(visible_end);
+        let to = floor_char_boundary(text, span.end.clamp(from, visible_end));
+        self.snippet = Some(Box::new(SourceLine {
+            text: line.to_string(),
+            line: self.position.map_or(1, |(l, _)| l),
+            span: from - line_start..to - line_start,
+        }));
+        self
+    }
+
+    /// Points the error at byte `offset` of `text`, underlining the rest of its line.
+    pub fn at_line(self, text: &str, offset: usize) -> Self {
+        let end = rest_of_line(text, offset.min(text.len()));
+        self.at(text, offset..end)
+    }
+
+    /// Points the error at the line that sets `key` (see [`locate_offset`]), underlining the
+    /// rest of that line; leaves it without a position if the key is not written in `text`.
+    pub fn at_key(self, text: &str, key: &str) -> Self {
+        match locate_offset(text, key) {
+            Some(offset) => self.at_line(text, offset),
+            None => self,
+        }
+    }
+
+    /// The one-line summary: `file:line:column: `key`: message`.
+    pub fn summary(&self) -> String {
+        let mut s = self.file.display().to_string();
+        if let Some((line, col)) = self.position {
+            s.push_str(&format!(":{line}:{col}"));
+        }
+        s.push_str(": ");
+        if let Some(key) = &self.key {
+            s.push_str(&format!("`{key}`: "));
+        }
+        s.push_str(&self.message);
+        s
+    }
+
+    /// The offending line with a caret under the place, as rustc draws it, or `None` when the
+    /// position is unknown. ANSI colours only with `color`.
+    pub fn render_snippet(&self, color: bool) -> Option<String> {
+        let snippet = self.snippet.as_ref()?;
+        let renderer = if color { Renderer::styled() } else { Renderer::plain() };
+        let source = Snippet::source(snippet.text.as_str())
+            .line_start(snippet.line)
+            .annotation(AnnotationKind::Primary.span(snippet.span.clone()));
+        // The title is in the summary line above; the group is drawn without a title line.
+        let group = Group::with_level(Level::ERROR).element(source);
+        Some(renderer.render(&[group]))
+    }
 }
 
 impl fmt::Display for ScenarioError {
+    /// The summary line, then the snippet (if any) on the lines below.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
-        if let Some((line, col)) = self.position {
-            write!(f, ":{line}:{col}")?;
+        f.write_str(&self.summary())?;
+        if let Some(snippet) = self.render_snippet(COLOR.load(Ordering::Relaxed)) {
+            write!(f, "\n{snippet}")?;
         }
-        f.write_str(": ")?;
-        if let Some(key) = &self.key {
-            write!(f, "`{key}`: ")?;
-        }
-        f.write_str(&self.message)
+        Ok(())
     }
+}
+
+/// The largest char boundary at or before `i`.
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Where the visible text of the line holding `offset` ends (before trailing blanks).
+fn rest_of_line(text: &str, offset: usize) -> usize {
+    let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    offset + text[offset..end].trim_end().len()
 }
 
 /// 1-based line and column of byte `offset` in `text`.
@@ -40,9 +160,14 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-/// Best-effort position of a dotted key (`network.loss`, `fault[2].at`, `raft.bug`) in `text`:
-/// the line that sets it, found by walking the table headers.
+/// Best-effort line and column of a dotted key (`network.loss`, `fault[2].at`, `raft.bug`) in
+/// `text`: the line that sets it, found by walking the table headers.
 pub fn locate(text: &str, key: &str) -> Option<(usize, usize)> {
+    locate_offset(text, key).map(|offset| line_col(text, offset))
+}
+
+/// The byte offset where the line setting a dotted key begins (after its indentation).
+pub fn locate_offset(text: &str, key: &str) -> Option<usize> {
     let mut parts: Vec<&str> = key.split('.').collect();
     let leaf = parts.pop()?;
     let (table, index) = match parts.first() {
@@ -78,8 +203,7 @@ pub fn locate(text: &str, key: &str) -> Option<(usize, usize)> {
                 _ => false,
             };
             if here && k == leaf {
-                let col = line.len() - line.trim_start().len();
-                return Some(line_col(text, offset + col));
+                return Some(offset + line.len() - line.trim_start().len());
             }
         }
         offset += line.len();

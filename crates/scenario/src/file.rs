@@ -1,5 +1,6 @@
 //! The scenario file schema (DESIGN.md's key table) and loading it.
 
+use std::ops::Range;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -8,9 +9,12 @@ use sim_core::{
     ClockConfig, FaultSpec, NemesisConfig, NetworkConfig, SimConfig, SimDuration, Topology,
 };
 
-use crate::error::{ScenarioError, line_col, locate};
+use crate::error::{ScenarioError, locate_offset};
 use crate::registry;
 use crate::sweep::SweepConfig;
+
+/// The seeds a scenario may give: TOML's integer range, from 0.
+pub const SEED_RANGE: &str = "0..=9223372036854775807 (TOML's integer range)";
 
 fn default_seed() -> u64 {
     1
@@ -156,6 +160,11 @@ impl Scenario {
     }
 
     fn validate_common(&self) -> Result<(), ConfigError> {
+        // The seed is written back into scenario.toml and repro.toml, and TOML integers are
+        // i64: a larger seed could be run but never reproduced from its file.
+        if i64::try_from(self.seed).is_err() {
+            return Err(ConfigError::out_of_range("seed", self.seed, SEED_RANGE));
+        }
         if self.name.is_empty() || !self.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         {
             return Err(ConfigError::invalid(
@@ -184,6 +193,11 @@ pub fn parse_set(arg: &str) -> Result<(String, toml::Value), String> {
         .split_once('=')
         .ok_or_else(|| format!("`{arg}`: write KEY=VALUE, e.g. network.loss=0.05"))?;
     let doc: toml::Table = toml::from_str(&format!("v = {value}")).map_err(|_| {
+        if value.trim().parse::<i128>().is_ok() {
+            return format!(
+                "`{key}`: {value} is out of range: allowed a TOML integer, -9223372036854775808..=9223372036854775807"
+            );
+        }
         format!(
             "`{value}` is not a TOML value (quote strings: 'raft.election_timeout=\"50ms..100ms\"')"
         )
@@ -209,14 +223,8 @@ fn set_path(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<()
 
 /// Loads a scenario file and applies `--set` overrides.
 pub fn load(path: &Path, sets: &[String]) -> Result<Scenario, ScenarioError> {
-    let err = |message: String| ScenarioError {
-        file: path.to_path_buf(),
-        position: None,
-        key: None,
-        message,
-    };
-    let text =
-        std::fs::read_to_string(path).map_err(|e| err(format!("cannot read the scenario: {e}")))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ScenarioError::new(path, None, format!("cannot read the scenario: {e}")))?;
     load_str(path, &text, sets)
 }
 
@@ -228,69 +236,146 @@ pub(crate) fn error_key<E>(e: &serde_path_to_error::Error<E>) -> Option<String> 
 
 /// Loads scenario text (named `path` in errors) with overrides.
 pub fn load_str(path: &Path, text: &str, sets: &[String]) -> Result<Scenario, ScenarioError> {
-    let file = path.to_path_buf();
-    let syntax = |e: toml::de::Error| ScenarioError {
-        file: file.clone(),
-        position: e.span().map(|s| line_col(text, s.start)),
-        key: None,
-        message: e.message().trim().to_string(),
+    let syntax = |e: toml::de::Error| {
+        let error = ScenarioError::new(path, None, e.message().trim());
+        match e.span() {
+            Some(span) => error.at(text, span),
+            None => error,
+        }
     };
     let scenario: Scenario = if sets.is_empty() {
         let de = toml::Deserializer::parse(text).map_err(syntax)?;
         serde_path_to_error::deserialize(de).map_err(|e| {
             let key = error_key(&e);
             let inner = e.into_inner();
-            ScenarioError {
-                file: file.clone(),
-                position: inner
-                    .span()
-                    .map(|s| line_col(text, s.start))
-                    .or_else(|| key.as_deref().and_then(|k| locate(text, k))),
-                key,
-                message: inner.message().trim().to_string(),
-            }
+            schema_error(path, text, key, inner.message().trim(), inner.span())
         })?
     } else {
         let mut table: toml::Table = toml::from_str(text).map_err(syntax)?;
         let mut set_keys = Vec::new();
         for arg in sets {
-            let bad = |message: String| ScenarioError {
-                file: file.clone(),
-                position: None,
-                key: Some("--set".into()),
-                message,
-            };
+            let bad = |message: String| ScenarioError::new(path, Some("--set".into()), message);
             let (key, value) = parse_set(arg).map_err(bad)?;
             set_path(&mut table, &key, value).map_err(bad)?;
             set_keys.push(key);
         }
         serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
             let key = error_key(&e);
-            let from_set = key.as_ref().is_some_and(|k| set_keys.contains(k));
             let message = e.into_inner().message().trim().to_string();
-            ScenarioError {
-                file: file.clone(),
-                position: if from_set {
-                    None
-                } else {
-                    key.as_deref().and_then(|k| locate(text, k))
-                },
-                key: key.map(|k| if from_set { format!("--set {k}") } else { k }),
-                message,
+            match key {
+                // A value from the command line has no line in the file to show.
+                Some(k) if set_keys.contains(&k) => {
+                    ScenarioError::new(path, Some(format!("--set {k}")), message)
+                }
+                key => schema_error(path, text, key, &message, None),
             }
         })?
     };
-    let semantic = |e: ConfigError| ScenarioError {
-        file: file.clone(),
-        position: locate(text, e.key()),
-        key: Some(e.key().to_string()),
-        message: config_message(&e),
+    let semantic = |e: ConfigError| {
+        ScenarioError::new(path, Some(e.key().to_string()), config_message(&e))
+            .at_key(text, e.key())
     };
     scenario.check().map_err(semantic)?;
     if let Some(sweep) = &scenario.sweep {
         check_sweep(path, text, &scenario, sweep)?;
     }
     Ok(scenario)
+}
+
+/// A schema error (a missing, unknown or malformed key) about `key`, pointed at `span` when the
+/// parser gave one, else at the key's line; the caret goes under the quoted value the message
+/// names when that value is written there.
+fn schema_error(
+    path: &Path,
+    text: &str,
+    mut key: Option<String>,
+    message: &str,
+    span: Option<Range<usize>>,
+) -> ScenarioError {
+    let Some(span) = span.or_else(|| key.as_deref().and_then(|k| key_span(text, k))) else {
+        return ScenarioError::new(path, key, message);
+    };
+    let span = match narrow(text, span.clone(), message) {
+        Some(value) => {
+            // A fault's fields are flattened into it, so serde names only the table
+            // (`fault[0]`): the line of the value names the field.
+            if let Some(k) = key.as_mut().filter(|k| k.ends_with(']')) {
+                k.push('.');
+                k.push_str(field_at(text, value.start));
+            }
+            value
+        }
+        None => span,
+    };
+    ScenarioError::new(path, key, message).at(text, span)
+}
+
+/// The bytes of the line that sets a dotted key, or of the header of an array-of-tables
+/// element (`fault[2]`: the third `[[fault]]`).
+fn key_span(text: &str, key: &str) -> Option<Range<usize>> {
+    let start = match key.strip_suffix(']').and_then(|k| k.split_once('[')) {
+        Some((table, index)) if !table.contains('.') => {
+            let index: usize = index.parse().ok()?;
+            let header = format!("[[{table}]]");
+            let mut offset = 0;
+            let mut found = None;
+            let mut seen = 0;
+            for line in text.split_inclusive('\n') {
+                if line.trim() == header {
+                    if seen == index {
+                        found = Some(offset + line.len() - line.trim_start().len());
+                        break;
+                    }
+                    seen += 1;
+                }
+                offset += line.len();
+            }
+            found?
+        }
+        _ => locate_offset(text, key).or_else(|| {
+            // A whole table (`nemesis`): its header.
+            let header = format!("[{key}]");
+            let mut offset = 0;
+            for line in text.split_inclusive('\n') {
+                if line.trim() == header {
+                    return Some(offset + line.len() - line.trim_start().len());
+                }
+                offset += line.len();
+            }
+            None
+        })?,
+    };
+    let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    Some(start..start + text[start..end].trim_end().len())
+}
+
+/// The quoted value a message names (its first `` `…` ``), found inside `span` of `text`, so
+/// the caret goes under the value rather than under the whole table or line.
+fn narrow(text: &str, span: Range<usize>, message: &str) -> Option<Range<usize>> {
+    let value = message.split('`').nth(1).filter(|v| !v.is_empty())?;
+    let mut span = span;
+    // A table's header: search its body too, up to the next header.
+    if text.get(span.clone())?.starts_with('[') {
+        let body = text[span.end..].find('\n').map_or(text.len(), |i| span.end + i);
+        let mut next = body;
+        for line in text[body..].split_inclusive('\n') {
+            if line.trim_start().starts_with('[') {
+                break;
+            }
+            next += line.len();
+        }
+        span.end = next;
+    }
+    let region = text.get(span.clone())?;
+    [format!("\"{value}\""), format!("'{value}'")].iter().find_map(|quoted| {
+        region.find(quoted.as_str()).map(|i| span.start + i..span.start + i + quoted.len())
+    })
+}
+
+/// The key of the `key = value` line holding byte `offset`.
+fn field_at(text: &str, offset: usize) -> &str {
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    text[line_start..offset].split('=').next().unwrap_or("").trim().trim_matches('"')
 }
 
 /// What a config error says, without its key (which errors print separately).
@@ -306,9 +391,9 @@ fn config_message(e: &ConfigError) -> String {
     }
 }
 
-/// The line of a sweep key: `"network.loss" = …` under `[sweep.grid]`, or under the
-/// `index`-th `[[sweep.point]]`.
-fn locate_sweep(text: &str, point: Option<usize>, key: &str) -> Option<(usize, usize)> {
+/// Where the line of a sweep key begins: `"network.loss" = …` under `[sweep.grid]`, or under
+/// the `index`-th `[[sweep.point]]`.
+fn locate_sweep(text: &str, point: Option<usize>, key: &str) -> Option<usize> {
     let mut in_table = false;
     let mut points_seen = 0usize;
     let mut offset = 0usize;
@@ -327,7 +412,7 @@ fn locate_sweep(text: &str, point: Option<usize>, key: &str) -> Option<(usize, u
             && let Some((k, _)) = t.split_once('=')
             && k.trim().trim_matches('"') == key
         {
-            return Some(line_col(text, offset + line.len() - line.trim_start().len()));
+            return Some(offset + line.len() - line.trim_start().len());
         }
         offset += line.len();
     }
@@ -342,18 +427,20 @@ fn check_sweep(
     scenario: &Scenario,
     sweep: &SweepConfig,
 ) -> Result<(), ScenarioError> {
-    let error = |key: String, position, message| ScenarioError {
-        file: path.to_path_buf(),
-        position,
-        key: Some(key),
-        message,
+    // Points at the line found, underlining the rest of it.
+    let error = |key: String, offset: Option<usize>, message: String| {
+        let e = ScenarioError::new(path, Some(key), message);
+        match offset {
+            Some(o) => e.at_line(text, o),
+            None => e,
+        }
     };
-    sweep.validate_shape().map_err(|(key, message)| {
+    sweep.validate_shape(scenario.seed).map_err(|(key, message)| {
         let swept = key.split('"').nth(1).unwrap_or("");
-        let position = locate(text, &key)
+        let offset = locate_offset(text, &key)
             .or_else(|| locate_sweep(text, None, swept))
             .or_else(|| (0..sweep.points.len()).find_map(|i| locate_sweep(text, Some(i), swept)));
-        error(key, position, message)
+        error(key, offset, message)
     })?;
     let mut base = scenario.clone();
     base.sweep = None;

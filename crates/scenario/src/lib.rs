@@ -11,6 +11,7 @@
 
 pub mod error;
 pub mod file;
+pub mod fuzzing;
 pub mod registry;
 pub mod run;
 pub mod summary;

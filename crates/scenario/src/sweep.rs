@@ -37,6 +37,12 @@ fn one() -> u64 {
 /// One point of a sweep: the overrides that make it, in key order.
 pub type Point = Vec<(String, toml::Value)>;
 
+/// Most seeds per point.
+pub const MAX_SEEDS: u64 = 1_000_000;
+
+/// Most points in a sweep (grid combinations plus explicit points).
+pub const MAX_POINTS: u64 = 100_000;
+
 /// Keys a sweep may not vary: they name the scenario, or belong to the sweep itself.
 const FIXED: &[&str] = &["name", "protocol", "seed", "sweep", "report"];
 
@@ -79,11 +85,20 @@ impl SweepConfig {
         keys
     }
 
-    /// Checks the sweep's own shape; each value is checked against the scenario by the loader.
-    /// Errors name the dotted key inside `[sweep]`.
-    pub fn validate_shape(&self) -> Result<(), (String, String)> {
-        if self.seeds == 0 {
-            return Err(("sweep.seeds".into(), "0 is out of range: allowed 1 or more".into()));
+    /// Checks the sweep's own shape for a scenario whose first seed is `seed`; each value is
+    /// checked against the scenario by the loader. Errors name the dotted key inside `[sweep]`.
+    pub fn validate_shape(&self, seed: u64) -> Result<(), (String, String)> {
+        // The last seed, seed + seeds - 1, is written into each run's scenario.toml: it must
+        // stay within TOML's integer range (i64), as the scenario's own seed must.
+        let most = (i64::MAX as u64).saturating_sub(seed).saturating_add(1).min(MAX_SEEDS);
+        if !(1..=most).contains(&self.seeds) {
+            return Err((
+                "sweep.seeds".into(),
+                format!(
+                    "{} is out of range: allowed 1..={most} (at most {MAX_SEEDS}, and seed + seeds - 1 within TOML's integer range, 9223372036854775807)",
+                    self.seeds
+                ),
+            ));
         }
         for (key, values) in &self.grid {
             if values.is_empty() {
@@ -92,6 +107,17 @@ impl SweepConfig {
                     "an empty list: give at least one value".into(),
                 ));
             }
+        }
+        // Points are built (and each checked) before anything runs: bound their number first.
+        let grid = self.grid.values().try_fold(1u64, |n, v| n.checked_mul(v.len() as u64));
+        let points = grid.and_then(|g| g.checked_add(self.points.len() as u64));
+        if points.is_none_or(|p| p > MAX_POINTS) {
+            return Err((
+                "sweep.grid".into(),
+                format!(
+                    "the grid and the explicit points make more than {MAX_POINTS} points: allowed at most {MAX_POINTS}"
+                ),
+            ));
         }
         let keys = self.keys();
         for key in &keys {
@@ -115,6 +141,29 @@ impl SweepConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_seed_stays_within_tomls_integers() {
+        let s: SweepConfig = toml::from_str("seeds = 3").unwrap();
+        let max = i64::MAX as u64;
+        assert!(s.validate_shape(max - 2).is_ok());
+        let (key, message) = s.validate_shape(max - 1).unwrap_err();
+        assert_eq!(key, "sweep.seeds");
+        assert!(message.contains("allowed 1..=2"), "{message}");
+        let s: SweepConfig = toml::from_str("seeds = 1000001").unwrap();
+        assert!(s.validate_shape(1).unwrap_err().1.contains("1..=1000000"));
+    }
+
+    #[test]
+    fn a_grid_too_large_to_build_is_refused() {
+        let values: Vec<String> = (0..400).map(|i| i.to_string()).collect();
+        let list = values.join(", ");
+        let s: SweepConfig = toml::from_str(&format!(
+            "[grid]\n\"nodes\" = [{list}]\n\"workload.keys\" = [{list}]\n"
+        ))
+        .unwrap();
+        assert_eq!(s.validate_shape(1).unwrap_err().0, "sweep.grid");
+    }
 
     #[test]
     fn points_are_the_grid_product_then_the_explicit_points() {
@@ -147,9 +196,9 @@ mod tests {
     #[test]
     fn fixed_keys_and_a_foreign_x_are_refused() {
         let s: SweepConfig = toml::from_str("[grid]\nseed = [1, 2]").unwrap();
-        assert!(s.validate_shape().unwrap_err().1.contains("cannot be swept"));
+        assert!(s.validate_shape(1).unwrap_err().1.contains("cannot be swept"));
         let s: SweepConfig =
             toml::from_str("x = \"nodes\"\n[grid]\n\"network.loss\" = [0.1]").unwrap();
-        assert_eq!(s.validate_shape().unwrap_err().0, "sweep.x");
+        assert_eq!(s.validate_shape(1).unwrap_err().0, "sweep.x");
     }
 }
