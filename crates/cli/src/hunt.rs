@@ -34,26 +34,44 @@ pub struct HuntArgs {
     pub overrides: crate::overrides::Overrides,
 }
 
-/// Parses `--seeds`: `N` from `first`, or `A..B`.
+/// The most seeds one hunt tries (split a larger search with `--shard` or several ranges).
+pub const MAX_SEEDS: u64 = 1_000_000;
+
+/// Parses `--seeds`: `N` from `first`, or `A..B`; at most [`MAX_SEEDS`] seeds, each within TOML's
+/// integer range (a repro must be able to state its seed).
 pub fn parse_seeds(s: &str, first: u64) -> Result<std::ops::Range<u64>, String> {
     let bad = || format!("--seeds `{s}`: write N (a count) or A..B (half-open, A < B)");
-    match s.split_once("..") {
+    let range = match s.split_once("..") {
         Some((a, b)) => {
             let (a, b): (u64, u64) =
                 (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
             if a >= b {
                 return Err(bad());
             }
-            Ok(a..b)
+            a..b
         }
         None => {
             let n: u64 = s.trim().parse().map_err(|_| bad())?;
             if n == 0 {
                 return Err(bad());
             }
-            Ok(first..first.saturating_add(n))
+            first..first.saturating_add(n)
         }
+    };
+    if range.end - range.start > MAX_SEEDS {
+        return Err(format!(
+            "--seeds `{s}`: {} seeds; a hunt tries at most {MAX_SEEDS} (split it with --shard or ranges)",
+            range.end - range.start
+        ));
     }
+    if range.end - 1 > i64::MAX as u64 {
+        return Err(format!(
+            "--seeds `{s}`: seeds run up to {}; the largest allowed is {} (TOML's integer range)",
+            range.end - 1,
+            i64::MAX
+        ));
+    }
+    Ok(range)
 }
 
 pub fn run(args: &HuntArgs) -> Status {

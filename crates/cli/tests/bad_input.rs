@@ -140,6 +140,23 @@ fn a_seed_beyond_tomls_integers_is_refused_on_the_command_line() {
 }
 
 #[test]
+fn a_hunts_seed_range_has_a_stated_maximum() {
+    let dir = scratch("hunt-seeds");
+    let file = scenarios("raft-baseline.toml");
+    for (seeds, says) in [
+        ("0..100000000000", "at most 1000000"),
+        ("9223372036854775800..9223372036854775900", "9223372036854775807"),
+    ] {
+        let (code, _, err) =
+            faultline(&["hunt", file.to_str().unwrap(), "--seeds", seeds, "--out", "x"], &dir);
+        assert_eq!(code, 2, "{seeds}: {err}");
+        assert!(err.contains(says), "{seeds}: {err}");
+        assert!(!err.contains("panicked") && !dir.join("x").exists(), "{err}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn a_bad_value_is_shown_in_its_line_with_a_caret() {
     let dir = scratch("caret");
     let text = std::fs::read_to_string(scenarios("raft-leader-partition.toml")).unwrap();
