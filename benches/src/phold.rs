@@ -122,7 +122,8 @@ impl Model {
     /// Builds the LPs and schedules the initial events (PHOLD-v1's setup).
     pub fn new(args: Args) -> Result<Model, sim_core::ConfigError> {
         let topo = Topology::new(args.lps, 0)?;
-        let mut config = SimConfig::new(args.seed, topo, SimDuration(u64::MAX / 4));
+        // Runs end at an event count, not a time: the longest duration a config may have.
+        let mut config = SimConfig::new(args.seed, topo, sim_core::config::MAX_DURATION);
         config.network.latency = Distribution::Constant(SimDuration::ZERO);
         // The start events (one per LP) are kernel events too; PHOLD counts only its own.
         config.events_max = args.events + args.lps as u64;
