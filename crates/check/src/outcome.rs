@@ -2,10 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Pass, fail, or unknown (the check could not decide: a budget ran out, or the run never
-/// reached the state the check is about).
+/// Pass, fail, unknown (the check could not decide: a budget ran out, or the run never reached
+/// the state the check is about), or not applicable (the run held nothing the property speaks
+/// of, such as a second leader for Leader Completeness to hold to account).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum CheckStatus {
     /// The property held.
     Pass,
@@ -13,6 +14,15 @@ pub enum CheckStatus {
     Fail,
     /// Undecided.
     Unknown,
+    /// Nothing in the run for the property to judge: neither a pass nor undecided.
+    NotApplicable,
+}
+
+impl CheckStatus {
+    /// Nothing wrong and nothing undecided: it passed, or had nothing to judge.
+    pub fn passed_or_not_applicable(self) -> bool {
+        matches!(self, CheckStatus::Pass | CheckStatus::NotApplicable)
+    }
 }
 
 /// One named check with its status and a short detail.
@@ -53,6 +63,16 @@ impl CheckResult {
         CheckResult {
             name: name.into(),
             status: CheckStatus::Unknown,
+            detail: detail.into(),
+            at_ns: None,
+        }
+    }
+
+    /// A check with nothing to judge in this run.
+    pub fn not_applicable(name: &str, detail: impl Into<String>) -> Self {
+        CheckResult {
+            name: name.into(),
+            status: CheckStatus::NotApplicable,
             detail: detail.into(),
             at_ns: None,
         }

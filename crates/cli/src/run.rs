@@ -265,6 +265,7 @@ fn print_summary(s: &Summary, result: &RunResult, out: &Path, reproduce: &str) {
             CheckStatus::Pass => "pass",
             CheckStatus::Fail => "FAIL",
             CheckStatus::Unknown => "unknown",
+            CheckStatus::NotApplicable => "n/a",
         };
         println!("  {status:<8}{:<22}{}", c.name, c.detail);
     }

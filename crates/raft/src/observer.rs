@@ -105,6 +105,9 @@ pub struct Observer {
     commit_times: BTreeMap<u64, Vec<SimTime>>,
     /// Commits of client commands, for messages per operation.
     pub client_commits: u64,
+    /// (later leader, entry committed in an earlier term) pairs Leader Completeness compared:
+    /// none, and the property had nothing to judge.
+    completeness_compared: u64,
     /// Per server: the (term, index) of the last entry it stored, (0, 0) before any.
     last_stored: Vec<(u64, u64)>,
     /// Elections after the first at which every server but the previous leader ended its log
@@ -169,6 +172,7 @@ impl Observer {
         self.elected_logs.entry(term).or_default().push(ElectedLog::of(node, time, log));
         for i in log.snapshot_index + 1..self.committed.len() as u64 {
             if let Some((t, _, by)) = self.committed[i as usize].filter(|c| c.2 < term) {
+                self.completeness_compared += 1;
                 if log.term_at(i) != Some(t) {
                     first(&mut self.leader_completeness, time, || {
                         format!(
@@ -270,7 +274,9 @@ impl Observer {
         if self.leader_completeness.is_some() {
             return;
         }
-        let missing = self.elected_logs.range(committed_in + 1..).find_map(|(&lead, logs)| {
+        let later = self.elected_logs.range(committed_in + 1..);
+        self.completeness_compared += later.clone().map(|(_, logs)| logs.len() as u64).sum::<u64>();
+        let missing = later.clone().find_map(|(&lead, logs)| {
             logs.iter()
                 .find(|l| index > l.snapshot_index && l.term_at(index) != Some(term))
                 .map(|l| (lead, l))
@@ -352,13 +358,23 @@ impl Observer {
                     self.appended.len().saturating_sub(1)
                 ),
             ),
-            result(
-                "Leader Completeness",
-                &self.leader_completeness,
-                format!(
-                    "{indices} entries committed; every new leader held those of earlier terms"
-                ),
-            ),
+            if self.leader_completeness.is_none() && !never && self.completeness_compared == 0 {
+                CheckResult::not_applicable(
+                    "Leader Completeness",
+                    format!(
+                        "{indices} entries committed, no leader elected after any of them: no new leader to hold them"
+                    ),
+                )
+            } else {
+                result(
+                    "Leader Completeness",
+                    &self.leader_completeness,
+                    format!(
+                        "{indices} entries committed; every new leader held those of earlier terms ({} checked)",
+                        self.completeness_compared
+                    ),
+                )
+            },
             result(
                 "State Machine Safety",
                 &self.state_machine_safety,

@@ -199,7 +199,7 @@ pub fn finish(
         } else if run.workload.clients == 0 {
             // Recovery is judged by a commit after the faults heal; without clients a healthy
             // leader has nothing to commit, so nothing can be judged.
-            CheckResult::unknown(
+            CheckResult::not_applicable(
                 "liveness",
                 "the scenario has no clients: no command to commit after every fault healed",
             )

@@ -60,7 +60,7 @@ fn figure8(bug: Option<Bug>) -> Vec<CheckResult> {
 #[test]
 fn figure_8_correct_raft_does_not_commit_the_old_entry() {
     let checks = figure8(None);
-    assert!(checks.iter().all(|c| c.status == CheckStatus::Pass), "{checks:?}");
+    assert!(checks.iter().all(|c| c.status.passed_or_not_applicable()), "{checks:?}");
 }
 
 #[test]

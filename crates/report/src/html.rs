@@ -147,6 +147,7 @@ fn checks_table(s: &Summary, out: &mut String) {
             CheckStatus::Pass => "pass",
             CheckStatus::Fail => "fail",
             CheckStatus::Unknown => "unknown",
+            CheckStatus::NotApplicable => "not applicable",
         };
         let _ = write!(
             out,

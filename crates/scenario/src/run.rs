@@ -58,7 +58,8 @@ pub enum Verdict {
     Pass,
     /// A check failed.
     Fail,
-    /// Nothing failed, but a check could not decide or `events_max` cut the run short.
+    /// Nothing failed, but a check could not decide, `events_max` cut the run short, or no
+    /// check judged anything (every one was not applicable).
     Inconclusive,
 }
 
@@ -69,6 +70,7 @@ impl RunResult {
             Verdict::Fail
         } else if self.summary.outcome == Outcome::EventsMax
             || self.checks.iter().any(|c| c.status == CheckStatus::Unknown)
+            || !self.checks.iter().any(|c| c.status == CheckStatus::Pass)
         {
             Verdict::Inconclusive
         } else {

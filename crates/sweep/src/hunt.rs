@@ -97,12 +97,16 @@ fn run_seed(base: &Scenario, seed: u64, swarm: bool) -> Result<SeedResult, Sweep
     })
 }
 
-/// Why a run was inconclusive: its first undecided check, or the event limit.
+/// Why a run was inconclusive: its first undecided check, the event limit, or no check that
+/// judged anything.
 fn why_inconclusive(result: &RunResult) -> String {
     use check::outcome::CheckStatus;
     match result.checks.iter().find(|c| c.status == CheckStatus::Unknown) {
         Some(c) => format!("{} unknown: {}", c.name, c.detail),
-        None => format!("the run stopped at events_max ({} events)", result.summary.events),
+        None if result.summary.outcome == sim_core::Outcome::EventsMax => {
+            format!("the run stopped at events_max ({} events)", result.summary.events)
+        }
+        None => "no check had anything to judge".to_string(),
     }
 }
 
