@@ -34,6 +34,10 @@ const PRECEDING_SHOWN: usize = 3;
 /// answer is illegal in every state they reach; beyond it, the reason stays the general one.
 const REACH_NODES_MAX: usize = 4096;
 
+/// States explored when each operation may apply any number of times: a register reaches
+/// few, an appended string never stops growing.
+const REPEAT_NODES_MAX: usize = 64;
+
 /// Translates places of a history's order into its time (no table: the places are the time).
 pub(crate) struct Clock<'a>(pub(crate) &'a [u64]);
 
@@ -166,21 +170,22 @@ fn illegal_everywhere<M: Model>(
     // First the states reached when each operation may apply any number of times: more than
     // the real ones, and few for a register. If the answer is illegal in all, it is in the
     // real ones.
-    if reaches(model, start, &writers, false, &legal) == Some(false) {
+    if reaches(model, start, &writers, REPEAT_NODES_MAX, false, &legal) == Some(false) {
         return Some(true);
     }
     if writers.len() > 64 {
         return None;
     }
-    reaches(model, start, &writers, true, &legal).map(|found| !found)
+    reaches(model, start, &writers, REACH_NODES_MAX, true, &legal).map(|found| !found)
 }
 
 /// Whether `writers`, applied from `start` (each at most `once`, or any number of times),
-/// reach a state where `wanted` holds; `None` past [`REACH_NODES_MAX`] nodes explored.
+/// reach a state where `wanted` holds; `None` past `nodes_max` nodes explored.
 fn reaches<M: Model>(
     model: &M,
     start: &M::State,
     writers: &[&Op<M::Input, M::Output>],
+    nodes_max: usize,
     once: bool,
     wanted: &impl Fn(&M::State) -> bool,
 ) -> Option<bool> {
@@ -212,7 +217,7 @@ fn reaches<M: Model>(
                 return Some(true);
             }
             nodes += 1;
-            if nodes > REACH_NODES_MAX {
+            if nodes > nodes_max {
                 return None;
             }
             same.push(next.clone());
