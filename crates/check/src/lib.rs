@@ -26,6 +26,7 @@
 
 #![deny(missing_docs)]
 
+mod explain;
 pub mod fuzzing;
 pub mod history;
 pub mod jepsen;

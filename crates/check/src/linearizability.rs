@@ -21,7 +21,11 @@
 //! step budget; running out gives [`Verdict::Unknown`], never a pass. For an illegal key, the
 //! search itself names the culprit (as Porcupine keeps its longest partial linearizations):
 //! the latest return it was ever stopped at, which every partial linearization that gets that
-//! far fails to pass; the report gives it with the window of operations overlapping it. No
+//! far fails to pass; the report gives it with the window of operations overlapping it. The
+//! search also keeps the partial linearization it held when it first got stuck there (copied
+//! only when it gets stuck later than ever, and then only what changed since the last copy),
+//! and [`crate::explain`] turns it into the reason: the order of what returned before the
+//! culprit was invoked, the state it leaves, and why the culprit's answer cannot follow it. No
 //! second search, so the counterexample costs nothing beyond the verdict.
 //!
 //! The memo table ([`crate::memo`]) is built for long histories: an incrementally updated
@@ -30,6 +34,7 @@
 
 use std::fmt;
 
+use crate::explain::{self, Clock};
 use crate::history::{Keyed, Op};
 use crate::memo::{Linearized, Memo};
 use crate::model::Model;
@@ -43,6 +48,9 @@ pub const DEFAULT_BUDGET: u64 = 50_000_000;
 const NIL: usize = usize::MAX;
 
 /// The checker's answer.
+// One verdict per check: its size does not matter, and a box would only change the patterns
+// every caller writes.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
     /// Some legal order exists for every key.
@@ -63,7 +71,9 @@ pub enum Verdict {
 /// returned before the culprit, but none of those orders can also include the culprit (each
 /// operation counted with the answer it got, even one still running when the culprit
 /// returned). So the history is illegal from the culprit's return on, and the operations
-/// overlapping the culprit are where to look.
+/// overlapping the culprit are where to look; with them, the legal order the search had
+/// reached before it (its last operations, and the state it leaves) and a sentence saying why
+/// the culprit cannot follow it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Counterexample {
     /// The key whose sub-history is illegal.
@@ -80,7 +90,31 @@ pub struct Counterexample {
     /// Start and end of the window (the history's time: nanoseconds for faultline's
     /// histories, line numbers for Jepsen's); the end is the culprit's return.
     pub window_span: (u64, u64),
+    /// Where the culprit is in `window`.
+    pub culprit_at: usize,
+    /// Places in `window` of the operations concurrent with the culprit that `order` leaves
+    /// out: those that could still come between `order` and the culprit.
+    pub left: Vec<usize>,
+    /// The legal order the search had reached when it got stuck at the culprit, up to its
+    /// last operation that returned before the culprit was invoked: indices into the key's
+    /// operations as given to the checker, in order. It holds every operation that returned
+    /// before the culprit was invoked, and may hold some of the window's.
+    pub order: Vec<usize>,
+    /// The last few operations of `order` that returned before the culprit was invoked
+    /// (with the one that last set the state, if it is one of those), described, in order.
+    pub preceding: Vec<String>,
+    /// The model's state after `order` (`Debug`): the state the culprit had to act on, but
+    /// for what the operations concurrent with it do.
+    pub state: String,
+    /// Why the culprit's answer is impossible there, in a sentence: the operation that set
+    /// the state, and either that no order of the concurrent operations leads to a state
+    /// where the culprit's answer is legal, or (when some does) that none fits the culprit and
+    /// every operation that returned by its return.
+    pub why: String,
 }
+
+/// Window operations printed at most (the culprit, then those `order` leaves out).
+const WINDOW_SHOWN: usize = 4;
 
 impl fmt::Display for Counterexample {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -90,12 +124,41 @@ impl fmt::Display for Counterexample {
             "; the first {} already have none, once {} returns",
             self.prefix_ops, self.culprit
         )?;
-        let (a, b) = self.window_span;
-        write!(f, "illegal window [{a}, {b}], {} operations:", self.window.len())?;
-        for w in &self.window {
-            write!(f, "\n  {w}")?;
+        write!(
+            f,
+            "a legal order of {} operations before its call ({} shown) leaves {}:",
+            self.order.len(),
+            self.preceding.len(),
+            self.state
+        )?;
+        for p in &self.preceding {
+            write!(f, "\n  {p}")?;
         }
-        Ok(())
+        let (a, b) = self.window_span;
+        let n = self.window.len();
+        write!(f, "\nillegal window [{a}, {b}], {n} operations")?;
+        // A long window shows the culprit and what could come before it, in call order.
+        let shown: Vec<usize> = if n <= WINDOW_SHOWN {
+            (0..n).collect()
+        } else {
+            let mut shown: Vec<usize> = std::iter::once(self.culprit_at)
+                .chain(self.left.iter().copied())
+                .chain(0..n)
+                .fold(Vec::new(), |mut v, p| {
+                    if v.len() < WINDOW_SHOWN && !v.contains(&p) {
+                        v.push(p);
+                    }
+                    v
+                });
+            shown.sort_unstable();
+            write!(f, " ({} shown)", shown.len())?;
+            shown
+        };
+        write!(f, ":")?;
+        for p in shown {
+            write!(f, "\n  {}", self.window[p])?;
+        }
+        write!(f, "\nwhy: {}", self.why)
     }
 }
 
@@ -148,6 +211,12 @@ struct Search<'m, M: Model> {
     /// linearization that includes all operations returned before it is stuck there, and
     /// some reaches it: it is where the history stops being linearizable (the counterexample).
     deepest: usize,
+    /// The partial linearization (call entries, in order) the search held when it first
+    /// stopped at `deepest`: a legal order of every operation that returned before it.
+    best: Vec<usize>,
+    /// How many leading entries `best` still shares with `calls` (pushes keep them; a pop
+    /// may cut them), so a new `best` copies only what changed since the last one.
+    shared: usize,
 }
 
 impl<'m, M: Model> Search<'m, M> {
@@ -202,6 +271,8 @@ impl<'m, M: Model> Search<'m, M> {
             steps: 0,
             result: if n == 0 { Some(true) } else { None },
             deepest: 0,
+            best: Vec::new(),
+            shared: 0,
         }
     }
 
@@ -271,10 +342,19 @@ impl<'m, M: Model> Search<'m, M> {
                 self.cursor = self.next[e];
             } else {
                 // The operation returning here could not be linearized before its return.
-                self.deepest = self.deepest.max(e);
+                if e > self.deepest {
+                    // Stuck later than ever: keep the order that got this far. The copy is at
+                    // most what was pushed since the last one, so it costs O(1) a step
+                    // amortized, and the vector only grows.
+                    self.deepest = e;
+                    self.best.truncate(self.shared);
+                    self.best.extend(self.calls[self.shared..].iter().map(|&(c, _)| c));
+                    self.shared = self.calls.len();
+                }
                 match self.calls.pop() {
                     None => self.result = Some(false),
                     Some((call, before)) => {
+                        self.shared = self.shared.min(self.calls.len());
                         self.linearized.toggle(self.entry_op[call]);
                         self.state = before;
                         self.unlift(call);
@@ -313,13 +393,28 @@ pub fn check_timed<M: Model>(
     times: &[u64],
     budget: u64,
 ) -> Report {
-    let keys: Keyed<M::Input, M::Output> =
-        keys.into_iter().map(|(k, ops)| (k, relevant(model, &ops))).collect();
+    // Per key, the places of the operations kept among those given, for the counterexample.
+    let mut kept: Vec<Vec<usize>> = Vec::with_capacity(keys.len());
+    let keys: Keyed<M::Input, M::Output> = keys
+        .into_iter()
+        .map(|(k, ops)| {
+            kept.push((0..ops.len()).filter(|&i| constrains(model, &ops[i])).collect());
+            (k, relevant(model, &ops))
+        })
+        .collect();
     let (outcomes, failed, steps) = search_keys(model, &keys, budget);
     let verdict = match failed {
-        Some((k, culprit)) => {
+        Some(Failure { key: k, culprit, order }) => {
             let (key, ops) = &keys[k];
-            Verdict::NotLinearizable(counterexample(key, ops, culprit, &Clock(times)))
+            Verdict::NotLinearizable(explain::counterexample(
+                model,
+                key,
+                ops,
+                &kept[k],
+                culprit,
+                &order,
+                &Clock(times),
+            ))
         }
         None if outcomes.iter().all(|o| o.linearizable == Some(true)) => Verdict::Linearizable,
         None => Verdict::Unknown {
@@ -351,13 +446,23 @@ pub fn verdict_only<M: Model>(
     (verdict, steps)
 }
 
+/// A key found illegal, as its search left it.
+struct Failure {
+    /// The key's index.
+    key: usize,
+    /// The operation at whose return the search got stuck at the latest.
+    culprit: usize,
+    /// The partial linearization it held when it first got stuck there (operations, in order).
+    order: Vec<usize>,
+}
+
 /// Searches every key round-robin within `budget` steps: the per-key outcomes, the first key
 /// found illegal with its culprit operation, and the steps spent.
 fn search_keys<M: Model>(
     model: &M,
     keys: &Keyed<M::Input, M::Output>,
     budget: u64,
-) -> (Vec<KeyOutcome>, Option<(usize, usize)>, u64) {
+) -> (Vec<KeyOutcome>, Option<Failure>, u64) {
     let mut searches: Vec<Search<'_, M>> =
         keys.iter().map(|(_, ops)| Search::new(model, ops)).collect();
     let mut spent = 0u64;
@@ -375,7 +480,11 @@ fn search_keys<M: Model>(
             match r {
                 Some(false) => {
                     // The search's deepest return names the culprit.
-                    failed = Some((k, s.entry_op[s.deepest]));
+                    failed = Some(Failure {
+                        key: k,
+                        culprit: s.entry_op[s.deepest],
+                        order: s.best.iter().map(|&c| s.entry_op[c]).collect(),
+                    });
                     break 'rounds;
                 }
                 Some(true) => {}
@@ -404,49 +513,11 @@ fn search_keys<M: Model>(
 
 /// The operations that constrain the order: all but read-only ones with unknown answers.
 fn relevant<M: Model>(model: &M, ops: &[Op<M::Input, M::Output>]) -> Vec<Op<M::Input, M::Output>> {
-    ops.iter().filter(|o| o.output.is_some() || !model.is_read_only(&o.input)).cloned().collect()
+    ops.iter().filter(|o| constrains(model, o)).cloned().collect()
 }
 
-/// Translates places of a history's order into its time (no table: the places are the time).
-struct Clock<'a>(&'a [u64]);
-
-impl Clock<'_> {
-    fn time(&self, place: u64) -> u64 {
-        if self.0.is_empty() { place } else { self.0[place as usize] }
-    }
-}
-
-/// The counterexample for `ops`, whose search got stuck at the latest at `culprit`'s return.
-fn counterexample<I: fmt::Debug, O: fmt::Debug>(
-    key: &str,
-    ops: &[Op<I, O>],
-    culprit: usize,
-    clock: &Clock<'_>,
-) -> Counterexample {
-    let c = &ops[culprit];
-    // A culprit that never returned (a model that refuses unknown answers) is stuck at the
-    // end of the history.
-    let end = c
-        .ret
-        .unwrap_or_else(|| ops.iter().map(|o| o.ret.unwrap_or(o.call)).max().unwrap_or(c.call));
-    let mut window: Vec<&Op<I, O>> =
-        ops.iter().filter(|o| o.call <= end && o.ret.is_none_or(|r| r >= c.call)).collect();
-    window.sort_by_key(|o| (o.call, o.process));
-    let start = window.iter().map(|o| o.call).min().unwrap_or(c.call);
-    Counterexample {
-        key: key.to_string(),
-        key_ops: ops.len(),
-        prefix_ops: ops.iter().filter(|o| o.call <= end).count(),
-        culprit: describe(c, clock),
-        window: window.iter().map(|o| describe(o, clock)).collect(),
-        window_span: (clock.time(start), clock.time(end)),
-    }
-}
-
-fn describe<I: fmt::Debug, O: fmt::Debug>(o: &Op<I, O>, clock: &Clock<'_>) -> String {
-    let ret = o.ret.map_or("never".to_string(), |r| clock.time(r).to_string());
-    let out = o.output.as_ref().map_or("unknown".to_string(), |x| format!("{x:?}"));
-    format!("process {} {:?} -> {} [{}, {}]", o.process, o.input, out, clock.time(o.call), ret)
+fn constrains<M: Model>(model: &M, o: &Op<M::Input, M::Output>) -> bool {
+    o.output.is_some() || !model.is_read_only(&o.input)
 }
 
 #[cfg(test)]
@@ -479,6 +550,41 @@ mod tests {
         assert_eq!(c.prefix_ops, 3);
         assert!(c.culprit.contains("Read"));
         assert_eq!(c.window_span, (4, 5));
+    }
+
+    #[test]
+    fn a_read_of_nothing_after_a_completed_write_names_the_write() {
+        // Key 42 of `faultline run scenarios/raft-bug-stale-read-closed-loop.toml` (seed 31),
+        // in nanoseconds: process 2's write of 4 returned before process 7 read None.
+        let ops = vec![
+            rd(1, 5_000_538_329, 5_001_241_564, None),
+            rd(0, 5_003_037_029, 5_005_124_219, None),
+            w(2, 5_004_105_713, 5_007_815_892, 4),
+            w(4, 5_004_534_367, 5_222_056_607, 0),
+            rd(2, 5_007_815_893, 5_219_282_598, Some(0)),
+            rd(7, 5_008_251_579, 5_210_598_847, None),
+            w(7, 5_212_190_837, 5_218_631_606, 0),
+            rd(7, 5_220_104_493, 5_223_514_278, Some(0)),
+        ];
+        let v = verdict(ops);
+        let Verdict::NotLinearizable(c) = v else { panic!("{v:?}") };
+        let text = c.to_string();
+        assert!(c.culprit.starts_with("process 7 Read -> Read(None)"), "{text}");
+        assert_eq!(c.window_span.1, 5_210_598_847, "{text}");
+        // The window leaves the write of 4 out; the explanation names it.
+        assert!(!c.window.iter().any(|w| w.contains("Write(4)")), "{text}");
+        assert_eq!(c.order, vec![0, 1, 2], "{text}");
+        assert_eq!(c.state, "Some(4)", "{text}");
+        assert!(c.preceding.last().unwrap().starts_with("process 2 Write(4)"), "{text}");
+        assert_eq!(
+            c.why,
+            "after process 2's Write(4) [5004105713, 5007815892] the state is Some(4); process \
+             7's Read returned Read(None), which no order of the 2 operations concurrent with it \
+             produces",
+            "{text}"
+        );
+        assert!(text.lines().count() <= 10, "{text}");
+        println!("{text}");
     }
 
     #[test]

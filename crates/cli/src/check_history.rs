@@ -1,8 +1,10 @@
 //! `faultline check-history FILE --model cas-register|kv [--budget N]`.
 //!
 //! Reads a Jepsen etcd log, Jepsen EDN lines, or faultline's `history.jsonl` (recognised by
-//! content), checks it, prints the verdict (with the smallest illegal window found), and exits
-//! 0 linearizable, 1 not, 3 unknown within the budget, 2 bad input.
+//! content), checks it, prints the verdict (for an illegal history: the operation no legal
+//! order gets past, the end of the legal order reached before it and the state it leaves, the
+//! window of operations overlapping it, and why its answer is impossible), and exits 0
+//! linearizable, 1 not, 3 unknown within the budget, 2 bad input.
 
 use std::path::Path;
 
