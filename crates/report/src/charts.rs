@@ -72,7 +72,7 @@ pub fn charts() -> Vec<Chart> {
         chart!(
             "latency-raw",
             "Latency of every operation",
-            "Each operation at its invocation time; blue succeeded, red failed, orange indeterminate (timed out). Shaded bands are faults.",
+            "Each operation at its invocation time; blue succeeded, red failed with a definite answer (a compare-and-set that found another value), orange indeterminate (timed out). Shaded bands are faults.",
             latency_raw
         ),
         chart!(
@@ -261,7 +261,7 @@ fn latency_raw<DB: DrawingBackend>(
     chart
         .draw_series(of(SpanEnd::Failed).map(|p| Cross::new(p, 4, FAIL_COLOR.stroke_width(2))))
         .map_err(err)?
-        .label(format!("failed ({failed})"))
+        .label(format!("failed, answered ({failed})"))
         .legend(|(x, y)| Cross::new((x + 8, y), 4, FAIL_COLOR.stroke_width(2)));
     let info = of(SpanEnd::Indeterminate).count();
     chart

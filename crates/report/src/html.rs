@@ -65,7 +65,8 @@ const STYLE: &str = r#"
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto; max-width: 1160px; padding: 1.5rem; color: #1d1d1f; }
 h1 { margin-bottom: 0.2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: 0.3rem; }
 .badge { display: inline-block; padding: 0.15rem 0.6rem; border-radius: 0.4rem; color: white; font-weight: 600; font-size: 0.9rem; vertical-align: middle; }
-.pass { background: #2ca02c; } .fail { background: #d62728; } .unknown, .inconclusive { background: #ff7f0e; }
+.pass { background: #2ca02c; } .fail { background: #d62728; } .unknown, .inconclusive { background: #ff7f0e; } .na { background: #7f7f7f; }
+td.detail { white-space: pre-line; }
 table { border-collapse: collapse; margin: 0.5rem 0; } td, th { padding: 0.25rem 0.8rem; border-bottom: 1px solid #eee; text-align: left; vertical-align: top; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 pre { background: #f6f8fa; padding: 0.8rem; border-radius: 0.4rem; overflow-x: auto; }
@@ -143,15 +144,15 @@ fn summary_table(s: &Summary, out: &mut String) {
 fn checks_table(s: &Summary, out: &mut String) {
     out.push_str("<table><tr><th>check</th><th>status</th><th>detail</th></tr>");
     for c in &s.checks {
-        let status = match c.status {
-            CheckStatus::Pass => "pass",
-            CheckStatus::Fail => "fail",
-            CheckStatus::Unknown => "unknown",
-            CheckStatus::NotApplicable => "not applicable",
+        let (class, status) = match c.status {
+            CheckStatus::Pass => ("pass", "pass"),
+            CheckStatus::Fail => ("fail", "fail"),
+            CheckStatus::Unknown => ("unknown", "unknown"),
+            CheckStatus::NotApplicable => ("na", "not applicable"),
         };
         let _ = write!(
             out,
-            "<tr><td>{}</td><td><span class=\"badge {status}\">{status}</span></td><td>{}</td></tr>",
+            "<tr><td>{}</td><td><span class=\"badge {class}\">{status}</span></td><td class=detail>{}</td></tr>",
             esc(&c.name),
             esc(&c.detail)
         );
