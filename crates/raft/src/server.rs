@@ -9,7 +9,9 @@
 //! linearizable reads by ReadIndex or through the log; client sessions so a retried request is
 //! applied once; batches of up to `max_batch` entries, one AppendEntries in flight per follower
 //! (as in LogCabin): its answer sends the next batch, and ReadIndex rounds ride on the same
-//! messages.
+//! messages. Every message carries a fresh round, so the leader knows which answer is to the
+//! last message sent; one unanswered past a retransmission timeout (from measured round trips,
+//! as TCP's) is sent again when another follower's answer arrives, or at the next heartbeat.
 //!
 //! A server that finds its disk corrupt on restart halts (it neither votes nor campaigns): it
 //! cannot know what it promised.
@@ -56,16 +58,29 @@ struct PendingRead {
 struct LeaderState {
     next_index: Vec<u64>,
     match_index: Vec<u64>,
-    /// An AppendEntries (or InstallSnapshot) is on its way to this follower: its answer sends
-    /// the next, with every entry and read round that came up meanwhile.
+    /// The last AppendEntries (or InstallSnapshot) sent to this follower is unanswered: the
+    /// answer to it sends the next, with every entry and read round that came up meanwhile.
     in_flight: Vec<bool>,
+    /// When the last message to each follower left (local clock).
+    sent_at: Vec<LocalTime>,
+    /// Each follower's round trip (nanoseconds, smoothed as TCP does: RFC 6298) and its mean
+    /// deviation, from answers to the last message sent; zero until the first.
+    srtt_ns: Vec<u64>,
+    rttvar_ns: Vec<u64>,
+    /// How many times the message to each follower was retried since its last answer: each
+    /// retry doubles the wait before the next (as TCP's retransmission timer backs off).
+    retries: Vec<u32>,
     /// The round the last message to each follower carried.
     sent_round: Vec<u64>,
     /// When each follower last answered (local clock), for CheckQuorum.
     last_ack: Vec<LocalTime>,
     /// The highest round each follower echoed.
     acked_round: Vec<u64>,
-    /// The ReadIndex round that messages to followers carry from now on.
+    /// The round of the last message sent. Every message to a follower carries the next one, so
+    /// a round names one message: an answer echoing an older round than its follower's last
+    /// (a retried message's original, a duplicate) updates what the leader knows but sends
+    /// nothing, and the leader keeps one message in flight per follower. A read is confirmed
+    /// by a majority echoing a round sent after it arrived (ReadIndex).
     round: u64,
     /// Index of this leader's first entry (its no-op): reads wait until it commits.
     term_start: u64,
@@ -309,11 +324,58 @@ impl RaftServer {
             self.become_follower(ctx, term);
             return;
         }
-        // To every follower, answered or not: this is also how a lost message is retried.
+        // To every follower with nothing in flight, and to those whose message is overdue
+        // (or has been out a quarter of an interval): the follower hears from the leader at
+        // least every interval and a quarter, well inside the minimum election timeout of two.
+        // A message still on its way is left alone: its answer sends the next.
+        let now = ctx.now();
+        let quarter = self.config.heartbeat().as_nanos() / 4;
         for p in self.peers() {
-            self.send_append(ctx, p);
+            let i = p.index();
+            if !self.lead.in_flight[i] || self.unanswered_for(now, i) >= self.rto(i).min(quarter) {
+                self.retry_or_send(ctx, p);
+            }
         }
         self.heartbeat_timer = Some(ctx.set_timer(self.config.heartbeat(), RaftTimer::Heartbeat));
+    }
+
+    fn unanswered_for(&self, now: LocalTime, i: usize) -> u64 {
+        (now.0 - self.lead.sent_at[i].0).max(0) as u64
+    }
+
+    /// How long the message to follower `i` may go unanswered before it is presumed lost:
+    /// its smoothed round trip plus four deviations, at least twice the round trip, doubled by
+    /// each retry since its last answer; `u64::MAX` before a first answer measured it.
+    fn rto(&self, i: usize) -> u64 {
+        let srtt = self.lead.srtt_ns[i];
+        if srtt == 0 {
+            return u64::MAX;
+        }
+        let rto = srtt.saturating_add((4 * self.lead.rttvar_ns[i]).max(srtt));
+        rto.saturating_mul(1 << self.lead.retries[i].min(16))
+    }
+
+    /// Sends to follower `p`, counting a retry if its last message is unanswered.
+    fn retry_or_send(&mut self, ctx: Ctx, p: NodeId) {
+        let i = p.index();
+        if self.lead.in_flight[i] {
+            self.lead.retries[i] = self.lead.retries[i].saturating_add(1);
+            ctx.metrics().count("raft.append_retries", 1);
+        }
+        self.send_append(ctx, p);
+    }
+
+    /// Retries every follower whose message is overdue (lost, or its answer was). Called on
+    /// each answer, so under load a lost message is retried about a round trip after it was
+    /// due, not at the next heartbeat.
+    fn retry_overdue(&mut self, ctx: Ctx) {
+        let now = ctx.now();
+        for p in self.peers() {
+            let i = p.index();
+            if self.lead.in_flight[i] && self.unanswered_for(now, i) >= self.rto(i) {
+                self.retry_or_send(ctx, p);
+            }
+        }
     }
 
     fn quorum_heard_recently(&self, ctx: Ctx) -> bool {
@@ -486,6 +548,10 @@ impl RaftServer {
             next_index: vec![term_start; n],
             match_index: vec![0; n],
             in_flight: vec![false; n],
+            sent_at: vec![now; n],
+            srtt_ns: vec![0; n],
+            rttvar_ns: vec![0; n],
+            retries: vec![0; n],
             sent_round: vec![0; n],
             last_ack: vec![now; n],
             acked_round: vec![0; n],
@@ -514,6 +580,7 @@ impl RaftServer {
     fn send_append(&mut self, ctx: Ctx, p: NodeId) {
         let i = p.index();
         let next = self.lead.next_index[i];
+        self.lead.round += 1;
         let round = self.lead.round;
         if next <= self.log.snapshot_index {
             let msg = RaftMsg::InstallSnapshot {
@@ -522,6 +589,7 @@ impl RaftServer {
                 round,
             };
             self.lead.in_flight[i] = true;
+            self.lead.sent_at[i] = ctx.now();
             self.lead.sent_round[i] = round;
             self.send(ctx, p, msg);
             return;
@@ -531,6 +599,7 @@ impl RaftServer {
             self.log.term_at(prev_index).expect("prev entry is in the log or the snapshot");
         let entries = self.log.slice(next, self.config.max_batch as usize);
         self.lead.in_flight[i] = true;
+        self.lead.sent_at[i] = ctx.now();
         self.lead.sent_round[i] = round;
         let msg = RaftMsg::Append {
             term: self.term,
@@ -663,7 +732,19 @@ impl RaftServer {
             return;
         }
         let i = from.index();
-        self.lead.in_flight[i] = false;
+        // The answer to the last message sent to this follower, or to an earlier one.
+        let latest = round == self.lead.sent_round[i];
+        if latest {
+            self.lead.in_flight[i] = false;
+            self.lead.retries[i] = 0;
+            let sample = self.unanswered_for(ctx.now(), i).max(1);
+            let (srtt, rttvar) = (self.lead.srtt_ns[i], self.lead.rttvar_ns[i]);
+            (self.lead.srtt_ns[i], self.lead.rttvar_ns[i]) = if srtt == 0 {
+                (sample, sample / 2)
+            } else {
+                ((7 * srtt + sample) / 8, (3 * rttvar + srtt.abs_diff(sample)) / 4)
+            };
+        }
         self.lead.last_ack[i] = ctx.now();
         self.lead.acked_round[i] = self.lead.acked_round[i].max(round);
         if success {
@@ -675,12 +756,19 @@ impl RaftServer {
             self.lead.next_index[i] = conflict_index.max(self.lead.match_index[i] + 1).max(1);
         }
         self.serve_reads(ctx);
+        // Only the answer to the last message continues the chain: the one still in flight
+        // carries what an earlier answer would send.
+        let read_round = self.lead.reads.last().map_or(0, |r| r.round);
         if self.state == State::Leader
+            && latest
             && (!success
                 || self.lead.next_index[i] <= self.log.last_index()
-                || self.lead.sent_round[i] < self.lead.round)
+                || self.lead.sent_round[i] < read_round)
         {
             self.send_append(ctx, from);
+        }
+        if self.state == State::Leader {
+            self.retry_overdue(ctx);
         }
     }
 
@@ -816,13 +904,10 @@ impl RaftServer {
                     let value = self.sm.kv.get(&key).copied();
                     return self.reply(ctx, req.client, req.request_id, KvResult::Ok(value));
                 }
-                // Confirmed when a majority echoes a round that no message carried before the
-                // read arrived; reads that arrive before it goes out share it.
+                // Confirmed when a majority echoes a round sent after the read arrived: the
+                // next message's round or a later one.
                 let read_index = self.commit.max(self.lead.term_start);
-                if self.peers().any(|p| self.lead.sent_round[p.index()] == self.lead.round) {
-                    self.lead.round += 1;
-                }
-                let round = self.lead.round;
+                let round = self.lead.round + 1;
                 let (client, request_id) = (req.client, req.request_id);
                 self.lead.reads.push(PendingRead { read_index, round, client, request_id, key });
                 self.send_to_idle_followers(ctx);

@@ -32,8 +32,10 @@ fn the_lowest_failing_seed_does_not_depend_on_jobs() {
 #[test]
 fn a_shrunk_failure_still_fails_the_same_check_with_fewer_faults() {
     let s = stale_read("1s");
-    let options = HuntOptions { seeds: 4..5, jobs: 2, swarm: false, shard: None };
-    let failure = hunt(&s, &options, &|_, _, _| {}).unwrap().failure.expect("seed 4 fails");
+    // Pinned: seed 2 is the lowest that fails with more than three faults to shrink (six);
+    // seed 1 fails with two.
+    let options = HuntOptions { seeds: 2..3, jobs: 2, swarm: false, shard: None };
+    let failure = hunt(&s, &options, &|_, _, _| {}).unwrap().failure.expect("seed 2 fails");
     assert_eq!(failure.check, "linearizable");
     let shrunk = shrink(&failure, 2, &|_| {}).unwrap();
     assert!(shrunk.faults_before > 3, "the nemesis injected {}", shrunk.faults_before);
