@@ -73,7 +73,7 @@ fn main() {
         .checks
         .iter()
         .chain([&lin])
-        .filter(|c| c.status != check::outcome::CheckStatus::Pass)
+        .filter(|c| !c.status.passed_or_not_applicable())
         .map(|c| c.name.as_str())
         .collect();
     println!(
