@@ -77,9 +77,7 @@ enum SeedResult {
 /// Runs one seed of a hunt.
 fn run_seed(base: &Scenario, seed: u64, swarm: bool) -> Result<SeedResult, SweepError> {
     let s = seed_scenario(base, seed, swarm);
-    let prepared = scenario::registry::prepare(&s)
-        .map_err(|e| SweepError::BadInput(format!("seed {seed}: {e}")))?;
-    let result = prepared.execute_quietly();
+    let result = execute(&s)?;
     Ok(match result.verdict() {
         Verdict::Pass => SeedResult::Pass,
         Verdict::Inconclusive => SeedResult::Inconclusive(why_inconclusive(&result)),
@@ -134,13 +132,11 @@ pub fn seed_scenario(base: &Scenario, seed: u64, swarm: bool) -> Scenario {
     s
 }
 
-/// Runs a scenario and returns its first failed check, if any.
-pub fn first_failure(s: &Scenario) -> Result<Option<(String, String, RunResult)>, SweepError> {
+/// Runs a scenario and its checks.
+fn execute(s: &Scenario) -> Result<RunResult, SweepError> {
     let prepared = scenario::registry::prepare(s)
         .map_err(|e| SweepError::BadInput(format!("seed {}: {e}", s.seed)))?;
-    let result = prepared.execute_quietly();
-    let first = result.failures().next().map(|c| (c.name.clone(), c.detail.clone()));
-    Ok(first.map(|(name, detail)| (name, detail, result)))
+    Ok(prepared.execute_quietly())
 }
 
 /// Tries seeds until one fails a check; after each batch `progress` hears (seeds run, seeds in
@@ -228,7 +224,7 @@ pub struct Shrunk {
 
 /// What `check` found if the scenario still fails it (whatever else fails too).
 fn fails_same(s: &Scenario, check: &str) -> Option<String> {
-    let (_, _, result) = first_failure(s).ok()??;
+    let result = execute(s).ok()?;
     result.failures().find(|c| c.name == check).map(|c| c.detail.clone())
 }
 
