@@ -199,19 +199,13 @@ pub fn run(args: &HuntArgs) -> Status {
         out.join("repro.toml").display(),
         normalized(&repro)
     );
-    let found = serde_json::json!({
-        "seed": failure.seed,
-        "check": failure.check,
-        "detail": shrunk.detail,
-        "faults_before": shrunk.faults_before,
-        "faults_after": repro.faults.len(),
-        "shrink_steps": shrunk.steps.iter().map(|s| s.what.clone()).collect::<Vec<_>>(),
-        "candidate_runs": shrunk.attempts,
-    });
-    summary
-        .as_object_mut()
-        .expect("an object")
-        .extend(found.as_object().expect("an object").clone());
+    summary["seed"] = failure.seed.into();
+    summary["check"] = failure.check.clone().into();
+    summary["detail"] = shrunk.detail.clone().into();
+    summary["faults_before"] = shrunk.faults_before.into();
+    summary["faults_after"] = repro.faults.len().into();
+    summary["shrink_steps"] = shrunk.steps.iter().map(|s| s.what.clone()).collect();
+    summary["candidate_runs"] = shrunk.attempts.into();
     if let Err(e) = write_files(&out, &summary, Some(&text)) {
         eprintln!("error: {}: {e}", out.display());
         return Status::BadInput;

@@ -171,6 +171,6 @@ pub const PARAMETERS: &[(&str, &str)] = &[
     ("downtime_cap", "\"10s\": a trial without a new leader by then counts as capped"),
     (
         "bug",
-        "none | \"commit-previous-term\" | \"forget-vote\" | \"stale-read\" | \"ack-before-sync\"",
+        "none | \"commit-previous-term\" | \"forget-vote\" | \"stale-read\" (needs read_mode = \"read-index\") | \"ack-before-sync\"",
     ),
 ];

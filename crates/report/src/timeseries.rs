@@ -2,7 +2,8 @@
 //!
 //! Every operation counts in the window of its invocation, as Jepsen's latency charts place
 //! operations: a window's availability is the share of the operations invoked in it that the
-//! system answered (ok, or a definite answer such as a failed comparison), and its latency quantiles are those of its successful operations.
+//! system answered (ok, or a definite answer such as a failed comparison), and its latency
+//! quantiles are those of its successful operations.
 
 use check::spans::{Span, SpanEnd};
 use sim_core::metrics::nearest_rank;

@@ -72,18 +72,25 @@ pub fn figure(s: &Summary, path: &str) -> Option<f64> {
 /// the figure it follows in the first run that has it, so the order is that of [`figures`].
 fn figure_names(records: &[RunRecord]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
+    let mut previous: Vec<String> = Vec::new();
     for r in records {
+        let these: Vec<String> = figures(&r.summary).into_iter().map(|(k, _)| k).collect();
+        // Most runs have the same figures as the one before: nothing new to place.
+        if these == previous {
+            continue;
+        }
         let mut after: Option<usize> = None;
-        for (name, _) in figures(&r.summary) {
-            after = Some(match names.iter().position(|n| *n == name) {
+        for name in &these {
+            after = Some(match names.iter().position(|n| n == name) {
                 Some(i) => i,
                 None => {
                     let at = after.map_or(0, |i| i + 1);
-                    names.insert(at, name);
+                    names.insert(at, name.clone());
                     at
                 }
             });
         }
+        previous = these;
     }
     names
 }
@@ -139,7 +146,8 @@ pub fn spread(values: &mut [f64]) -> (f64, f64, f64) {
     (nearest_rank(values, 0.5), nearest_rank(values, 0.1), nearest_rank(values, 0.9))
 }
 
-/// `points.csv`: one row per point with runs, failures, inconclusive runs, and each figure's median, p10 and p90
+/// `points.csv`: one row per point with runs, failures, inconclusive runs, and each figure's
+/// median, p10 and p90
 /// over the point's seeds.
 pub fn points_csv(plan: &Plan, records: &[RunRecord]) -> Vec<u8> {
     let names = figure_names(records);

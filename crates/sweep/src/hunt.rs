@@ -4,8 +4,9 @@
 //! Seeds are tried in order, a batch at a time across the threads; a batch that holds a failure
 //! finishes, and the lowest failing seed is the answer, so it does not depend on the thread
 //! count. Every seed up to it is counted as passed or inconclusive (a check that could not
-//! decide, or `events_max` reached): an inconclusive seed is never counted as a pass. With swarm testing (as TigerBeetle's VOPR does), each seed also draws which of the
-//! nemesis's fault kinds are on and how often they strike, from its own `swarm` stream.
+//! decide, or `events_max` reached): an inconclusive seed is never counted as a pass. With
+//! swarm testing (as TigerBeetle's VOPR does), each seed also draws which of the nemesis's fault
+//! kinds are on and how often they strike, from its own `swarm` stream.
 //!
 //! Shrinking first replaces the nemesis with the faults it actually injected (selectors
 //! resolved to the nodes they chose: the same run, the same trace hash), then greedily tries,
