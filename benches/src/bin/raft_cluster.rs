@@ -8,8 +8,10 @@
 
 use std::time::Instant;
 
+use check::linearizability::DEFAULT_BUDGET;
 use clap::Parser;
-use raft::run::{finish, linearizable, prepare};
+use platform::checks::linearizable;
+use raft::run::{finish, prepare};
 use raft::{RaftConfig, RaftRun};
 use sim_core::SimDuration;
 use workload::WorkloadConfig;
@@ -64,7 +66,7 @@ fn main() {
     let sim_s = started.elapsed().as_secs_f64();
     let outcome = finish(&run, sim, &observer, false);
     let check_started = Instant::now();
-    let lin = linearizable(&outcome.history, run.check_budget);
+    let lin = linearizable(&outcome.history, DEFAULT_BUDGET);
     let check_s = check_started.elapsed().as_secs_f64();
     let total = sim_s + check_s;
     let simulated = summary.end.as_secs_f64();

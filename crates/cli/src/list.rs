@@ -1,23 +1,34 @@
 //! `faultline list`: what scenario files may name.
 
-use scenario::registry::PROTOCOLS;
+use scenario::registry::{PLANNED, registry};
 use sim_core::faults::{FAULT_KINDS, SELECTORS};
 
 use crate::Status;
 
 pub fn run() -> Status {
+    let registry = registry();
     println!("protocols:");
-    for p in PROTOCOLS {
-        println!("  {}{}", p.name, if p.parameters.is_some() { "" } else { " (not built yet)" });
+    for p in registry.protocols() {
+        println!("  {:<10} {}", p.name(), p.about());
+    }
+    for name in PLANNED.iter().filter(|n| registry.get(n).is_none()) {
+        println!("  {name:<10} (not built yet)");
     }
     println!("fault kinds:\n  {}", FAULT_KINDS.join(", "));
     println!("selectors:\n  a node name (n1.., c1..), {}", SELECTORS.join(", "));
-    for p in PROTOCOLS {
-        if let Some(parameters) = p.parameters {
-            println!("[{}] parameters:", p.name);
-            for (key, default) in parameters {
-                println!("  {key} = {default}");
-            }
+    for p in registry.protocols() {
+        println!("\nprotocol {}", p.name());
+        println!("  node groups:");
+        for g in p.groups() {
+            println!("    {:<10} {}", g.name, g.about);
+        }
+        println!("  [{}] parameters:", p.name());
+        for param in p.parameters() {
+            println!("    {} = {}", param.key, param.about);
+        }
+        println!("  known bugs (bug = \"…\"), each with the check it must fail:");
+        for b in p.bugs() {
+            println!("    {:<22} {:<22} {}", b.name, b.check, b.about);
         }
     }
     Status::Pass

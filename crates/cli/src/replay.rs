@@ -3,8 +3,8 @@
 use std::io::BufWriter;
 use std::path::PathBuf;
 
+use platform::Run;
 use scenario::Verdict;
-use scenario::registry::Prepared;
 use scenario::summary::hex;
 use sim_core::config::parse_duration;
 use sim_core::{SimDuration, TraceOptions};
@@ -51,7 +51,7 @@ fn load(
     file: &std::path::Path,
     seed: u64,
     sets: &[String],
-) -> Result<(scenario::Scenario, Prepared), Status> {
+) -> Result<(scenario::Scenario, Box<dyn Run>), Status> {
     let mut sets = sets.to_vec();
     sets.push(format!("seed={seed}"));
     let scenario = scenario::load(file, &sets).map_err(|e| {

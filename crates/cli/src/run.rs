@@ -146,7 +146,7 @@ pub fn run(args: &RunArgs) -> Status {
         Err(e) => return bad(format!("writing the trace: {e}")),
     };
     if args.check_determinism {
-        result.checks.push(determinism(&prepared, result.summary.trace_hash));
+        result.checks.push(determinism(&*prepared, result.summary.trace_hash));
     }
     let summary = Summary::new(&scenario, &result, Some(result.wall_seconds));
     let reproduce_sets: Vec<String> = args
@@ -158,7 +158,7 @@ pub fn run(args: &RunArgs) -> Status {
         .collect();
     let reproduce = reproduce_command(&args.file, scenario.seed, &reproduce_sets);
     let scenario_toml = summary::normalized(&scenario);
-    let spacetime = around_first_violation(&prepared, &result);
+    let spacetime = around_first_violation(&*prepared, &result);
     let written = report::write_run(
         staging.path(),
         &RunReport {
@@ -189,10 +189,7 @@ const AFTER_MS: u64 = 2;
 
 /// For a failed run whose violation has a time: the run again (it is deterministic), keeping the
 /// records of the moments around it, drawn as a space-time diagram.
-fn around_first_violation(
-    prepared: &scenario::registry::Prepared,
-    result: &RunResult,
-) -> Option<String> {
+fn around_first_violation(prepared: &dyn platform::Run, result: &RunResult) -> Option<String> {
     let (check, at) = result.failures().find_map(|c| c.at_ns.map(|t| (c, t)))?;
     let from = at.saturating_sub(BEFORE_MS * 1_000_000);
     let to = at + AFTER_MS * 1_000_000;
@@ -220,7 +217,7 @@ fn around_first_violation(
 }
 
 /// Runs the scenario twice more and compares trace hashes with the first run's.
-fn determinism(prepared: &scenario::registry::Prepared, first: u64) -> CheckResult {
+fn determinism(prepared: &dyn platform::Run, first: u64) -> CheckResult {
     const NAME: &str = "determinism";
     eprintln!("checking determinism: running the scenario twice more");
     match prepared.check_determinism() {

@@ -1,5 +1,6 @@
 //! `[raft]`: the protocol's parameters and its known-bug switches.
 
+use platform::Parameter;
 use serde::{Deserialize, Serialize};
 use sim_core::config::{ConfigError, require_bounded, require_positive};
 use sim_core::{DurationRange, SimDuration};
@@ -159,18 +160,27 @@ impl RaftConfig {
 }
 
 /// The `[raft]` keys with their defaults and allowed values, as `faultline list` prints them.
-pub const PARAMETERS: &[(&str, &str)] = &[
-    ("election_timeout", "\"150ms..300ms\": each timeout is drawn from this range"),
-    ("heartbeat_interval", "half the minimum election timeout (> 0)"),
-    ("pre_vote", "false"),
-    ("check_quorum", "false"),
-    ("read_mode", "\"read-index\" | \"log\""),
-    ("max_batch", "64 entries per AppendEntries (1..=100000)"),
-    ("snapshot_threshold", "1000 applied entries between snapshots"),
-    ("sync_latency", "\"0s\": how long a disk sync delays the reply that waits for it"),
-    ("downtime_cap", "\"10s\": a trial without a new leader by then counts as capped"),
-    (
-        "bug",
-        "none | \"commit-previous-term\" | \"forget-vote\" | \"stale-read\" (needs read_mode = \"read-index\") | \"ack-before-sync\"",
-    ),
+pub const PARAMETERS: &[Parameter] = &[
+    Parameter {
+        key: "election_timeout",
+        about: "\"150ms..300ms\": each timeout is drawn from this range",
+    },
+    Parameter { key: "heartbeat_interval", about: "half the minimum election timeout (> 0)" },
+    Parameter { key: "pre_vote", about: "false" },
+    Parameter { key: "check_quorum", about: "false" },
+    Parameter { key: "read_mode", about: "\"read-index\" | \"log\"" },
+    Parameter { key: "max_batch", about: "64 entries per AppendEntries (1..=100000)" },
+    Parameter { key: "snapshot_threshold", about: "1000 applied entries between snapshots" },
+    Parameter {
+        key: "sync_latency",
+        about: "\"0s\": how long a disk sync delays the reply that waits for it",
+    },
+    Parameter {
+        key: "downtime_cap",
+        about: "\"10s\": a trial without a new leader by then counts as capped",
+    },
+    Parameter {
+        key: "bug",
+        about: "none | \"commit-previous-term\" | \"forget-vote\" | \"stale-read\" (needs read_mode = \"read-index\") | \"ack-before-sync\"",
+    },
 ];

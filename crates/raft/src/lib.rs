@@ -14,10 +14,12 @@ pub mod log;
 pub mod message;
 pub mod node;
 pub mod observer;
+pub mod protocol;
 pub mod run;
 pub mod server;
 pub mod state_machine;
 
 pub use config::{Bug, RaftConfig, ReadMode};
 pub use node::{RaftNode, RaftTimer};
+pub use protocol::Raft;
 pub use run::{RaftMetrics, RaftOutcome, RaftRun, run};

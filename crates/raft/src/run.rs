@@ -2,15 +2,14 @@
 
 use std::sync::Arc;
 
-use check::history::register_from_faultline;
-use check::linearizability::{DEFAULT_BUDGET, Verdict};
-use check::model::{CasRegister, RegisterInput};
 use check::outcome::CheckResult;
+use platform::Driver;
+use platform::driver::{Ending, Judgement, Model};
 use serde::Serialize;
 use sim_core::config::ConfigError;
 use sim_core::{
     DistributionSummary, FaultKind, FaultRecord, HistoryEntry, MetricValue, Metrics, NodeId,
-    NodeKind, Outcome, RunSummary, SimConfig, SimTime, Simulation, TraceOptions,
+    NodeKind, RunSummary, SimConfig, SimTime, Simulation, TraceOptions,
 };
 use workload::{Client, WorkloadConfig};
 
@@ -28,14 +27,10 @@ pub struct RaftRun {
     pub raft: RaftConfig,
     /// `[workload]`.
     pub workload: WorkloadConfig,
-    /// Check the client history for linearizability.
-    pub linearizable: bool,
-    /// The linearizability checker's budget (search steps).
-    pub check_budget: u64,
 }
 
 impl RaftRun {
-    /// A run of `servers` servers and the workload's clients, checks on.
+    /// A run of `servers` servers and the workload's clients.
     pub fn new(
         seed: u64,
         servers: u32,
@@ -44,13 +39,7 @@ impl RaftRun {
         workload: WorkloadConfig,
     ) -> Result<Self, ConfigError> {
         let topology = sim_core::Topology::new(servers, workload.clients)?;
-        Ok(RaftRun {
-            sim: SimConfig::new(seed, topology, duration),
-            raft,
-            workload,
-            linearizable: true,
-            check_budget: DEFAULT_BUDGET,
-        })
+        Ok(RaftRun { sim: SimConfig::new(seed, topology, duration), raft, workload })
     }
 }
 
@@ -164,53 +153,88 @@ pub fn prepare_traced(
     Ok((sim, observer))
 }
 
-/// Builds, runs and checks.
+/// Builds, runs and checks, the client history for linearizability included.
 pub fn run(run: &RaftRun) -> Result<RaftOutcome, ConfigError> {
     let (mut sim, observer) = prepare(run)?;
     sim.run();
     Ok(finish(run, sim, &observer, true))
 }
 
-/// Checks and measures a finished simulation (`linearizability`: run that checker too).
+/// Checks and measures a finished simulation as the driver does (`linearizability`: check the
+/// client history too).
 pub fn finish(
     run: &RaftRun,
     mut sim: Simulation<RaftNode>,
     observer: &SharedObserver,
     linearizability: bool,
 ) -> RaftOutcome {
-    let summary = sim.summary();
-    let messages = sim.messages_sent(NodeKind::Server) + sim.messages_sent(NodeKind::Client);
-    let history = sim.take_history();
-    let faults = sim.fault_records().to_vec();
+    let driver = Driver::new(run.clone(), linearizability);
+    let (_, checks) = driver.judge(&mut sim, observer);
     let metrics = sim.metrics().clone();
-    let obs = observer.lock().expect("observer");
-    let mut checks = obs.safety_checks();
-    // Without clients there is no history to judge: the check does not run (and is not listed).
-    if run.linearizable && linearizability && run.workload.clients > 0 {
-        checks.push(linearizable(&history, run.check_budget));
+    let raft = raft_metrics(run, &sim, &observer.lock().expect("observer"));
+    RaftOutcome {
+        summary: sim.summary(),
+        checks,
+        history: sim.take_history(),
+        faults: sim.fault_records().to_vec(),
+        metrics,
+        raft,
     }
-    if let Some(quiet) = run.sim.quiet {
-        checks.push(if summary.outcome == Outcome::EventsMax {
-            // A run cut short proves nothing about recovery.
-            CheckResult::unknown(
-                "liveness",
-                format!("the run stopped at events_max ({} events) before its end", summary.events),
-            )
-        } else if run.workload.clients == 0 {
-            // Recovery is judged by a commit after the faults heal; without clients a healthy
-            // leader has nothing to commit, so nothing can be judged.
-            CheckResult::not_applicable(
-                "liveness",
-                "the scenario has no clients: no command to commit after every fault healed",
-            )
-        } else {
-            liveness(&obs, SimTime(run.sim.duration.as_nanos()), quiet)
+}
+
+impl Model for RaftRun {
+    type Node = RaftNode;
+    type Observer = SharedObserver;
+
+    fn sim(&self) -> &SimConfig {
+        &self.sim
+    }
+
+    fn sim_mut(&mut self) -> &mut SimConfig {
+        &mut self.sim
+    }
+
+    fn build(
+        &self,
+        trace: TraceOptions,
+    ) -> Result<(Simulation<RaftNode>, SharedObserver), ConfigError> {
+        prepare_traced(self, trace)
+    }
+
+    fn judge(
+        &self,
+        sim: &mut Simulation<RaftNode>,
+        observer: &SharedObserver,
+        ending: Ending,
+    ) -> Judgement {
+        let obs = observer.lock().expect("observer");
+        let liveness = ending.quiet.map(|(start, quiet)| {
+            if self.workload.clients == 0 {
+                // Recovery is judged by a commit after the faults heal; without clients a
+                // healthy leader has nothing to commit, so nothing can be judged.
+                CheckResult::not_applicable(
+                    "liveness",
+                    "the scenario has no clients: no command to commit after every fault healed",
+                )
+            } else {
+                liveness(&obs, start, quiet)
+            }
         });
+        Judgement {
+            checks: obs.safety_checks(),
+            liveness,
+            metrics: raft_metrics(self, sim, &obs).named(),
+        }
     }
+}
+
+/// Raft's figures for a finished simulation.
+fn raft_metrics(run: &RaftRun, sim: &Simulation<RaftNode>, obs: &Observer) -> RaftMetrics {
+    let metrics = sim.metrics();
     let mut raft = RaftMetrics {
         elections: obs.elections().len() as u64,
         highest_term: obs.highest_term(),
-        messages,
+        messages: sim.messages_sent(NodeKind::Server) + sim.messages_sent(NodeKind::Client),
         committed_ops: obs.client_commits,
         elections_after_equal_logs: obs.elections_after_equal_logs,
         snapshots_taken: metrics.counter("raft.snapshots_taken"),
@@ -226,48 +250,9 @@ pub fn finish(
         raft.messages as f64 / raft.committed_ops as f64
     };
     let end = SimTime(run.sim.end().0);
-    let d = downtimes(&obs, &faults, run.raft.downtime_cap, end);
+    let d = downtimes(obs, sim.fault_records(), run.raft.downtime_cap, end);
     (raft.election_downtime_ms, raft.unavailability_ms, raft.elections_capped) = d;
-    RaftOutcome { summary, checks, history, faults, metrics, raft }
-}
-
-/// The linearizability check of a history (cas-register per key). Only an operation whose
-/// answer depends on the state it met (a read or a compare-and-set, answered) constrains the
-/// order: writes alone can be ordered any way, and an unanswered operation may have happened or
-/// not, at any time. A history without one is unknown, never a pass.
-pub fn linearizable(history: &[HistoryEntry], budget: u64) -> CheckResult {
-    const NAME: &str = "linearizable";
-    let parsed = match register_from_faultline(history) {
-        Ok(p) => p,
-        Err(e) => return CheckResult::fail(NAME, format!("the history is malformed: {e}")),
-    };
-    let ops = parsed.ops();
-    let observed = parsed
-        .keys
-        .iter()
-        .flat_map(|(_, k)| k)
-        .filter(|o| o.output.is_some() && !matches!(o.input, RegisterInput::Write(_)))
-        .count();
-    if observed == 0 {
-        return CheckResult::unknown(
-            NAME,
-            format!(
-                "{ops} operations, no read or compare-and-set answered: nothing constrains the order"
-            ),
-        );
-    }
-    let report = parsed.check(&CasRegister, budget);
-    match report.verdict {
-        Verdict::Linearizable => CheckResult::pass(
-            NAME,
-            format!("{ops} operations, {} keys, {} search steps", report.keys.len(), report.steps),
-        ),
-        Verdict::NotLinearizable(c) => CheckResult::fail(NAME, c.to_string()).at(c.window_span.1),
-        Verdict::Unknown { unfinished } => CheckResult::unknown(
-            NAME,
-            format!("search budget of {budget} steps ran out on keys {unfinished:?}"),
-        ),
-    }
+    raft
 }
 
 fn liveness(obs: &Observer, quiet_start: SimTime, quiet: sim_core::SimDuration) -> CheckResult {

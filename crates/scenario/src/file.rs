@@ -1,13 +1,13 @@
 //! The scenario file schema (DESIGN.md's key table) and loading it.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
 
+use platform::Setup;
 use serde::{Deserialize, Serialize};
 use sim_core::config::ConfigError;
-use sim_core::{
-    ClockConfig, FaultSpec, NemesisConfig, NetworkConfig, SimConfig, SimDuration, Topology,
-};
+use sim_core::{ClockConfig, FaultSpec, NemesisConfig, NetworkConfig, SimDuration};
 
 use crate::error::{ScenarioError, locate_offset};
 use crate::registry;
@@ -46,9 +46,9 @@ pub struct ReportConfig {
     pub png: bool,
 }
 
-/// A scenario file.
+/// A scenario file. Unknown keys are caught by [`Scenario::check`] rather than by serde, so that
+/// the protocol tables a registry adds need no field here.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// Letters, digits and `-`.
     pub name: String,
@@ -89,66 +89,66 @@ pub struct Scenario {
     /// `[report]`.
     #[serde(default)]
     pub report: ReportConfig,
-    /// `[raft]`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raft: Option<toml::Table>,
-    /// `[saga]`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub saga: Option<toml::Table>,
-    /// `[sharding]`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sharding: Option<toml::Table>,
-    /// `[cache]`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cache: Option<toml::Table>,
-    /// `[failover]`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub failover: Option<toml::Table>,
+    /// The top-level tables that are not scenario keys, by name: the protocol's own table
+    /// (`[raft]`), and anything else, which [`Scenario::check`] rejects. Filled in by loading,
+    /// written back by [`Scenario::to_table`].
+    #[serde(skip)]
+    pub tables: BTreeMap<String, toml::Value>,
 }
 
 impl Scenario {
-    /// The protocol tables present, by name.
-    pub fn protocol_tables(&self) -> Vec<(&'static str, &toml::Table)> {
-        [
-            ("raft", &self.raft),
-            ("saga", &self.saga),
-            ("sharding", &self.sharding),
-            ("cache", &self.cache),
-            ("failover", &self.failover),
-        ]
-        .into_iter()
-        .filter_map(|(n, t)| t.as_ref().map(|t| (n, t)))
-        .collect()
+    /// The protocol's own table (`[raft]` in a raft scenario), if the file has one.
+    pub fn protocol_table(&self) -> Option<&toml::Table> {
+        self.tables.get(&self.protocol).and_then(toml::Value::as_table)
     }
 
-    /// The kernel's config for `servers` servers and `clients` clients.
-    pub fn sim_config(&self, servers: u32, clients: u32) -> Result<SimConfig, ConfigError> {
-        let topology = Topology::new(servers, clients)?;
-        let mut c = SimConfig::new(self.seed, topology, self.duration);
-        c.network = self.network.clone();
-        c.clock = self.clock.clone();
-        c.faults = self.faults.clone();
-        c.nemesis = self.nemesis.clone();
-        c.quiet = self.check.liveness;
-        if let Some(max) = self.check.events_max {
-            c.events_max = max;
+    /// What the protocol reads from this scenario.
+    pub fn setup(&self) -> Setup {
+        Setup {
+            protocol: self.protocol.clone(),
+            seed: self.seed,
+            duration: self.duration,
+            nodes: self.nodes,
+            network: self.network.clone(),
+            clock: self.clock.clone(),
+            faults: self.faults.clone(),
+            nemesis: self.nemesis.clone(),
+            quiet: self.check.liveness,
+            events_max: self.check.events_max,
+            linearizable: self.check.linearizable,
+            table: self.protocol_table().cloned(),
+            workload: self.workload.clone(),
         }
-        c.validate()?;
-        Ok(c)
+    }
+
+    /// The scenario as a TOML table, its protocol table included: what `scenario.toml` and
+    /// `repro.toml` hold.
+    pub fn to_table(&self) -> toml::Table {
+        let mut table = toml::Table::try_from(self).expect("a scenario serializes");
+        for (k, v) in &self.tables {
+            table.insert(k.clone(), v.clone());
+        }
+        table
+    }
+
+    /// Reads a scenario from a TOML table; an error names the dotted key.
+    pub fn from_table(table: toml::Table) -> Result<Scenario, String> {
+        let (mut s, ignored) = deserialize(toml::Value::Table(table.clone())).map_err(|e| {
+            let key = error_key(&e).unwrap_or_default();
+            format!("`{key}`: {}", e.into_inner().message().trim())
+        })?;
+        s.tables = extra_keys(&table, &ignored);
+        Ok(s)
     }
 
     /// This scenario with `overrides` applied as `--set` applies them (dotted key → value) and
     /// checked; the error names the key.
     pub fn with_overrides(&self, overrides: &[(String, toml::Value)]) -> Result<Scenario, String> {
-        let mut table = toml::Table::try_from(self).expect("a scenario serializes");
+        let mut table = self.to_table();
         for (k, v) in overrides {
             set_path(&mut table, k, v.clone())?;
         }
-        let s: Scenario =
-            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
-                let key = error_key(&e).unwrap_or_default();
-                format!("`{key}`: {}", e.into_inner().message().trim())
-            })?;
+        let s = Scenario::from_table(table)?;
         s.check().map_err(|e| format!("`{}`: {}", e.key(), config_message(&e)))?;
         Ok(s)
     }
@@ -172,14 +172,35 @@ impl Scenario {
                 format!("`{}`: use letters, digits and `-`", self.name),
             ));
         }
-        for (table, _) in self.protocol_tables() {
-            if table != self.protocol {
+        let protocols = registry::registry().table_names();
+        for (key, value) in &self.tables {
+            if !protocols.contains(&key.as_str()) {
                 return Err(ConfigError::invalid(
-                    table,
+                    key,
                     format!(
-                        "a `[{table}]` table in a `{}` scenario: only `[{}]` is allowed",
+                        "unknown key `{key}`, expected one of {}, or the protocol's table `{}`",
+                        scenario_keys()
+                            .iter()
+                            .map(|k| format!("`{k}`"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        self.protocol
+                    ),
+                ));
+            }
+            if *key != self.protocol {
+                return Err(ConfigError::invalid(
+                    key,
+                    format!(
+                        "a `[{key}]` table in a `{}` scenario: only `[{}]` is allowed",
                         self.protocol, self.protocol
                     ),
+                ));
+            }
+            if !value.is_table() {
+                return Err(ConfigError::invalid(
+                    key,
+                    format!("`{key}` must be a table: write `[{key}]` and its keys under it"),
                 ));
             }
         }
@@ -234,6 +255,54 @@ pub(crate) fn error_key<E>(e: &serde_path_to_error::Error<E>) -> Option<String> 
     (!key.is_empty() && key != ".").then_some(key)
 }
 
+/// Deserializes a scenario, returning the top-level keys serde did not know (the protocol's
+/// table, or a mistake [`Scenario::check`] reports).
+fn deserialize<'de, D: serde::Deserializer<'de>>(
+    de: D,
+) -> Result<(Scenario, Vec<String>), serde_path_to_error::Error<D::Error>> {
+    let mut ignored = Vec::new();
+    let mut note = |p: serde_ignored::Path<'_>| ignored.push(p.to_string());
+    let scenario =
+        serde_path_to_error::deserialize(serde_ignored::Deserializer::new(de, &mut note))?;
+    Ok((scenario, ignored))
+}
+
+/// The keys a scenario file may set at its top level, as serde knows them (read from the derived
+/// `Deserialize`, so the list cannot drift from the struct).
+fn scenario_keys() -> &'static [&'static str] {
+    use serde::de::value::Error;
+    /// A deserializer that only records the field names the struct asks for.
+    struct Fields<'a>(&'a mut &'static [&'static str]);
+    impl<'de> serde::Deserializer<'de> for Fields<'_> {
+        type Error = Error;
+        fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Error> {
+            Err(serde::de::Error::custom("fields only"))
+        }
+        fn deserialize_struct<V: serde::de::Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Error> {
+            *self.0 = fields;
+            Err(serde::de::Error::custom("fields only"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+            option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+            ignored_any
+        }
+    }
+    let mut fields: &'static [&'static str] = &[];
+    let _ = Scenario::deserialize(Fields(&mut fields));
+    fields
+}
+
+/// The values of the top-level keys serde ignored, by name.
+fn extra_keys(table: &toml::Table, ignored: &[String]) -> BTreeMap<String, toml::Value> {
+    ignored.iter().filter_map(|k| table.get(k).map(|v| (k.clone(), v.clone()))).collect()
+}
+
 /// Loads scenario text (named `path` in errors) with overrides.
 pub fn load_str(path: &Path, text: &str, sets: &[String]) -> Result<Scenario, ScenarioError> {
     let syntax = |e: toml::de::Error| {
@@ -243,15 +312,16 @@ pub fn load_str(path: &Path, text: &str, sets: &[String]) -> Result<Scenario, Sc
             None => error,
         }
     };
+    let mut table: toml::Table = toml::from_str(text).map_err(syntax)?;
     let scenario: Scenario = if sets.is_empty() {
         let de = toml::Deserializer::parse(text).map_err(syntax)?;
-        serde_path_to_error::deserialize(de).map_err(|e| {
+        let (scenario, ignored) = deserialize(de).map_err(|e| {
             let key = error_key(&e);
             let inner = e.into_inner();
             schema_error(path, text, key, inner.message().trim(), inner.span())
-        })?
+        })?;
+        Scenario { tables: extra_keys(&table, &ignored), ..scenario }
     } else {
-        let mut table: toml::Table = toml::from_str(text).map_err(syntax)?;
         let mut set_keys = Vec::new();
         for arg in sets {
             let bad = |message: String| ScenarioError::new(path, Some("--set".into()), message);
@@ -259,7 +329,7 @@ pub fn load_str(path: &Path, text: &str, sets: &[String]) -> Result<Scenario, Sc
             set_path(&mut table, &key, value).map_err(bad)?;
             set_keys.push(key);
         }
-        serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+        let (scenario, ignored) = deserialize(toml::Value::Table(table.clone())).map_err(|e| {
             let key = error_key(&e);
             let message = e.into_inner().message().trim().to_string();
             match key {
@@ -269,7 +339,8 @@ pub fn load_str(path: &Path, text: &str, sets: &[String]) -> Result<Scenario, Sc
                 }
                 key => schema_error(path, text, key, &message, None),
             }
-        })?
+        })?;
+        Scenario { tables: extra_keys(&table, &ignored), ..scenario }
     };
     let semantic = |e: ConfigError| {
         ScenarioError::new(path, Some(e.key().to_string()), config_message(&e))

@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use crate::registry::{self, Prepared};
+use crate::registry;
 use crate::summary;
 
 /// Events a fuzzed run may process: enough to elect a leader and serve some operations, few
@@ -42,12 +42,7 @@ pub fn scenario_input(data: &[u8]) {
     let Ok(mut prepared) = registry::prepare(&scenario) else {
         panic!("a scenario that loaded does not prepare")
     };
-    match &mut prepared {
-        Prepared::Raft(run) => {
-            run.sim.events_max = run.sim.events_max.min(EVENTS_MAX);
-            run.check_budget = CHECK_BUDGET;
-        }
-    }
+    prepared.bound(EVENTS_MAX, CHECK_BUDGET);
     let result = prepared.execute_quietly();
     let summary = summary::Summary::new(&scenario, &result, None);
     serde_json::to_string(&summary).expect("a summary serializes");

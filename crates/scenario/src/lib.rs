@@ -9,6 +9,7 @@
 
 #![deny(missing_docs)]
 
+pub mod conformance;
 pub mod error;
 pub mod file;
 pub mod fuzzing;

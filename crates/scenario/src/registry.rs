@@ -1,94 +1,100 @@
-//! Which crate runs which protocol, and what each one reads from a scenario.
+//! The protocols this binary runs: a list, so adding one touches no match statement.
+//!
+//! The stock `faultline` binary runs the built-in protocols ([`builtin`]); a user's own binary
+//! can [`install`] a registry with its protocol added before it loads any scenario (the CLI's
+//! `main_with` does this).
 
-use raft::{RaftConfig, RaftRun};
+use std::sync::OnceLock;
+
+use platform::{Protocol, Run};
 use sim_core::config::ConfigError;
-use workload::WorkloadConfig;
 
-use crate::file::{Scenario, error_key};
+use crate::file::Scenario;
 
-/// A protocol a scenario may name.
-#[derive(Clone, Copy, Debug)]
-pub struct Protocol {
-    /// Its name: the `protocol` value and its table's name.
-    pub name: &'static str,
-    /// Its table's keys with their defaults and allowed values; `None` while it is not built.
-    pub parameters: Option<&'static [(&'static str, &'static str)]>,
-    /// The figure sweeps chart besides p99 latency and availability (a `summary.json` path).
-    pub headline: &'static str,
+/// Protocol names faultline plans to build in; a scenario naming one is told it is not built.
+pub const PLANNED: &[&str] = &["sharding", "cache", "failover", "saga"];
+
+/// The protocols a binary runs.
+pub struct Registry {
+    protocols: Vec<&'static dyn Protocol>,
 }
 
-/// The protocol named `name`, if there is one.
-pub fn protocol(name: &str) -> Option<&'static Protocol> {
-    PROTOCOLS.iter().find(|p| p.name == name)
-}
+impl Registry {
+    /// No protocol yet.
+    pub fn empty() -> Self {
+        Registry { protocols: Vec::new() }
+    }
 
-/// Every protocol name a scenario may give; those with parameters are built into this binary.
-pub const PROTOCOLS: &[Protocol] = &[
-    Protocol {
-        name: "raft",
-        parameters: Some(raft::config::PARAMETERS),
-        headline: "metrics.election_downtime_ms",
-    },
-    Protocol { name: "saga", parameters: None, headline: "" },
-    Protocol { name: "sharding", parameters: None, headline: "" },
-    Protocol { name: "cache", parameters: None, headline: "" },
-    Protocol { name: "failover", parameters: None, headline: "" },
-];
+    /// This registry with `p` added (replacing a protocol of the same name).
+    pub fn with(mut self, p: &'static dyn Protocol) -> Self {
+        self.protocols.retain(|q| q.name() != p.name());
+        self.protocols.push(p);
+        self
+    }
 
-/// A scenario ready to run, per protocol.
-#[derive(Clone, Debug)]
-pub enum Prepared {
-    /// A Raft run.
-    Raft(Box<RaftRun>),
-}
+    /// The protocol named `name`.
+    pub fn get(&self, name: &str) -> Option<&'static dyn Protocol> {
+        self.protocols.iter().copied().find(|p| p.name() == name)
+    }
 
-/// Parses a protocol's own table (or `[workload]`) into its config, naming the dotted key of
-/// any error (`raft.election_timeout`).
-fn table<T: serde::de::DeserializeOwned + Default>(
-    t: Option<&toml::Table>,
-    name: &str,
-) -> Result<T, ConfigError> {
-    match t {
-        None => Ok(T::default()),
-        Some(t) => serde_path_to_error::deserialize(toml::Value::Table(t.clone())).map_err(|e| {
-            let key = error_key(&e).map_or_else(|| name.to_string(), |k| format!("{name}.{k}"));
-            ConfigError::invalid(&key, e.into_inner().message().trim().to_string())
-        }),
+    /// Every protocol, in the order they were added.
+    pub fn protocols(&self) -> &[&'static dyn Protocol] {
+        &self.protocols
+    }
+
+    /// Every name a scenario's table may carry: the protocols run here and the planned ones.
+    pub fn table_names(&self) -> Vec<&'static str> {
+        let mut names: Vec<&'static str> = self.protocols.iter().map(|p| p.name()).collect();
+        for planned in PLANNED {
+            if !names.contains(planned) {
+                names.push(planned);
+            }
+        }
+        names
     }
 }
 
+/// The protocols built into faultline.
+pub fn builtin() -> Registry {
+    Registry::empty().with(&raft::Raft)
+}
+
+static REGISTRY: OnceLock<Registry> = OnceLock::new();
+
+/// Makes `registry` the one every scenario is checked and run against. Call it once, before
+/// loading a scenario; it returns the registry back if one is in force already.
+pub fn install(registry: Registry) -> Result<(), Registry> {
+    REGISTRY.set(registry)
+}
+
+/// The registry in force: the installed one, else the built-in protocols.
+pub fn registry() -> &'static Registry {
+    REGISTRY.get_or_init(builtin)
+}
+
+/// The protocol named `name`, if this binary runs it.
+pub fn protocol(name: &str) -> Option<&'static dyn Protocol> {
+    registry().get(name)
+}
+
 /// Builds the protocol's run from a scenario, checking its table and `[workload]`.
-pub fn prepare(s: &Scenario) -> Result<Prepared, ConfigError> {
-    match s.protocol.as_str() {
-        "raft" => {
-            let raft: RaftConfig = table(s.raft.as_ref(), "raft")?;
-            raft.validate()?;
-            let workload: WorkloadConfig = table(s.workload.as_ref(), "workload")?;
-            workload.validate()?;
-            let servers = s.nodes.unwrap_or(5);
-            let sim = s.sim_config(servers, workload.clients)?;
-            let linearizable = s.check.linearizable.unwrap_or(true);
-            let run = RaftRun {
-                sim,
-                raft,
-                workload,
-                linearizable,
-                check_budget: check::linearizability::DEFAULT_BUDGET,
-            };
-            Ok(Prepared::Raft(Box::new(run)))
+pub fn prepare(s: &Scenario) -> Result<Box<dyn Run>, ConfigError> {
+    let registry = registry();
+    match registry.get(&s.protocol) {
+        Some(p) => p.prepare(&s.setup()),
+        None if PLANNED.contains(&s.protocol.as_str()) => {
+            let built: Vec<&str> = registry.protocols().iter().map(|p| p.name()).collect();
+            Err(ConfigError::invalid(
+                "protocol",
+                format!("`{}` is not built yet: this build runs {}", s.protocol, built.join(", ")),
+            ))
         }
-        other => {
-            let names: Vec<&str> = PROTOCOLS.iter().map(|p| p.name).collect();
-            Err(match PROTOCOLS.iter().find(|p| p.name == other) {
-                Some(_) => ConfigError::invalid(
-                    "protocol",
-                    format!("`{other}` is not built yet: this build runs raft"),
-                ),
-                None => ConfigError::invalid(
-                    "protocol",
-                    format!("unknown protocol `{other}`: allowed {names:?}"),
-                ),
-            })
+        None => {
+            let built: Vec<&str> = registry.protocols().iter().map(|p| p.name()).collect();
+            Err(ConfigError::invalid(
+                "protocol",
+                format!("unknown protocol `{}`: allowed {built:?}", s.protocol),
+            ))
         }
     }
 }

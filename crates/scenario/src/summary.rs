@@ -112,7 +112,13 @@ pub fn hex(hash: u64) -> String {
 
 /// The effective scenario as TOML, keys in a fixed order (what `scenario.toml` holds).
 pub fn normalized(scenario: &Scenario) -> String {
-    toml::to_string(scenario).expect("a scenario always serializes")
+    let mut text = toml::to_string(scenario).expect("a scenario always serializes");
+    // The protocol's table goes last, as it has since the first scenario files.
+    if !scenario.tables.is_empty() {
+        text.push('\n');
+        text += &toml::to_string(&scenario.tables).expect("a table serializes");
+    }
+    text
 }
 
 /// The scenario's hash: SHA-256 of [`normalized`], first 16 hex digits.

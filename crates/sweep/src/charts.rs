@@ -24,8 +24,9 @@ use crate::plan::{Plan, value_text};
 pub fn chart_figures(plan: &Plan) -> Vec<String> {
     let configured = plan.scenario.sweep.as_ref().map(|s| s.metrics.clone()).unwrap_or_default();
     if configured.is_empty() {
-        let headline =
-            scenario::registry::protocol(&plan.scenario.protocol).map(|p| p.headline).unwrap_or("");
+        let headline = scenario::registry::protocol(&plan.scenario.protocol)
+            .map(|p| p.headline())
+            .unwrap_or("");
         ["latency_ms.p99", "availability", headline]
             .into_iter()
             .filter(|n| !n.is_empty())

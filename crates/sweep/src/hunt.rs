@@ -12,8 +12,8 @@
 //! resolved to the nodes they chose: the same run, the same trace hash), then greedily tries,
 //! keeping each change only if the same check still fails: halving the run (dropping the faults
 //! after its new end), dropping faults in chunks that halve down to one (delta debugging),
-//! halving each fault's length, halving the clients, removing two servers (while at least
-//! three remain); until nothing more can go.
+//! halving each fault's length, and the protocol's own steps (Raft: halving the clients,
+//! removing two servers while at least three remain); until nothing more can go.
 
 use rayon::prelude::*;
 use scenario::Scenario;
@@ -340,18 +340,11 @@ pub fn shrink(
             })
             .collect();
         changed |= try_all(candidates, &mut best);
-        // Fewer clients, fewer servers.
-        if let Some(c) = fewer_clients(&best) {
-            changed |= try_all(vec![(c, "halved the clients".into())], &mut best);
-        }
-        let servers = best.nodes.unwrap_or(5);
-        if servers > 3 {
-            let mut c = best.clone();
-            c.nodes = Some(servers - 2);
-            changed |= try_all(
-                vec![(c, format!("{} servers instead of {servers}", servers - 2))],
-                &mut best,
-            );
+        // Smaller groups, as the protocol allows (fewer clients, fewer servers).
+        for step in protocol_steps(&best) {
+            if let Some(c) = smaller(&best, step) {
+                changed |= try_all(vec![c], &mut best);
+            }
         }
         if !changed {
             break;
@@ -378,13 +371,20 @@ fn halve_fault(s: &Scenario, i: usize) -> Option<Scenario> {
     changed.then_some(c)
 }
 
-fn fewer_clients(s: &Scenario) -> Option<Scenario> {
-    let mut c = s.clone();
-    let table = c.workload.get_or_insert_with(toml::Table::new);
-    let clients = table.get("clients").and_then(|v| v.as_integer()).unwrap_or(4);
-    if clients <= 1 {
-        return None;
+/// The protocol's shrink steps for a scenario (none for a protocol this binary does not run).
+fn protocol_steps(s: &Scenario) -> &'static [platform::ShrinkStep] {
+    scenario::registry::protocol(&s.protocol).map_or(&[], |p| p.shrink_steps())
+}
+
+/// The scenario one shrink step smaller, described, if the step allows it.
+fn smaller(s: &Scenario, step: &platform::ShrinkStep) -> Option<(Scenario, String)> {
+    let table = s.to_table();
+    let mut value = Some(&toml::Value::Table(table));
+    for part in step.key.split('.') {
+        value = value.and_then(|v| v.get(part));
     }
-    table.insert("clients".into(), toml::Value::Integer(clients / 2));
-    Some(c)
+    let now = value.and_then(toml::Value::as_integer).unwrap_or(step.default);
+    let next = step.next(now)?;
+    let c = s.with_overrides(&[(step.key.to_string(), toml::Value::Integer(next))]).ok()?;
+    Some((c, format!("{} = {next} instead of {now}", step.key)))
 }

@@ -1,0 +1,163 @@
+//! What a protocol declares: [`Protocol`], and the [`Setup`] a scenario hands it.
+
+use serde::de::DeserializeOwned;
+use sim_core::config::ConfigError;
+use sim_core::{
+    ClockConfig, FaultSpec, NemesisConfig, NetworkConfig, SimConfig, SimDuration, Topology,
+};
+
+use crate::driver::Run;
+
+/// One key of a protocol's table, as `faultline list` and the docs show it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Parameter {
+    /// The key inside the protocol's table (`election_timeout`).
+    pub key: &'static str,
+    /// Its default and allowed values, in a line.
+    pub about: &'static str,
+}
+
+/// A group of nodes a protocol runs (`server`, `cache`, `monitor`): nodes are named after the
+/// group's prefix (`n1..nN`, `cache1..`), or the prefix alone for a singleton.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Group {
+    /// The group's name, as selectors write it (`random:cache`).
+    pub name: &'static str,
+    /// The prefix of its nodes' names.
+    pub prefix: &'static str,
+    /// What its nodes do, in a line.
+    pub about: &'static str,
+}
+
+/// A known bug: a realistic mistake behind a switch (`[<protocol>] bug = "…"`) that a named
+/// check must catch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KnownBug {
+    /// Its name, as the `bug` key takes it.
+    pub name: &'static str,
+    /// The check a run with the switch on must fail.
+    pub check: &'static str,
+    /// The mistake, in a line.
+    pub about: &'static str,
+}
+
+/// How the shrinker may make a failing scenario smaller by one step: a dotted scenario key
+/// (`nodes`, `workload.clients`) and how to move it, never below `min`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShrinkStep {
+    /// The dotted key, as `--set` takes it.
+    pub key: &'static str,
+    /// Its value when the scenario does not set it.
+    pub default: i64,
+    /// The smallest value the shrinker may set.
+    pub min: i64,
+    /// Subtract this much (0: halve).
+    pub by: i64,
+}
+
+impl ShrinkStep {
+    /// The next smaller value from `value`, if the step allows one.
+    pub fn next(&self, value: i64) -> Option<i64> {
+        let next = if self.by == 0 { value / 2 } else { value - self.by };
+        (next >= self.min && next < value).then_some(next)
+    }
+}
+
+/// A protocol faultline can run: one crate implements this, and nothing above it changes.
+pub trait Protocol: Send + Sync + 'static {
+    /// Its name: the scenario's `protocol` value and its table's name.
+    fn name(&self) -> &'static str;
+    /// What it is, in a line.
+    fn about(&self) -> &'static str;
+    /// Its table's keys.
+    fn parameters(&self) -> &'static [Parameter];
+    /// Its node groups, in the order of their node indices.
+    fn groups(&self) -> &'static [Group];
+    /// Its known-bug switches.
+    fn bugs(&self) -> &'static [KnownBug];
+    /// The figure sweeps chart besides p99 latency and availability (a `summary.json` path).
+    fn headline(&self) -> &'static str;
+    /// How the shrinker may reduce a failing scenario (fewer nodes, fewer clients).
+    fn shrink_steps(&self) -> &'static [ShrinkStep];
+    /// Checks the scenario's parts and builds the run.
+    fn prepare(&self, setup: &Setup) -> Result<Box<dyn Run>, ConfigError>;
+}
+
+/// What a scenario file gives a protocol: the keys every scenario shares, the protocol's own
+/// table and `[workload]`, unparsed.
+#[derive(Clone, Debug)]
+pub struct Setup {
+    /// The protocol's name (for error keys).
+    pub protocol: String,
+    /// The seed.
+    pub seed: u64,
+    /// Simulated time during which faults may start.
+    pub duration: SimDuration,
+    /// `nodes`: the main group's size, if the scenario sets it.
+    pub nodes: Option<u32>,
+    /// `[network]`.
+    pub network: NetworkConfig,
+    /// `[clock]`.
+    pub clock: ClockConfig,
+    /// `[[fault]]`.
+    pub faults: Vec<FaultSpec>,
+    /// `[nemesis]`.
+    pub nemesis: Option<NemesisConfig>,
+    /// `[check] liveness`: the quiet period.
+    pub quiet: Option<SimDuration>,
+    /// `[check] events_max`.
+    pub events_max: Option<u64>,
+    /// `[check] linearizable`, if the scenario says; else the protocol's configuration decides.
+    pub linearizable: Option<bool>,
+    /// The protocol's own table.
+    pub table: Option<toml::Table>,
+    /// `[workload]`.
+    pub workload: Option<toml::Table>,
+}
+
+impl Setup {
+    /// The protocol's table parsed into its config (defaults when absent); an error names the
+    /// dotted key (`raft.election_timeout`).
+    pub fn config<T: DeserializeOwned + Default>(&self) -> Result<T, ConfigError> {
+        parse_table(self.table.as_ref(), &self.protocol)
+    }
+
+    /// `[workload]` parsed into the protocol's workload config.
+    pub fn workload<T: DeserializeOwned + Default>(&self) -> Result<T, ConfigError> {
+        parse_table(self.workload.as_ref(), "workload")
+    }
+
+    /// The kernel's config for this topology, checked.
+    pub fn sim_config(&self, topology: Topology) -> Result<SimConfig, ConfigError> {
+        let mut c = SimConfig::new(self.seed, topology, self.duration);
+        c.network = self.network.clone();
+        c.clock = self.clock.clone();
+        c.faults = self.faults.clone();
+        c.nemesis = self.nemesis.clone();
+        c.quiet = self.quiet;
+        if let Some(max) = self.events_max {
+            c.events_max = max;
+        }
+        c.validate()?;
+        Ok(c)
+    }
+}
+
+/// Parses a table into `T`, naming the dotted key of any error.
+fn parse_table<T: DeserializeOwned + Default>(
+    t: Option<&toml::Table>,
+    name: &str,
+) -> Result<T, ConfigError> {
+    match t {
+        None => Ok(T::default()),
+        Some(t) => serde_path_to_error::deserialize(toml::Value::Table(t.clone())).map_err(|e| {
+            let path = e.path().to_string();
+            let key = if path.is_empty() || path == "." {
+                name.to_string()
+            } else {
+                format!("{name}.{path}")
+            };
+            ConfigError::invalid(&key, e.into_inner().message().trim().to_string())
+        }),
+    }
+}

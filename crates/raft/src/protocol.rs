@@ -1,0 +1,98 @@
+//! Raft as the platform sees it: its table, groups, known bugs and how to prepare a run.
+
+use platform::protocol::{Group, KnownBug, Parameter, Protocol, Setup, ShrinkStep};
+use platform::{Driver, Run};
+use sim_core::Topology;
+use sim_core::config::ConfigError;
+use workload::WorkloadConfig;
+
+use crate::config::{Bug, RaftConfig};
+use crate::run::RaftRun;
+
+/// The Raft protocol (`protocol = "raft"`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Raft;
+
+/// Servers when the scenario does not say.
+pub const DEFAULT_SERVERS: u32 = 5;
+
+impl Bug {
+    /// The check each switch must fail, as the scenario files and the conformance tests read it.
+    pub const fn known(self) -> KnownBug {
+        match self {
+            Bug::CommitPreviousTerm => KnownBug {
+                name: "commit-previous-term",
+                check: "State Machine Safety",
+                about: "a leader commits an entry of an earlier term by counting replicas (Figure 8)",
+            },
+            Bug::ForgetVote => KnownBug {
+                name: "forget-vote",
+                check: "Election Safety",
+                about: "votedFor is not persisted, so a restarted server votes twice in one term",
+            },
+            Bug::StaleRead => KnownBug {
+                name: "stale-read",
+                check: "linearizable",
+                about: "the leader answers reads without confirming it still leads",
+            },
+            Bug::AckBeforeSync => KnownBug {
+                name: "ack-before-sync",
+                check: "Leader Completeness",
+                about: "followers acknowledge entries before syncing them to disk",
+            },
+        }
+    }
+}
+
+const BUGS: &[KnownBug] = &[
+    Bug::CommitPreviousTerm.known(),
+    Bug::ForgetVote.known(),
+    Bug::StaleRead.known(),
+    Bug::AckBeforeSync.known(),
+];
+
+impl Protocol for Raft {
+    fn name(&self) -> &'static str {
+        "raft"
+    }
+
+    fn about(&self) -> &'static str {
+        "Raft consensus as a replicated key-value store (Ongaro and Ousterhout)"
+    }
+
+    fn parameters(&self) -> &'static [Parameter] {
+        crate::config::PARAMETERS
+    }
+
+    fn groups(&self) -> &'static [Group] {
+        &[Group { name: "server", prefix: "n", about: "Raft servers n1..nN (`nodes`, default 5)" }]
+    }
+
+    fn bugs(&self) -> &'static [KnownBug] {
+        BUGS
+    }
+
+    fn headline(&self) -> &'static str {
+        "metrics.election_downtime_ms"
+    }
+
+    fn shrink_steps(&self) -> &'static [ShrinkStep] {
+        &[
+            ShrinkStep { key: "workload.clients", default: 4, min: 1, by: 0 },
+            ShrinkStep { key: "nodes", default: DEFAULT_SERVERS as i64, min: 3, by: 2 },
+        ]
+    }
+
+    fn prepare(&self, setup: &Setup) -> Result<Box<dyn Run>, ConfigError> {
+        let raft: RaftConfig = setup.config()?;
+        raft.validate()?;
+        let workload: WorkloadConfig = setup.workload()?;
+        workload.validate()?;
+        let topology = Topology::new(setup.nodes.unwrap_or(DEFAULT_SERVERS), workload.clients)?;
+        let sim = setup.sim_config(topology)?;
+        // Every read and write goes through the leader's log or ReadIndex: Raft promises a
+        // linearizable key-value store, so that is what a run is held to unless it says not.
+        let linearizable = setup.linearizable.unwrap_or(true);
+        Ok(Box::new(Driver::new(RaftRun { sim, raft, workload }, linearizable)))
+    }
+}
