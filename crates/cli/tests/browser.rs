@@ -78,8 +78,8 @@ fn index_html_renders_every_chart_in_headless_chromium() {
     }
     let dom = reader.join().unwrap().unwrap();
     assert!(
-        dom.contains(r#"data-charts-rendered="4""#),
-        "the page's check did not see 4 charts drawn; body: {}",
+        dom.contains(r#"data-charts-rendered="6""#),
+        "the page's check did not see 6 charts drawn (4 of client operations, 2 of Raft's own series); body: {}",
         dom.split("<body").nth(1).map(|b| &b[..b.len().min(200)]).unwrap_or("(no body)")
     );
     assert!(dom.contains("raft-leader-partition") && dom.contains("Election Safety"));

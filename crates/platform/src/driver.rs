@@ -107,7 +107,10 @@ pub struct Driver<M> {
 impl<M: Model> Driver<M> {
     /// A driver for `model`, checking linearizability if `linearizable`, with the checker's
     /// default budget.
-    pub fn new(model: M, linearizable: bool) -> Self {
+    pub fn new(mut model: M, linearizable: bool) -> Self {
+        // Series are kept in the windows the report draws, so the two agree window for window.
+        let end = model.sim().end();
+        model.sim_mut().metrics_window = SimDuration(crate::series::window_width_ns(end.0));
         Driver { model, linearizable, check_budget: check::linearizability::DEFAULT_BUDGET }
     }
 

@@ -17,7 +17,9 @@ pub mod checks;
 pub mod driver;
 pub mod protocol;
 pub mod result;
+pub mod series;
 
 pub use driver::{Driver, Judgement, Model, Run};
 pub use protocol::{Group, KnownBug, Parameter, Protocol, Setup, ShrinkStep};
 pub use result::{RunResult, Stopwatch, Verdict};
+pub use series::{SeriesChart, SeriesLine, Show};

@@ -7,6 +7,7 @@ use sim_core::{
 };
 
 use crate::driver::Run;
+use crate::series::SeriesChart;
 
 /// One key of a protocol's table, as `faultline list` and the docs show it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +80,10 @@ pub trait Protocol: Send + Sync + 'static {
     fn headline(&self) -> &'static str;
     /// How the shrinker may reduce a failing scenario (fewer nodes, fewer clients).
     fn shrink_steps(&self) -> &'static [ShrinkStep];
+    /// The charts of its own time series the report draws after its client-operation charts.
+    fn charts(&self) -> &'static [SeriesChart] {
+        &[]
+    }
     /// Checks the scenario's parts and builds the run.
     fn prepare(&self, setup: &Setup) -> Result<Box<dyn Run>, ConfigError>;
 }

@@ -1,7 +1,7 @@
 //! Raft as the platform sees it: its table, groups, known bugs and how to prepare a run.
 
 use platform::protocol::{Group, KnownBug, Parameter, Protocol, Setup, ShrinkStep};
-use platform::{Driver, Run};
+use platform::{Driver, Run, SeriesChart, SeriesLine, Show};
 use sim_core::Topology;
 use sim_core::config::ConfigError;
 use workload::WorkloadConfig;
@@ -80,6 +80,40 @@ impl Protocol for Raft {
         &[
             ShrinkStep { key: "workload.clients", default: 4, min: 1, by: 0 },
             ShrinkStep { key: "nodes", default: DEFAULT_SERVERS as i64, min: 3, by: 2 },
+        ]
+    }
+
+    fn charts(&self) -> &'static [SeriesChart] {
+        &[
+            SeriesChart {
+                name: "raft-commits",
+                title: "Entries committed per second",
+                caption: "Log entries the leader of the moment committed, per second: a gap is a time without a leader that can reach a majority.",
+                y_label: "entries per second",
+                lines: &[SeriesLine {
+                    series: "raft.committed",
+                    label: "committed",
+                    show: Show::PerSecond,
+                }],
+            },
+            SeriesChart {
+                name: "raft-elections",
+                title: "Elections per window",
+                caption: "Elections started (a candidate's term began) and leaders elected, per window: more started than won is split votes or a candidate cut off.",
+                y_label: "per window",
+                lines: &[
+                    SeriesLine {
+                        series: "raft.elections_started",
+                        label: "elections started",
+                        show: Show::Sum,
+                    },
+                    SeriesLine {
+                        series: "raft.leaders_elected",
+                        label: "leaders elected",
+                        show: Show::Sum,
+                    },
+                ],
+            },
         ]
     }
 

@@ -426,6 +426,8 @@ impl RaftServer {
         self.persist_meta(ctx);
         ctx.storage().sync();
         ctx.metrics().count("raft.elections_started", 1);
+        let now = ctx.sim_time();
+        ctx.metrics().add_to_series("raft.elections_started", now, 1);
         self.ask_votes(ctx, self.term, false);
         ctx.set_timer(self.config.heartbeat(), RaftTimer::VoteRetry { term: self.term });
         if self.votes.len() >= self.majority() {
@@ -570,6 +572,8 @@ impl RaftServer {
         }
         self.report_appended(ctx.sim_time(), term_start);
         ctx.metrics().count("raft.elections", 1);
+        let now = ctx.sim_time();
+        ctx.metrics().add_to_series("raft.leaders_elected", now, 1);
         ctx.annotate(&format!("leader of term {}", self.term));
         self.heartbeat(ctx);
         self.advance_commit(ctx);
@@ -808,6 +812,7 @@ impl RaftServer {
                 ctx.metrics().record("raft.commit_latency_ns", now.saturating_since(t).as_nanos());
             }
         }
+        ctx.metrics().add_to_series("raft.committed", now, n - self.commit);
         self.commit = n;
         self.apply(ctx);
         self.serve_reads(ctx);

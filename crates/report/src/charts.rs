@@ -3,11 +3,15 @@
 //! Every chart is drawn by one function generic over the backend, so the SVG that the report
 //! inlines and the PNG that `--png` adds are the same picture.
 
+use std::collections::BTreeMap;
+
 use check::spans::{Span, SpanEnd};
+use platform::series::SeriesChart;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
+use sim_core::metrics::Bucket;
 
 use crate::bands::Band;
 use crate::timeseries::Window;
@@ -38,6 +42,8 @@ pub struct ChartData<'a> {
     pub end_s: f64,
     /// When the quiet period began, seconds.
     pub quiet_s: Option<f64>,
+    /// The protocol's series, regrouped into the windows, by name.
+    pub series: &'a BTreeMap<String, Vec<Bucket>>,
 }
 
 /// One chart of the report.
@@ -355,5 +361,75 @@ fn availability<DB: DrawingBackend>(
     chart
         .draw_series(points.into_iter().map(|p| Circle::new(p, 2, OK_COLOR.filled())))
         .map_err(|e| e.to_string())?;
+    legend(&mut chart, SeriesLabelPosition::UpperRight)
+}
+
+/// Line colours for a protocol's charts, in order.
+const PALETTE: [RGBColor; 6] = [
+    OK_COLOR,
+    INFO_COLOR,
+    RGBColor(44, 160, 44),
+    FAIL_COLOR,
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+];
+
+/// A protocol's own chart as an SVG document.
+pub fn series_svg(spec: &SeriesChart, data: &ChartData) -> Result<String, String> {
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        series_chart(&root, spec, data)?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(out)
+}
+
+/// A protocol's own chart as a PNG file at `path`.
+pub fn series_png(
+    spec: &SeriesChart,
+    data: &ChartData,
+    path: &std::path::Path,
+) -> Result<(), String> {
+    let root = BitMapBackend::new(path, SIZE).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    series_chart(&root, spec, data)?;
+    root.present().map_err(|e| e.to_string())
+}
+
+/// Draws each line of `spec` from its series, window by window; a series never recorded draws
+/// nothing (its legend says so).
+fn series_chart<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    spec: &SeriesChart,
+    data: &ChartData,
+) -> Result<(), String> {
+    let points: Vec<Vec<(f64, f64)>> = spec
+        .lines
+        .iter()
+        .map(|l| {
+            let Some(buckets) = data.series.get(l.series) else { return Vec::new() };
+            data.windows
+                .iter()
+                .zip(buckets)
+                .filter_map(|(w, b)| {
+                    l.show.value(*b, data.window_s).map(|v| (mid(w, data.window_s), v))
+                })
+                .collect()
+        })
+        .collect();
+    let top = points.iter().flatten().map(|p| p.1).fold(1.0, f64::max) * 1.15;
+    let format = |v: &f64| if top >= 10.0 { format!("{v:.0}") } else { format!("{v:.2}") };
+    let mut chart =
+        time_chart(root, data, (spec.title, spec.y_label), 0f64..top, (0.0, top), &format)?;
+    for (i, (l, p)) in spec.lines.iter().zip(points).enumerate() {
+        let label = if data.series.contains_key(l.series) {
+            l.label.to_string()
+        } else {
+            format!("{} (never recorded)", l.label)
+        };
+        line(&mut chart, &label, PALETTE[i % PALETTE.len()], p)?;
+    }
     legend(&mut chart, SeriesLabelPosition::UpperRight)
 }

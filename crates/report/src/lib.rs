@@ -15,11 +15,13 @@ pub mod html;
 pub mod sequence;
 pub mod timeseries;
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use check::spans::spans;
 use scenario::{RunResult, Summary};
+use sim_core::metrics::Bucket;
 
 /// A report that cannot be written: where, and why.
 #[derive(Debug, thiserror::Error)]
@@ -172,10 +174,13 @@ pub fn write_run(dir: &Path, r: &RunReport) -> Result<(), ReportError> {
     let spans = spans(&r.result.history).unwrap_or_default();
     let width_ns = timeseries::window_width_ns(end_ns);
     let windows = timeseries::windows(&spans, end_ns, width_ns);
-    let csv = timeseries::to_csv(&windows, width_ns)
+    let csv = timeseries::to_csv(&windows, width_ns, &r.result.series)
         .map_err(|e| ReportError::io(&dir.join("timeseries.csv"), e))?;
     write(dir, "timeseries.csv", csv)?;
 
+    let series: BTreeMap<String, Vec<Bucket>> = (r.result.series.iter())
+        .map(|(name, s)| (name.clone(), timeseries::rebucket(s, windows.len(), width_ns)))
+        .collect();
     let bands = bands::bands(&r.result.faults, end_s);
     let data = charts::ChartData {
         spans: &spans,
@@ -184,6 +189,7 @@ pub fn write_run(dir: &Path, r: &RunReport) -> Result<(), ReportError> {
         bands: &bands,
         end_s,
         quiet_s: r.result.quiet_start.map(|t| t.0 as f64 / 1e9),
+        series: &series,
     };
     let charts = charts::charts();
     let mut svgs = Vec::with_capacity(charts.len());
@@ -204,6 +210,22 @@ pub fn write_run(dir: &Path, r: &RunReport) -> Result<(), ReportError> {
         }
         svgs.push(svg);
     }
+    // The protocol's own charts, after the client operations'.
+    let protocol_charts =
+        scenario::registry::protocol(&r.summary.protocol).map_or(&[][..], |p| p.charts());
+    for c in protocol_charts {
+        let file = format!("{}.svg", c.name);
+        let svg = charts::series_svg(c, &data).map_err(|e| ReportError::io(&dir.join(&file), e))?;
+        write(dir, &file, &svg)?;
+        files.push(file);
+        if r.png {
+            let file = format!("{}.png", c.name);
+            let path = dir.join(&file);
+            charts::series_png(c, &data, &path).map_err(|e| ReportError::io(&path, e))?;
+            files.push(file);
+        }
+        svgs.push(svg);
+    }
     if let Some(svg) = r.spacetime {
         write(dir, "spacetime.svg", svg)?;
         files.push("spacetime.svg".into());
@@ -211,10 +233,11 @@ pub fn write_run(dir: &Path, r: &RunReport) -> Result<(), ReportError> {
     if dir.join("trace.jsonl").exists() {
         files.push("trace.jsonl".into());
     }
-    let page_charts: Vec<html::PageChart> = charts
-        .iter()
+    let titles = charts.iter().map(|c| (c.name, c.title, c.caption));
+    let titles = titles.chain(protocol_charts.iter().map(|c| (c.name, c.title, c.caption)));
+    let page_charts: Vec<html::PageChart> = titles
         .zip(&svgs)
-        .map(|(c, svg)| html::PageChart { name: c.name, title: c.title, caption: c.caption, svg })
+        .map(|((name, title, caption), svg)| html::PageChart { name, title, caption, svg })
         .collect();
     let page = html::page(&html::Page {
         summary: r.summary,

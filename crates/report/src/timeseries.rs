@@ -6,26 +6,9 @@
 //! quantiles are those of its successful operations.
 
 use check::spans::{Span, SpanEnd};
-use sim_core::metrics::nearest_rank;
+use std::collections::BTreeMap;
 
-/// Window widths to choose from, nanoseconds: round numbers a reader takes in at a glance.
-const WIDTHS_NS: &[u64] = &[
-    10_000_000,
-    20_000_000,
-    50_000_000,
-    100_000_000,
-    200_000_000,
-    500_000_000,
-    1_000_000_000,
-    2_000_000_000,
-    5_000_000_000,
-    10_000_000_000,
-    30_000_000_000,
-    60_000_000_000,
-];
-
-/// At most this many windows across a run.
-const MAX_WINDOWS: u64 = 120;
+use sim_core::metrics::{Bucket, Series, nearest_rank};
 
 /// One window of the run.
 #[derive(Clone, Debug, PartialEq)]
@@ -51,15 +34,7 @@ impl Window {
     }
 }
 
-/// The window width for a run lasting `end_ns`: the smallest round width giving at most
-/// `MAX_WINDOWS` (120) windows.
-pub fn window_width_ns(end_ns: u64) -> u64 {
-    WIDTHS_NS
-        .iter()
-        .copied()
-        .find(|w| end_ns.div_ceil(*w) <= MAX_WINDOWS)
-        .unwrap_or(*WIDTHS_NS.last().expect("widths"))
-}
+pub use platform::series::window_width_ns;
 
 /// The windows of a run lasting `end_ns`, `width_ns` wide.
 pub fn windows(spans: &[Span], end_ns: u64, width_ns: u64) -> Vec<Window> {
@@ -98,10 +73,31 @@ pub fn windows(spans: &[Span], end_ns: u64, width_ns: u64) -> Vec<Window> {
     out
 }
 
-/// `timeseries.csv`: one row per window.
-pub fn to_csv(windows: &[Window], width_ns: u64) -> Result<Vec<u8>, csv::Error> {
+/// A series' buckets regrouped into `n` windows `width_ns` wide (the driver records series at
+/// the report's width already; a series kept at another width is summed into these windows).
+pub fn rebucket(series: &Series, n: usize, width_ns: u64) -> Vec<Bucket> {
+    let mut out = vec![Bucket::default(); n];
+    for (i, b) in series.buckets.iter().enumerate() {
+        let w = ((i as u64 * series.window_ns / width_ns) as usize).min(n.saturating_sub(1));
+        if let Some(o) = out.get_mut(w) {
+            o.sum += b.sum;
+            o.count += b.count;
+        }
+    }
+    out
+}
+
+/// `timeseries.csv`: one row per window; after the client operations' figures, each recorded
+/// series as two columns, `<name>.sum` and `<name>.count` (values added, and how many).
+pub fn to_csv(
+    windows: &[Window],
+    width_ns: u64,
+    series: &BTreeMap<String, Series>,
+) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
+    let regrouped: Vec<Vec<Bucket>> =
+        series.values().map(|s| rebucket(s, windows.len(), width_ns)).collect();
+    let mut header: Vec<String> = [
         "time_s",
         "window_s",
         "invoked",
@@ -113,9 +109,16 @@ pub fn to_csv(windows: &[Window], width_ns: u64) -> Result<Vec<u8>, csv::Error> 
         "latency_p95_ms",
         "latency_p99_ms",
         "latency_max_ms",
-    ])?;
+    ]
+    .map(String::from)
+    .to_vec();
+    for name in series.keys() {
+        header.push(format!("{name}.sum"));
+        header.push(format!("{name}.count"));
+    }
+    w.write_record(&header)?;
     let window_s = format!("{}", width_ns as f64 / 1e9);
-    for win in windows {
+    for (i, win) in windows.iter().enumerate() {
         let mut row = vec![
             format!("{}", win.start_s),
             window_s.clone(),
@@ -128,6 +131,10 @@ pub fn to_csv(windows: &[Window], width_ns: u64) -> Result<Vec<u8>, csv::Error> 
         match win.latency_ms {
             Some(q) => row.extend(q.iter().map(|v| format!("{v:.3}"))),
             None => row.extend(std::iter::repeat_n(String::new(), 4)),
+        }
+        for buckets in &regrouped {
+            row.push(buckets[i].sum.to_string());
+            row.push(buckets[i].count.to_string());
         }
         w.write_record(&row)?;
     }
@@ -172,7 +179,7 @@ mod tests {
         assert_eq!(w[1].availability(), Some(1.0), "a failed comparison is an answer");
         assert_eq!(w[1].latency_ms, None);
         assert_eq!(w[2].indeterminate, 1);
-        let csv = String::from_utf8(to_csv(&w, 1_000_000_000).unwrap()).unwrap();
+        let csv = String::from_utf8(to_csv(&w, 1_000_000_000, &BTreeMap::new()).unwrap()).unwrap();
         assert_eq!(csv.lines().count(), 4);
         assert!(csv.lines().nth(2).unwrap().starts_with("1,1,1,0,1,0,1.000000,,,,"), "{csv}");
     }

@@ -320,20 +320,19 @@ impl Client {
         let now = ctx.sim_time();
         let process = self.slots[slot].process;
         ctx.history(process, kind, f.op.f(), Some(f.op.key()), value);
-        let (series, counter) = match kind {
+        let counter = match kind {
             OpType::Ok => {
                 ctx.metrics().record("latency_ns", now.saturating_since(f.started).as_nanos());
-                ("ok", "ops.ok")
+                "ops.ok"
             }
-            OpType::Fail => ("failed", "ops.failed"),
+            OpType::Fail => "ops.failed",
             _ => {
                 // Timed out: this process may still have an operation in the system; retire it.
                 self.slots[slot].process = self.new_process(ctx);
-                ("indeterminate", "ops.indeterminate")
+                "ops.indeterminate"
             }
         };
         ctx.metrics().count(counter, 1);
-        ctx.metrics().add_to_series(series, now, 1);
         if let Load::Closed { .. } = self.config.load() {
             self.start_op(ctx, slot);
         }
