@@ -46,6 +46,13 @@ pub const MAX_POINTS: u64 = 100_000;
 /// Keys a sweep may not vary: they name the scenario, or belong to the sweep itself.
 const FIXED: &[&str] = &["name", "protocol", "seed", "sweep", "report"];
 
+/// Whether `path` names a figure of `summary.json` (what `[sweep] x` may chart one figure
+/// against, e.g. recovery time against false alarms) rather than a scenario key.
+pub fn is_figure(path: &str) -> bool {
+    let head = path.split('.').next().unwrap_or("");
+    ["metrics", "latency_ms", "availability", "ops", "sim_seconds", "events"].contains(&head)
+}
+
 impl SweepConfig {
     /// Every point: the grid's cartesian product (the last key varying fastest), then the
     /// explicit points; one empty point if there are neither.
@@ -131,8 +138,14 @@ impl SweepConfig {
         }
         if let Some(x) = &self.x
             && !keys.contains(x)
+            && !is_figure(x)
         {
-            return Err(("sweep.x".into(), format!("`{x}` is not a swept key: allowed {keys:?}")));
+            return Err((
+                "sweep.x".into(),
+                format!(
+                    "`{x}` is neither a swept key ({keys:?}) nor a summary figure (`metrics.…`, `latency_ms.…`, `availability`, `ops.…`)"
+                ),
+            ));
         }
         Ok(())
     }

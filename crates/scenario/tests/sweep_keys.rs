@@ -48,7 +48,9 @@ fn a_point_whose_values_clash_is_refused() {
 fn the_sweep_itself_is_checked() {
     assert!(load("[sweep]\nseeds = 0\n").unwrap_err().to_string().contains("sweep.seeds"));
     let e = load("[sweep]\nx = \"nodes\"\n[sweep.grid]\n\"network.loss\" = [0.1]\n").unwrap_err();
-    assert!(e.to_string().contains("not a swept key"), "{e}");
+    assert!(e.to_string().contains("neither a swept key"), "{e}");
+    // One figure against another: x may name a summary figure.
+    load("[sweep]\nx = \"metrics.elections\"\n[sweep.grid]\n\"network.loss\" = [0.1]\n").unwrap();
     let e = load("[sweep]\n[sweep.grid]\nseed = [1, 2]\n").unwrap_err();
     assert!(e.to_string().contains("cannot be swept"), "{e}");
     let e = load("[sweep]\nsteps = 3\n").unwrap_err();

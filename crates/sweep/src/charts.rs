@@ -61,8 +61,12 @@ fn x_key(plan: &Plan) -> Option<String> {
     plan.scenario.sweep.as_ref().and_then(|s| s.x.clone()).or_else(|| plan.keys.first().cloned())
 }
 
-/// One comparison chart of `name` (a resolved figure path).
+/// One comparison chart of `name` (a resolved figure path) against `x`: a swept key, or
+/// another figure (each point's median over its seeds).
 fn comparison(plan: &Plan, records: &[RunRecord], name: &str, x: &str) -> Comparison {
+    if !plan.keys.iter().any(|k| k == x) {
+        return against_figure(plan, records, name, x);
+    }
     let xs: Vec<&toml::Value> =
         plan.points.iter().filter_map(|p| p.iter().find(|(k, _)| k == x).map(|(_, v)| v)).collect();
     let numeric = xs.iter().all(|v| v.as_float().is_some() || v.as_integer().is_some());
@@ -102,6 +106,45 @@ fn comparison(plan: &Plan, records: &[RunRecord], name: &str, x: &str) -> Compar
         x_desc: x.to_string(),
         y_desc: name.to_string(),
         x_ticks: (!numeric).then_some(ticks),
+        lines: lines
+            .into_iter()
+            .map(|(label, mut points)| {
+                points.sort_by(|a, b| a.0.total_cmp(&b.0));
+                Line { label, points }
+            })
+            .collect(),
+    }
+}
+
+/// `name` against another figure `x`: one point per grid point at the medians over its seeds
+/// (the band is `name`'s p10–p90), one line per combination of the swept keys but the first,
+/// so a line traces how the first key trades one figure for the other.
+fn against_figure(plan: &Plan, records: &[RunRecord], name: &str, x: &str) -> Comparison {
+    let x = resolve(records, x).unwrap_or_else(|| x.to_string());
+    let others: Vec<&String> = plan.keys.iter().skip(1).collect();
+    let mut lines: BTreeMap<String, Vec<(f64, f64, f64, f64)>> = BTreeMap::new();
+    for point in 0..plan.points.len() {
+        let Some((xv, _, _)) = point_spread(records, point, &x) else { continue };
+        let Some((median, p10, p90)) = point_spread(records, point, name) else { continue };
+        let label = if others.is_empty() {
+            match plan.keys.first() {
+                Some(k) => format!("{k} varies along the line"),
+                None => "median over seeds".to_string(),
+            }
+        } else {
+            others
+                .iter()
+                .map(|k| format!("{k}={}", plan.value(point, k)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        lines.entry(label).or_default().push((xv, median, p10, p90));
+    }
+    Comparison {
+        title: format!("{name} against {x}"),
+        x_desc: format!("{x} (median over seeds)"),
+        y_desc: name.to_string(),
+        x_ticks: None,
         lines: lines
             .into_iter()
             .map(|(label, mut points)| {
