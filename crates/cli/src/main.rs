@@ -1,7 +1,9 @@
 //! `faultline`: parses the command line, dispatches, and maps results to exit statuses
-//! (0 pass, 1 a check failed, 2 bad input or usage, 3 inconclusive).
+//! (0 pass, 1 a check failed, 2 bad input or usage, 3 inconclusive). Each command returns how it
+//! ended or a [`CliError`]; `main` prints the error once and exits 2.
 
 mod check_history;
+mod error;
 mod hunt;
 mod list;
 mod overrides;
@@ -15,6 +17,8 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::error::CliError;
 
 /// A deterministic simulator for distributed systems.
 #[derive(Parser, Debug)]
@@ -70,13 +74,25 @@ enum ModelName {
     Kv,
 }
 
-/// How a command ended, as an exit status.
+/// How a command ended, as an exit status; a command that could not do its work returns a
+/// [`CliError`] instead, which exits 2.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Status {
     Pass = 0,
     Fail = 1,
     BadInput = 2,
     Inconclusive = 3,
+}
+
+impl Status {
+    /// A run's verdict as an exit status.
+    fn of(verdict: scenario::Verdict) -> Status {
+        match verdict {
+            scenario::Verdict::Pass => Status::Pass,
+            scenario::Verdict::Fail => Status::Fail,
+            scenario::Verdict::Inconclusive => Status::Inconclusive,
+        }
+    }
 }
 
 /// Ends the program quietly with exit status 0 when stdout is closed under it
@@ -112,8 +128,17 @@ fn main() -> ExitCode {
         std::io::stderr().is_terminal()
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     );
-    let cli = Cli::parse();
-    let status = match cli.command {
+    let status = dispatch(Cli::parse().command).unwrap_or_else(|e| {
+        eprintln!("error: {e}");
+        e.status()
+    });
+    ExitCode::from(status as u8)
+}
+
+/// Runs one command. Commands print their output and return how they ended, or why they could
+/// not do their work; only `main` prints that error.
+fn dispatch(command: Command) -> Result<Status, CliError> {
+    match command {
         Command::Run(args) => run::run(&args),
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Merge(args) => sweep::merge(&args),
@@ -122,7 +147,6 @@ fn main() -> ExitCode {
         Command::Trace(args) => replay::trace(&args),
         Command::CheckHistory { file, model, budget } => check_history::run(&file, model, budget),
         Command::Validate { files, overrides } => validate::run(&files, &overrides.sets),
-        Command::List => list::run(),
-    };
-    ExitCode::from(status as u8)
+        Command::List => Ok(list::run()),
+    }
 }
