@@ -1,5 +1,5 @@
-//! Why a command could not do its work: [`CliError`]. Commands return it; `main` prints it once,
-//! after `error: `, and exits with its [`CliError::status`].
+//! Why a command could not do its work: [`CliError`]. Commands return it; `main_with` prints it
+//! once, after `error: `, and exits with its [`CliError::status`].
 
 use scenario::ScenarioError;
 use sim_core::config::ConfigError;
@@ -59,7 +59,7 @@ impl From<SweepError> for CliError {
     }
 }
 
-/// `validate`'s errors, one after another: `main` writes `error: ` before the first, and
+/// `validate`'s errors, one after another: `main_with` writes `error: ` before the first, and
 /// each later one carries its own, so every file's error reads as it would alone.
 fn each_after_the_first(errors: &[ScenarioError]) -> String {
     errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\nerror: ")
