@@ -13,21 +13,20 @@ use check::jepsen::{is_edn_lines, is_etcd_log, read_etcd_log, read_kv_edn};
 use check::linearizability::{Report, Verdict};
 use check::model::{CasRegister, Model, StringKv};
 
+use crate::error::CliError;
 use crate::{ModelName, Status};
 
-fn bad_input(file: &Path, message: impl std::fmt::Display) -> Status {
-    eprintln!("error: {}: {message}", file.display());
-    Status::BadInput
+/// Bad input about `file`, which the message names first.
+fn bad_input(file: &Path, message: impl std::fmt::Display) -> CliError {
+    CliError::BadInput(format!("{}: {message}", file.display()))
 }
 
-pub fn run(file: &Path, model: ModelName, budget: u64) -> Status {
+pub fn run(file: &Path, model: ModelName, budget: u64) -> Result<Status, CliError> {
     if budget == 0 {
-        return bad_input(file, "--budget must be at least 1");
+        return Err(bad_input(file, "--budget must be at least 1"));
     }
-    let text = match std::fs::read_to_string(file) {
-        Ok(t) => t,
-        Err(e) => return bad_input(file, format!("cannot read it: {e}")),
-    };
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| bad_input(file, format!("cannot read it: {e}")))?;
     let (format, parsed) = match (model, detect(&text)) {
         (ModelName::CasRegister, Format::EtcdLog) => {
             ("Jepsen etcd log", read_etcd_log(&text).map(Either::Register))
@@ -46,29 +45,28 @@ pub fn run(file: &Path, model: ModelName, budget: u64) -> Status {
             read_faultline_jsonl(&text).and_then(|h| kv_from_faultline(&h)).map(Either::Kv),
         ),
         (ModelName::Kv, Format::EtcdLog) => {
-            return bad_input(
+            return Err(bad_input(
                 file,
                 "a Jepsen etcd log is a compare-and-set register history: use --model cas-register",
-            );
+            ));
         }
         (ModelName::CasRegister, Format::EdnLines) => {
-            return bad_input(
+            return Err(bad_input(
                 file,
                 "these EDN lines are a key-value history (get/put/append): use --model kv",
-            );
+            ));
         }
         (_, Format::Unknown) => {
-            return bad_input(
+            return Err(bad_input(
                 file,
                 "not a history: expected a Jepsen etcd log, Jepsen EDN lines ({:process …}) or faultline's history.jsonl",
-            );
+            ));
         }
     };
-    match parsed {
-        Err(e) => bad_input(file, e),
-        Ok(Either::Register(p)) => report(file, format, "cas-register", &CasRegister, p, budget),
-        Ok(Either::Kv(p)) => report(file, format, "kv", &StringKv, p, budget),
-    }
+    Ok(match parsed.map_err(|e| bad_input(file, e))? {
+        Either::Register(p) => report(file, format, "cas-register", &CasRegister, p, budget),
+        Either::Kv(p) => report(file, format, "kv", &StringKv, p, budget),
+    })
 }
 
 enum Either<A, B> {

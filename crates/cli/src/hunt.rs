@@ -7,6 +7,7 @@ use sweep::hunt::{HuntOptions, ShrinkStep, hunt, shrink};
 use sweep::plan::Shard;
 
 use crate::Status;
+use crate::error::CliError;
 use crate::progress::Reporter;
 use crate::run::shell_word;
 
@@ -74,27 +75,14 @@ pub fn parse_seeds(s: &str, first: u64) -> Result<std::ops::Range<u64>, String> 
     Ok(range)
 }
 
-pub fn run(args: &HuntArgs) -> Status {
-    let scenario = match scenario::load(&args.file, &args.overrides.sets) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Status::BadInput;
-        }
-    };
-    let seeds = match parse_seeds(&args.seeds, scenario.seed) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Status::BadInput;
-        }
-    };
+pub fn run(args: &HuntArgs) -> Result<Status, CliError> {
+    let scenario = scenario::load(&args.file, &args.overrides.sets)?;
+    let seeds = parse_seeds(&args.seeds, scenario.seed).map_err(CliError::BadInput)?;
     if args.swarm && scenario.nemesis.is_none() {
-        eprintln!(
-            "error: {}: --swarm draws from the scenario's [nemesis], and it has none",
+        return Err(CliError::BadInput(format!(
+            "{}: --swarm draws from the scenario's [nemesis], and it has none",
             args.file.display()
-        );
-        return Status::BadInput;
+        )));
     }
     let jobs = args
         .jobs
@@ -122,13 +110,7 @@ pub fn run(args: &HuntArgs) -> Status {
         reporter.update(done, all, &tally)
     });
     reporter.finish();
-    let outcome = match outcome {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Status::BadInput;
-        }
-    };
+    let outcome = outcome?;
     let failed = u64::from(outcome.failure.is_some());
     let tally = format!(
         "{} seeds: {} passed, {failed} failed, {} inconclusive",
@@ -150,37 +132,28 @@ pub fn run(args: &HuntArgs) -> Status {
     let Some(failure) = outcome.failure else {
         println!("{tally} ({:.1} s)", outcome.seconds);
         // No repro: a repro.toml left by an earlier hunt would read as this one's.
-        if let Err(e) = write_files(&out, &summary, None) {
-            eprintln!("error: {}: {e}", out.display());
-            return Status::BadInput;
-        }
+        write_files(&out, &summary, None)?;
         if outcome.tried == 0 {
             println!("no seed ran (the shard holds none of them): nothing was judged");
-            return Status::Inconclusive;
+            return Ok(Status::Inconclusive);
         }
-        return match outcome.first_inconclusive {
+        return Ok(match outcome.first_inconclusive {
             Some((seed, why)) => {
                 // Nothing failed, but not every seed was judged: never a pass.
                 println!("lowest inconclusive seed {seed}: {why}");
                 Status::Inconclusive
             }
             None => Status::Pass,
-        };
+        });
     };
     println!(
         "seed {} fails {} ({tally}; {:.1} s): {}",
         failure.seed, failure.check, outcome.seconds, failure.detail
     );
     let clock = scenario::run::Stopwatch::start();
-    let shrunk = match shrink(&failure, jobs, &|step: &ShrinkStep| {
+    let shrunk = shrink(&failure, jobs, &|step: &ShrinkStep| {
         eprintln!("  shrink: {} ({} faults left)", step.what, step.faults);
-    }) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Status::BadInput;
-        }
-    };
+    })?;
     let mut repro = shrunk.scenario.clone();
     repro.name = format!("{}-repro", scenario.name);
     repro.description = Some(format!(
@@ -206,10 +179,7 @@ pub fn run(args: &HuntArgs) -> Status {
     summary["faults_after"] = repro.faults.len().into();
     summary["shrink_steps"] = shrunk.steps.iter().map(|s| s.what.clone()).collect();
     summary["candidate_runs"] = shrunk.attempts.into();
-    if let Err(e) = write_files(&out, &summary, Some(&text)) {
-        eprintln!("error: {}: {e}", out.display());
-        return Status::BadInput;
-    }
+    write_files(&out, &summary, Some(&text))?;
     println!(
         "shrunk in {:.1} s from {} faults to {} faults, {} servers, {} clients, {} ({} steps kept of {} candidate runs)",
         clock.seconds(),
@@ -229,7 +199,7 @@ pub fn run(args: &HuntArgs) -> Status {
     println!("violation: {}: {}", failure.check, shrunk.detail);
     println!("repro      {}", out.join("repro.toml").display());
     println!("reproduce with: faultline run {}", out.join("repro.toml").display());
-    Status::Fail
+    Ok(Status::Fail)
 }
 
 /// The hunt as a command line (the file, seeds, swarm and overrides), for the repro's
@@ -250,23 +220,26 @@ fn command_line(args: &HuntArgs) -> String {
 }
 
 /// Writes hunt.json and, for a failure, repro.toml (each atomically); without one, removes the
-/// repro.toml of an earlier hunt.
+/// repro.toml of an earlier hunt. An error names the folder.
 fn write_files(
     out: &Path,
     summary: &serde_json::Value,
     repro: Option<&str>,
-) -> std::io::Result<()> {
-    std::fs::create_dir_all(out)?;
-    let repro_path = out.join("repro.toml");
-    match repro {
-        Some(text) => sweep::folder::write_atomic(&repro_path, text.as_bytes())
-            .map_err(std::io::Error::other)?,
-        None => match std::fs::remove_file(&repro_path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-            _ => {}
-        },
-    }
-    let json = serde_json::to_string_pretty(summary).expect("json") + "\n";
-    sweep::folder::write_atomic(&out.join("hunt.json"), json.as_bytes())
-        .map_err(std::io::Error::other)
+) -> Result<(), CliError> {
+    let write = || -> std::io::Result<()> {
+        std::fs::create_dir_all(out)?;
+        let repro_path = out.join("repro.toml");
+        match repro {
+            Some(text) => sweep::folder::write_atomic(&repro_path, text.as_bytes())
+                .map_err(std::io::Error::other)?,
+            None => match std::fs::remove_file(&repro_path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            },
+        }
+        let json = serde_json::to_string_pretty(summary).expect("json") + "\n";
+        sweep::folder::write_atomic(&out.join("hunt.json"), json.as_bytes())
+            .map_err(std::io::Error::other)
+    };
+    write().map_err(|e| CliError::Io(format!("{}: {e}", out.display())))
 }

@@ -4,12 +4,12 @@ use std::io::BufWriter;
 use std::path::PathBuf;
 
 use platform::Run;
-use scenario::Verdict;
 use scenario::summary::hex;
 use sim_core::config::parse_duration;
 use sim_core::{SimDuration, TraceOptions};
 
 use crate::Status;
+use crate::error::CliError;
 
 /// `faultline replay`'s options.
 #[derive(clap::Args, Debug)]
@@ -51,51 +51,26 @@ fn load(
     file: &std::path::Path,
     seed: u64,
     sets: &[String],
-) -> Result<(scenario::Scenario, Box<dyn Run>), Status> {
+) -> Result<(scenario::Scenario, Box<dyn Run>), CliError> {
     let mut sets = sets.to_vec();
     sets.push(format!("seed={seed}"));
-    let scenario = scenario::load(file, &sets).map_err(|e| {
-        eprintln!("error: {e}");
-        Status::BadInput
-    })?;
-    let prepared = scenario::registry::prepare(&scenario).map_err(|e| {
-        eprintln!("error: {e}");
-        Status::BadInput
-    })?;
+    let scenario = scenario::load(file, &sets)?;
+    let prepared = scenario::registry::prepare(&scenario)?;
     Ok((scenario, prepared))
 }
 
-fn status(v: Verdict) -> Status {
-    match v {
-        Verdict::Pass => Status::Pass,
-        Verdict::Fail => Status::Fail,
-        Verdict::Inconclusive => Status::Inconclusive,
-    }
-}
-
-pub fn replay(args: &ReplayArgs) -> Status {
-    let (scenario, prepared) = match load(&args.file, args.seed, &args.overrides.sets) {
-        Ok(x) => x,
-        Err(s) => return s,
-    };
+pub fn replay(args: &ReplayArgs) -> Result<Status, CliError> {
+    let (scenario, prepared) = load(&args.file, args.seed, &args.overrides.sets)?;
     let mut trace = TraceOptions::default();
     let path = PathBuf::from(format!("{}-seed-{}.trace.jsonl", scenario.name, scenario.seed));
     if args.trace {
-        match std::fs::File::create(&path) {
-            Ok(f) => trace.jsonl = Some(Box::new(BufWriter::with_capacity(1 << 20, f))),
-            Err(e) => {
-                eprintln!("error: {}: {e}", path.display());
-                return Status::BadInput;
-            }
-        }
+        let f = std::fs::File::create(&path)
+            .map_err(|e| CliError::Io(format!("{}: {e}", path.display())))?;
+        trace.jsonl = Some(Box::new(BufWriter::with_capacity(1 << 20, f)));
     }
-    let result = match prepared.execute(trace, &mut |_| {}) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: writing {}: {e}", path.display());
-            return Status::BadInput;
-        }
-    };
+    let result = prepared
+        .execute(trace, &mut |_| {})
+        .map_err(|e| CliError::Io(format!("writing {}: {e}", path.display())))?;
     println!("faultline replay {}: seed {}", scenario.name, scenario.seed);
     println!("trace hash    {}", hex(result.summary.trace_hash));
     println!("events        {}", result.summary.events);
@@ -105,19 +80,15 @@ pub fn replay(args: &ReplayArgs) -> Status {
     if args.trace {
         println!("trace         {}", path.display());
     }
-    status(result.verdict())
+    Ok(Status::of(result.verdict()))
 }
 
-pub fn trace(args: &TraceArgs) -> Status {
-    let (scenario, prepared) = match load(&args.file, args.seed, &args.overrides.sets) {
-        Ok(x) => x,
-        Err(s) => return s,
-    };
+pub fn trace(args: &TraceArgs) -> Result<Status, CliError> {
+    let (scenario, prepared) = load(&args.file, args.seed, &args.overrides.sets)?;
     let from = args.from.unwrap_or(SimDuration::ZERO);
     let to = args.to.unwrap_or(SimDuration(from.as_nanos() + 50_000_000));
     if to <= from {
-        eprintln!("error: --to ({to}) must be after --from ({from})");
-        return Status::BadInput;
+        return Err(CliError::BadInput(format!("--to ({to}) must be after --from ({from})")));
     }
     let options = TraceOptions {
         capture_time: Some(from.as_nanos()..to.as_nanos()),
@@ -144,5 +115,5 @@ pub fn trace(args: &TraceArgs) -> Status {
     println!(
         "o send  > < arrival side  * delivered  x dropped  X crash  R restart  P pause  r resume  t timer"
     );
-    Status::Pass
+    Ok(Status::Pass)
 }

@@ -9,10 +9,11 @@ use check::outcome::{CheckResult, CheckStatus};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use report::{RunReport, Staging};
 use scenario::summary::{self, hex};
-use scenario::{RunResult, Summary, Verdict};
+use scenario::{RunResult, Summary};
 use sim_core::{SimTime, TraceOptions};
 
 use crate::Status;
+use crate::error::CliError;
 
 /// `faultline run`'s options.
 #[derive(clap::Args, Debug)]
@@ -102,49 +103,34 @@ impl SimProgress {
     }
 }
 
-fn bad(e: impl std::fmt::Display) -> Status {
-    eprintln!("error: {e}");
-    Status::BadInput
-}
-
-pub fn run(args: &RunArgs) -> Status {
+pub fn run(args: &RunArgs) -> Result<Status, CliError> {
     let mut sets = args.overrides.sets.clone();
     if let Some(seed) = args.seed {
         sets.push(format!("seed={seed}"));
     }
-    let scenario = match scenario::load(&args.file, &sets) {
-        Ok(s) => s,
-        Err(e) => return bad(e),
-    };
-    let prepared = match scenario::registry::prepare(&scenario) {
-        Ok(p) => p,
-        Err(e) => return bad(e),
-    };
+    let scenario = scenario::load(&args.file, &sets)?;
+    let prepared = scenario::registry::prepare(&scenario)?;
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("reports").join(&scenario.name).join(format!("seed-{}", scenario.seed))
     });
     let scenario_hash = summary::scenario_hash(&scenario);
-    let staging = match Staging::begin(&out, &scenario_hash, args.force) {
-        Ok(s) => s,
-        Err(e) => return bad(e),
-    };
+    // A folder holding another scenario's run, or something faultline did not write, is
+    // refused: bad input (as is one that cannot be created; the error does not tell them apart).
+    let staging = Staging::begin(&out, &scenario_hash, args.force)
+        .map_err(|e| CliError::BadInput(e.to_string()))?;
     println!("faultline run {}: seed {}", scenario.name, scenario.seed);
 
     let mut trace = TraceOptions::default();
     if args.trace {
         let path = staging.path().join("trace.jsonl");
-        match std::fs::File::create(&path) {
-            Ok(f) => trace.jsonl = Some(Box::new(BufWriter::with_capacity(1 << 20, f))),
-            Err(e) => return bad(format!("{}: {e}", path.display())),
-        }
+        let f = std::fs::File::create(&path)
+            .map_err(|e| CliError::Io(format!("{}: {e}", path.display())))?;
+        trace.jsonl = Some(Box::new(BufWriter::with_capacity(1 << 20, f)));
     }
     let mut progress = SimProgress::new(prepared.sim_config().end());
     let result = prepared.execute(trace, &mut |t| progress.update(t));
     progress.finish();
-    let mut result = match result {
-        Ok(r) => r,
-        Err(e) => return bad(format!("writing the trace: {e}")),
-    };
+    let mut result = result.map_err(|e| CliError::Io(format!("writing the trace: {e}")))?;
     if args.check_determinism {
         result.checks.push(determinism(&*prepared, result.summary.trace_hash));
     }
@@ -172,15 +158,9 @@ pub fn run(args: &RunArgs) -> Status {
         },
     )
     .and_then(|()| staging.commit());
-    if let Err(e) = written {
-        return bad(format!("cannot write the report: {e}"));
-    }
+    written.map_err(|e| CliError::Io(format!("cannot write the report: {e}")))?;
     print_summary(&summary, &result, &out, &reproduce);
-    match result.verdict() {
-        Verdict::Pass => Status::Pass,
-        Verdict::Fail => Status::Fail,
-        Verdict::Inconclusive => Status::Inconclusive,
-    }
+    Ok(Status::of(result.verdict()))
 }
 
 /// Milliseconds of the run the space-time diagram shows before and after the violation.

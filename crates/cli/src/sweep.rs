@@ -3,9 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use sweep::plan::{Plan, Shard};
-use sweep::{Progress, SweepError, SweepOptions};
+use sweep::{Progress, SweepOptions};
 
 use crate::Status;
+use crate::error::CliError;
 use crate::progress::Reporter;
 
 /// `faultline sweep`'s options.
@@ -49,11 +50,6 @@ pub struct MergeArgs {
     pub png: bool,
 }
 
-fn status_of(e: SweepError) -> Status {
-    eprintln!("error: {e}");
-    Status::BadInput
-}
-
 fn print_done(dir: &Path, p: &Progress, runs: usize) {
     println!(
         "{} of the sweep's runs are in {} ({} run now, {} resumed); {} failed a check, {} inconclusive",
@@ -70,14 +66,8 @@ fn print_done(dir: &Path, p: &Progress, runs: usize) {
     );
 }
 
-pub fn sweep(args: &SweepArgs) -> Status {
-    let scenario = match scenario::load(&args.file, &args.overrides.sets) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Status::BadInput;
-        }
-    };
+pub fn sweep(args: &SweepArgs) -> Result<Status, CliError> {
+    let scenario = scenario::load(&args.file, &args.overrides.sets)?;
     let plan = Plan::new(&scenario);
     let out = args.out.clone().unwrap_or_else(|| {
         let name = match args.shard {
@@ -89,8 +79,7 @@ pub fn sweep(args: &SweepArgs) -> Status {
     let jobs =
         args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     if jobs == 0 {
-        eprintln!("error: --jobs 0: give 1 or more");
-        return Status::BadInput;
+        return Err(CliError::BadInput("--jobs 0: give 1 or more".into()));
     }
     let total = plan.shard(args.shard).len();
     println!(
@@ -109,31 +98,23 @@ pub fn sweep(args: &SweepArgs) -> Status {
         reporter.update(p.done as u64, p.total as u64, &tally)
     });
     reporter.finish();
-    match outcome {
-        Ok(o) => {
-            print_done(&out, &o.progress, o.records.len());
-            Status::Pass
-        }
-        Err(e) => status_of(e),
-    }
+    let outcome = outcome?;
+    print_done(&out, &outcome.progress, outcome.records.len());
+    Ok(Status::Pass)
 }
 
-pub fn merge(args: &MergeArgs) -> Status {
+pub fn merge(args: &MergeArgs) -> Result<Status, CliError> {
     let dirs: Vec<&Path> = args.dirs.iter().map(PathBuf::as_path).collect();
-    match sweep::merge(&dirs, &args.out, args.force, args.png) {
-        Ok(records) => {
-            let failed = records.iter().filter(|r| sweep::aggregate::failed(r)).count();
-            let inconclusive = records.iter().filter(|r| sweep::aggregate::inconclusive(r)).count();
-            println!(
-                "merged {} folders: {} runs, {} failed a check, {} inconclusive\nreport   {}/index.html",
-                dirs.len(),
-                records.len(),
-                failed,
-                inconclusive,
-                args.out.display()
-            );
-            Status::Pass
-        }
-        Err(e) => status_of(e),
-    }
+    let records = sweep::merge(&dirs, &args.out, args.force, args.png)?;
+    let failed = records.iter().filter(|r| sweep::aggregate::failed(r)).count();
+    let inconclusive = records.iter().filter(|r| sweep::aggregate::inconclusive(r)).count();
+    println!(
+        "merged {} folders: {} runs, {} failed a check, {} inconclusive\nreport   {}/index.html",
+        dirs.len(),
+        records.len(),
+        failed,
+        inconclusive,
+        args.out.display()
+    );
+    Ok(Status::Pass)
 }

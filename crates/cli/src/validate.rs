@@ -3,22 +3,19 @@
 use std::path::PathBuf;
 
 use crate::Status;
+use crate::error::CliError;
 
-pub fn run(files: &[PathBuf], sets: &[String]) -> Status {
-    let mut bad = 0;
+pub fn run(files: &[PathBuf], sets: &[String]) -> Result<Status, CliError> {
+    let mut errors = Vec::new();
     for file in files {
         match scenario::load(file, sets) {
             Ok(s) => println!("{}: ok ({} scenario `{}`)", file.display(), s.protocol, s.name),
-            Err(e) => {
-                eprintln!("error: {e}");
-                bad += 1;
-            }
+            Err(e) => errors.push(e),
         }
     }
-    if bad == 0 {
-        Status::Pass
+    if errors.is_empty() {
+        Ok(Status::Pass)
     } else {
-        eprintln!("{bad} of {} files have errors", files.len());
-        Status::BadInput
+        Err(CliError::Invalid { errors, files: files.len() })
     }
 }
