@@ -66,7 +66,7 @@ mod ziggurat;
 pub use clock::{Clock, ClockConfig};
 pub use config::{Bandwidth, ConfigError, DurationRange, Selector, SignedDuration};
 pub use distribution::Distribution;
-pub use faults::{DiskMode, FaultKind, FaultRecord, FaultSpec, NemesisConfig, NodeSet};
+pub use faults::{DiskMode, FaultKind, FaultName, FaultRecord, FaultSpec, NemesisConfig, NodeSet};
 pub use history::{HistoryEntry, OpType};
 pub use metrics::{DistributionSummary, MetricValue, Metrics};
 pub use network::NetworkConfig;

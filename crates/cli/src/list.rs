@@ -1,7 +1,7 @@
 //! `faultline list`: what scenario files may name.
 
 use scenario::registry::PROTOCOLS;
-use sim_core::faults::{FAULT_KINDS, SELECTORS};
+use sim_core::faults::{FaultName, SELECTORS};
 
 use crate::Status;
 
@@ -10,7 +10,7 @@ pub fn run() -> Status {
     for p in PROTOCOLS {
         println!("  {}{}", p.name, if p.parameters.is_some() { "" } else { " (not built yet)" });
     }
-    println!("fault kinds:\n  {}", FAULT_KINDS.join(", "));
+    println!("fault kinds:\n  {}", FaultName::ALL.map(FaultName::as_str).join(", "));
     println!("selectors:\n  a node name (n1.., c1..), {}", SELECTORS.join(", "));
     for p in PROTOCOLS {
         if let Some(parameters) = p.parameters {

@@ -223,7 +223,7 @@ impl<N: Node> Simulation<N> {
             }
         }
         let first = targets.first().map_or(NO_NODE, |id| id.0);
-        let text = self.records[pos].spec.kind.name();
+        let text = self.records[pos].spec.kind.name().as_str();
         self.world.trace.record_text(now, TraceKind::Heal, first, NO_NODE, 0, text);
     }
 

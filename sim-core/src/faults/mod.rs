@@ -26,5 +26,5 @@ mod effects;
 mod model;
 mod nemesis;
 
-pub use model::{DiskMode, FAULT_KINDS, FaultKind, FaultRecord, FaultSpec, NodeSet, SELECTORS};
+pub use model::{DiskMode, FaultKind, FaultName, FaultRecord, FaultSpec, NodeSet, SELECTORS};
 pub use nemesis::{MAX_NEMESIS_FAULTS, NemesisConfig, expand};

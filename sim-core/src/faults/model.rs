@@ -12,19 +12,77 @@ use crate::distribution::{Distribution, serde_form};
 use crate::time::{SimDuration, SimTime};
 use crate::topology::Topology;
 
-/// Every fault kind's name, as scenario files write it.
-pub const FAULT_KINDS: &[&str] = &[
-    "partition",
-    "partition-oneway",
-    "crash",
-    "pause",
-    "slow",
-    "clock",
-    "loss",
-    "latency",
-    "duplicate",
-    "disk",
-];
+/// A fault kind's name, without its fields: what `[nemesis] kinds` lists, what `faultline list`
+/// prints and what a chart colours a fault by. The one list of kinds: [`FaultKind::name`] maps
+/// every kind to it with an exhaustive match, so a new kind cannot be left out of any of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FaultName {
+    /// `partition`.
+    Partition,
+    /// `partition-oneway`.
+    PartitionOneway,
+    /// `crash`.
+    Crash,
+    /// `pause`.
+    Pause,
+    /// `slow`.
+    Slow,
+    /// `clock`.
+    Clock,
+    /// `loss`.
+    Loss,
+    /// `latency`.
+    Latency,
+    /// `duplicate`.
+    Duplicate,
+    /// `disk`.
+    Disk,
+}
+
+impl FaultName {
+    /// Every kind, in the order the docs and `faultline list` give them.
+    pub const ALL: [FaultName; 10] = [
+        FaultName::Partition,
+        FaultName::PartitionOneway,
+        FaultName::Crash,
+        FaultName::Pause,
+        FaultName::Slow,
+        FaultName::Clock,
+        FaultName::Loss,
+        FaultName::Latency,
+        FaultName::Duplicate,
+        FaultName::Disk,
+    ];
+
+    /// The name as scenario files write it (the same as its serde form, and as the `kind` tag
+    /// of a [`FaultKind`]).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FaultName::Partition => "partition",
+            FaultName::PartitionOneway => "partition-oneway",
+            FaultName::Crash => "crash",
+            FaultName::Pause => "pause",
+            FaultName::Slow => "slow",
+            FaultName::Clock => "clock",
+            FaultName::Loss => "loss",
+            FaultName::Latency => "latency",
+            FaultName::Duplicate => "duplicate",
+            FaultName::Disk => "disk",
+        }
+    }
+
+    /// The kind a scenario file's name stands for, if any.
+    pub fn parse(name: &str) -> Option<FaultName> {
+        FaultName::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for FaultName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
 
 /// Every selector keyword (besides node names).
 pub const SELECTORS: &[&str] = &["leader", "random", "minority"];
@@ -158,19 +216,19 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
-    /// The kind's name as scenario files write it.
-    pub fn name(&self) -> &'static str {
+    /// The kind's name, as scenario files write it in `kind = "…"`.
+    pub fn name(&self) -> FaultName {
         match self {
-            FaultKind::Partition { .. } => "partition",
-            FaultKind::PartitionOneway { .. } => "partition-oneway",
-            FaultKind::Crash { .. } => "crash",
-            FaultKind::Pause { .. } => "pause",
-            FaultKind::Slow { .. } => "slow",
-            FaultKind::Clock { .. } => "clock",
-            FaultKind::Loss { .. } => "loss",
-            FaultKind::Latency { .. } => "latency",
-            FaultKind::Duplicate { .. } => "duplicate",
-            FaultKind::Disk { .. } => "disk",
+            FaultKind::Partition { .. } => FaultName::Partition,
+            FaultKind::PartitionOneway { .. } => FaultName::PartitionOneway,
+            FaultKind::Crash { .. } => FaultName::Crash,
+            FaultKind::Pause { .. } => FaultName::Pause,
+            FaultKind::Slow { .. } => FaultName::Slow,
+            FaultKind::Clock { .. } => FaultName::Clock,
+            FaultKind::Loss { .. } => FaultName::Loss,
+            FaultKind::Latency { .. } => FaultName::Latency,
+            FaultKind::Duplicate { .. } => FaultName::Duplicate,
+            FaultKind::Disk { .. } => FaultName::Disk,
         }
     }
 }
@@ -493,6 +551,26 @@ mod tests {
         "#;
         check(ok).unwrap();
         assert_eq!(parse(ok).unwrap().len(), 11);
+        // Each fault's `kind` tag is its kind's name, and the file above has every kind.
+        let mut names = std::collections::BTreeSet::new();
+        for f in parse(ok).unwrap() {
+            let tagged = serde_json::to_value(&f.kind).unwrap();
+            assert_eq!(tagged["kind"], f.kind.name().as_str());
+            names.insert(f.kind.name());
+        }
+        assert!(names.into_iter().eq(FaultName::ALL));
+    }
+
+    #[test]
+    fn fault_names_are_their_serde_form() {
+        for (i, k) in FaultName::ALL.into_iter().enumerate() {
+            assert_eq!(k as usize, i, "ALL is in declaration order");
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+            assert_eq!(serde_json::from_value::<FaultName>(k.as_str().into()).unwrap(), k);
+            assert_eq!(FaultName::parse(k.as_str()), Some(k));
+            assert_eq!(k.to_string(), k.as_str());
+        }
+        assert_eq!(FaultName::parse("explode"), None);
     }
 
     #[test]

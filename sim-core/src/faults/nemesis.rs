@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{DiskMode, FAULT_KINDS, FaultKind, FaultSpec, NodeSet};
+use super::model::{DiskMode, FaultKind, FaultName, FaultSpec, NodeSet};
 use crate::config::{
     ConfigError, DurationRange, Selector, SignedDuration, require_bounded, require_positive,
 };
@@ -18,7 +18,7 @@ pub const MAX_NEMESIS_FAULTS: u64 = 100_000;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NemesisConfig {
-    /// Fault kinds to draw from (uniformly).
+    /// Fault kinds to draw from (uniformly), by their [`FaultName`]s (`validate` checks them).
     pub kinds: Vec<String>,
     /// Mean time between faults (exponential gaps), > 0; or give `gap`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -44,17 +44,18 @@ pub struct NemesisConfig {
 impl NemesisConfig {
     /// Checks kinds, interval and window against the run's end.
     pub fn validate(&self, end: SimDuration) -> Result<(), ConfigError> {
+        let allowed = FaultName::ALL.map(FaultName::as_str);
         if self.kinds.is_empty() {
             return Err(ConfigError::invalid(
                 "nemesis.kinds",
-                format!("no kinds: allowed {FAULT_KINDS:?}"),
+                format!("no kinds: allowed {allowed:?}"),
             ));
         }
         for kind in &self.kinds {
-            if !FAULT_KINDS.contains(&kind.as_str()) {
+            if FaultName::parse(kind).is_none() {
                 return Err(ConfigError::invalid(
                     "nemesis.kinds",
-                    format!("unknown fault kind `{kind}`: allowed {FAULT_KINDS:?}"),
+                    format!("unknown fault kind `{kind}`: allowed {allowed:?}"),
                 ));
             }
         }
@@ -133,11 +134,13 @@ impl NemesisConfig {
             if t >= stop.0 as f64 || out.len() as u64 >= 10 * MAX_NEMESIS_FAULTS {
                 return out;
             }
-            let kind = &self.kinds[rng.below(self.kinds.len() as u64) as usize];
+            let name = &self.kinds[rng.below(self.kinds.len() as u64) as usize];
+            let name = FaultName::parse(name)
+                .unwrap_or_else(|| unreachable!("nemesis kind `{name}` passed validation"));
             let duration = SimDuration(rng.range_inclusive(self.duration.lo.0, self.duration.hi.0));
             let random = self.node.clone().unwrap_or(Selector::Random);
-            let kind = match kind.as_str() {
-                "partition" => FaultKind::Partition {
+            let kind = match name {
+                FaultName::Partition => FaultKind::Partition {
                     groups: None,
                     isolate: Some(if rng.below(2) == 0 {
                         Selector::Leader
@@ -145,14 +148,14 @@ impl NemesisConfig {
                         Selector::Minority
                     }),
                 },
-                "partition-oneway" => FaultKind::PartitionOneway {
+                FaultName::PartitionOneway => FaultKind::PartitionOneway {
                     from: NodeSet::One(random.clone()),
                     to: NodeSet::One(Selector::Named("servers".into())),
                 },
-                "crash" => FaultKind::Crash { node: random.clone(), restart_after: None },
-                "pause" => FaultKind::Pause { node: random.clone() },
-                "slow" => FaultKind::Slow { node: random.clone(), factor: 10.0 },
-                "clock" => {
+                FaultName::Crash => FaultKind::Crash { node: random.clone(), restart_after: None },
+                FaultName::Pause => FaultKind::Pause { node: random.clone() },
+                FaultName::Slow => FaultKind::Slow { node: random.clone(), factor: 10.0 },
+                FaultName::Clock => {
                     let magnitude = duration.0.min(i64::MAX as u64) as i64;
                     let step = if rng.below(2) == 0 { magnitude } else { -magnitude };
                     FaultKind::Clock {
@@ -161,14 +164,13 @@ impl NemesisConfig {
                         drift_ppm: None,
                     }
                 }
-                "loss" => FaultKind::Loss { rate: 0.3, nodes: None },
-                "latency" => FaultKind::Latency {
+                FaultName::Loss => FaultKind::Loss { rate: 0.3, nodes: None },
+                FaultName::Latency => FaultKind::Latency {
                     extra: Distribution::Exponential { mean: SimDuration::from_millis(50) },
                     nodes: None,
                 },
-                "duplicate" => FaultKind::Duplicate { rate: 0.2 },
-                "disk" => FaultKind::Disk { node: random, mode: DiskMode::LoseUnsynced },
-                other => unreachable!("nemesis kind `{other}` passed validation"),
+                FaultName::Duplicate => FaultKind::Duplicate { rate: 0.2 },
+                FaultName::Disk => FaultKind::Disk { node: random, mode: DiskMode::LoseUnsynced },
             };
             let heals = !matches!(kind, FaultKind::Clock { .. } | FaultKind::Disk { .. });
             out.push(FaultSpec {
@@ -205,7 +207,7 @@ mod tests {
     #[test]
     fn nemesis_is_seeded_sorted_and_inside_its_window() {
         let n = NemesisConfig {
-            kinds: FAULT_KINDS.iter().map(|s| s.to_string()).collect(),
+            kinds: FaultName::ALL.iter().map(|k| k.to_string()).collect(),
             interval: Some(SimDuration::from_secs(2)),
             gap: None,
             node: None,
