@@ -1,11 +1,13 @@
 //! Faults: the timed schedule, the seeded random nemesis, and the record of what happened.
 //!
-//! A scenario's `[[fault]]` entries and its `[nemesis]` are expanded before the run into one
-//! list of [`FaultSpec`]s sorted by time ([`expand`]); selectors in them (`leader`, `random`,
-//! `minority`) are resolved only when each fault happens, and the run records every fault with
-//! the nodes it resolved to ([`FaultRecord`]). [`FaultRecord::replayable`] turns a record back
-//! into a spec that names those nodes, so a run's faults can be written out and replayed
-//! exactly. A selector that finds no node (no leader yet) skips its fault, and the record says so.
+//! A scenario's `[[fault]]` entries and its `[nemesis]` are expanded before the run into one list
+//! of [`FaultSpec`]s sorted by time
+//! ([`Simulation::planned_faults`](crate::Simulation::planned_faults)); selectors in them
+//! (`leader`, `random`, `minority`) are resolved only when each fault happens, and the run records
+//! every fault with the nodes it resolved to ([`FaultRecord`]). [`FaultRecord::replayable`] turns a
+//! record back into a spec that names those nodes, so a run's faults can be written out and
+//! replayed exactly. A selector that finds no node (no leader yet) skips its fault, and the record
+//! says so.
 //!
 //! Kinds and their fields:
 //! `partition` (`groups` = lists of node names, or `isolate` = a selector: the selected
@@ -27,4 +29,5 @@ mod model;
 mod nemesis;
 
 pub use model::{DiskMode, FaultKind, FaultName, FaultRecord, FaultSpec, NodeSet, SELECTORS};
-pub use nemesis::{MAX_NEMESIS_FAULTS, NemesisConfig, expand};
+pub(crate) use nemesis::expand;
+pub use nemesis::{MAX_NEMESIS_FAULTS, NemesisConfig};

@@ -15,6 +15,17 @@ use crate::time::SimDuration;
 pub const MAX_NEMESIS_FAULTS: u64 = 100_000;
 
 /// `[nemesis]`: random faults drawn from the `faults` stream.
+///
+/// The faults are drawn before the run. Per fault, in this order: the gap (exponential with
+/// mean `interval`, or uniform in `gap`), the kind, the duration, then the kind's own draws
+/// (below).
+///
+/// What each kind does under the nemesis: partition isolates the leader or a random minority
+/// (one draw picks which); partition-oneway cuts a random server's messages to every server;
+/// crash and pause take a random server for the duration; slow makes a random server 10×
+/// slower; clock steps a random server's clock by ± the duration (one draw for the sign); loss
+/// drops 30% of all messages; latency adds exponential(mean 50ms); duplicate doubles 20% of
+/// messages; disk drops a random server's unsynced writes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NemesisConfig {
@@ -110,17 +121,8 @@ impl NemesisConfig {
         Ok(())
     }
 
-    /// Draws the nemesis's faults. Per fault, from `rng`, in this order: the gap (exponential
-    /// with mean `interval`, or uniform in `gap`), the kind, the duration, then the kind's own
-    /// draws (below).
-    ///
-    /// What each kind does under the nemesis: partition isolates the leader or a random
-    /// minority (one draw picks which); partition-oneway cuts a random server's messages to
-    /// every server; crash and pause take a random server for the duration; slow makes a random
-    /// server 10× slower; clock steps a random server's clock by ± the duration (one draw for
-    /// the sign); loss drops 30% of all messages; latency adds exponential(mean 50ms); duplicate
-    /// doubles 20% of messages; disk drops a random server's unsynced writes.
-    pub fn expand(&self, end: SimDuration, rng: &mut SimRng) -> Vec<FaultSpec> {
+    /// Draws the nemesis's faults, in the order the type's docs give.
+    pub(crate) fn expand(&self, end: SimDuration, rng: &mut SimRng) -> Vec<FaultSpec> {
         let (start, stop) = (self.start.unwrap_or_default(), self.end.unwrap_or(end));
         let mut t = start.0 as f64;
         let mut out = Vec::new();
@@ -184,7 +186,7 @@ impl NemesisConfig {
 
 /// Merges the scheduled faults and the nemesis's into one list sorted by time (stable: at the
 /// same instant, scheduled faults first, each list in its own order).
-pub fn expand(
+pub(crate) fn expand(
     schedule: &[FaultSpec],
     nemesis: Option<&NemesisConfig>,
     end: SimDuration,

@@ -28,7 +28,7 @@ mod world;
 use std::collections::VecDeque;
 
 pub(crate) use world::Event;
-pub use world::World;
+pub(crate) use world::World;
 use world::{NodeResources, NodeState};
 
 use crate::clock::ClockConfig;

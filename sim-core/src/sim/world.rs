@@ -81,7 +81,7 @@ pub(crate) struct TimerSlot<T> {
 }
 
 /// Everything but the node objects: what a [`Context`](crate::node::Context) may touch.
-pub struct World<N: Node> {
+pub(crate) struct World<N: Node> {
     pub(crate) now: SimTime,
     pub(crate) topology: Topology,
     pub(crate) queue: EventQueue<Event<N::Msg>>,
