@@ -148,6 +148,8 @@ pub struct RunSummary {
 type NodeFactory<N> = Box<dyn FnMut(NodeId, &Topology) -> N + Send>;
 
 /// A running simulation of nodes of type `N`.
+// Fields the fault effects act on are crate-visible (they live in `crate::faults::effects`);
+// the rest only `sim`'s own files touch.
 pub struct Simulation<N: Node> {
     pub(crate) nodes: Vec<Option<N>>,
     pub(super) factory: NodeFactory<N>,

@@ -81,6 +81,8 @@ pub(crate) struct TimerSlot<T> {
 }
 
 /// Everything but the node objects: what a [`Context`](crate::node::Context) may touch.
+// Crate-visible fields: the node API (`crate::node`) and the fault effects
+// (`crate::faults::effects`) act on the world directly, as the kernel's own files do.
 pub(crate) struct World<N: Node> {
     pub(crate) now: SimTime,
     pub(crate) topology: Topology,
