@@ -82,13 +82,13 @@ impl Clock {
     }
 
     /// Steps the clock by `step_ns` (signed) at simulated time `now`.
-    pub fn step(&mut self, now: SimTime, step_ns: i64) {
+    pub(crate) fn step(&mut self, now: SimTime, step_ns: i64) {
         self.rebase(now);
         self.base_local = self.base_local.saturating_add(step_ns);
     }
 
     /// Changes the drift at simulated time `now`, keeping the reading continuous.
-    pub fn set_drift(&mut self, now: SimTime, drift_ppm: f64) {
+    pub(crate) fn set_drift(&mut self, now: SimTime, drift_ppm: f64) {
         self.rebase(now);
         self.drift_ppb = ppm_to_ppb(drift_ppm);
     }
@@ -167,7 +167,7 @@ impl ClockConfig {
 
     /// Draws one node's clock from the `clocks` stream: the offset (integer nanoseconds in
     /// `±offset`) then the drift (in `±drift_ppm`, to the ppb), each only when non-zero.
-    pub fn draw(&self, rng: &mut crate::rng::SimRng) -> Clock {
+    pub(crate) fn draw(&self, rng: &mut crate::rng::SimRng) -> Clock {
         let span = self.offset.0 as i64;
         let offset =
             if span == 0 { 0 } else { rng.range_inclusive(0, 2 * span as u64) as i64 - span };

@@ -126,7 +126,7 @@ impl Distribution {
     }
 
     /// The distribution prepared for many draws (its logarithms computed once).
-    pub fn sampler(&self) -> Sampler {
+    pub(crate) fn sampler(&self) -> Sampler {
         match *self {
             Distribution::Constant(d) => Sampler::Constant(d),
             Distribution::Uniform { min, max } => Sampler::Uniform(min.0, max.0),
@@ -180,7 +180,7 @@ impl fmt::Display for Distribution {
 /// A [`Distribution`] ready to draw from: the same draws, the same nanoseconds, with the
 /// parameters' logarithms and ratios computed once instead of per draw.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Sampler {
+pub(crate) enum Sampler {
     /// Always this value.
     Constant(SimDuration),
     /// Uniform over `[lo, hi]` nanoseconds.
@@ -215,7 +215,7 @@ pub enum Sampler {
 
 impl Sampler {
     /// Draws one value (see the module docs for the order of draws and the cap).
-    pub fn sample(&self, rng: &mut SimRng) -> SimDuration {
+    pub(crate) fn sample(&self, rng: &mut SimRng) -> SimDuration {
         let ns = match *self {
             Sampler::Constant(d) => return d,
             Sampler::Uniform(lo, hi) => return SimDuration(rng.range_inclusive(lo, hi)),

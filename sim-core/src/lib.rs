@@ -53,27 +53,36 @@ pub mod jsonl;
 pub mod metrics;
 pub mod network;
 pub mod node;
-pub mod queue;
-mod record_log;
 pub mod rng;
 pub mod sim;
 pub mod storage;
 pub mod time;
 pub mod topology;
 pub mod trace;
+
+// Kernel internals: the event queue, the storage log's representation, normal draws.
+mod queue;
+mod record_log;
 mod ziggurat;
 
-pub use clock::{Clock, ClockConfig};
-pub use config::{Bandwidth, ConfigError, DurationRange, Selector, SignedDuration};
-pub use distribution::Distribution;
-pub use faults::{DiskMode, FaultKind, FaultRecord, FaultSpec, NemesisConfig, NodeSet};
+// What a protocol author needs: the node trait and its context, and the values a node handles.
+pub use clock::Clock;
 pub use history::{HistoryEntry, OpType};
-pub use metrics::{DistributionSummary, MetricValue, Metrics};
-pub use network::NetworkConfig;
+pub use metrics::Metrics;
 pub use node::{Context, Message, Node, NodeStatus, Role, TimerId};
-pub use rng::{Probability, RngRoot, SimRng, Stream};
-pub use sim::{Outcome, RunSummary, SimConfig, Simulation};
+pub use rng::{Probability, SimRng};
 pub use storage::{Storage, StorageError};
 pub use time::{LocalTime, SimDuration, SimTime};
 pub use topology::{NodeId, NodeKind, Topology};
+
+// What a harness needs to configure a run, run it and read what happened. Config value types
+// used only inside these (bandwidth, signed durations, disk modes) stay in their modules.
+pub use clock::ClockConfig;
+pub use config::{ConfigError, DurationRange, Selector};
+pub use distribution::Distribution;
+pub use faults::{FaultKind, FaultName, FaultRecord, FaultSpec, NemesisConfig, NodeSet};
+pub use metrics::{DistributionSummary, MetricValue};
+pub use network::NetworkConfig;
+pub use rng::{RngRoot, Stream};
+pub use sim::{Outcome, RunSummary, SimConfig, Simulation};
 pub use trace::{Divergence, TraceOptions, TraceRecord};

@@ -126,7 +126,7 @@ pub struct Metrics {
 
 impl Metrics {
     /// Metrics whose series use windows of `window` (> 0).
-    pub fn new(window: SimDuration) -> Self {
+    pub(crate) fn new(window: SimDuration) -> Self {
         assert!(window > SimDuration::ZERO, "metrics window must be positive");
         Metrics {
             window,

@@ -172,7 +172,7 @@ struct LinkModel {
 
 /// Which directed links a partition cuts.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PartitionRule {
+pub(crate) enum PartitionRule {
     /// Symmetric: group number per node (0 = in no group, keeps every link); nodes in two
     /// different groups cannot talk.
     Groups(Vec<u16>),
@@ -187,7 +187,7 @@ pub enum PartitionRule {
 
 impl PartitionRule {
     /// Builds a symmetric rule from groups of nodes.
-    pub fn groups(n: usize, groups: &[Vec<NodeId>]) -> PartitionRule {
+    pub(crate) fn groups(n: usize, groups: &[Vec<NodeId>]) -> PartitionRule {
         let mut g = vec![0u16; n];
         for (i, members) in groups.iter().enumerate() {
             for m in members {
@@ -198,7 +198,7 @@ impl PartitionRule {
     }
 
     /// Builds a one-way rule.
-    pub fn one_way(n: usize, from: &[NodeId], to: &[NodeId]) -> PartitionRule {
+    pub(crate) fn one_way(n: usize, from: &[NodeId], to: &[NodeId]) -> PartitionRule {
         let mark = |set: &[NodeId]| {
             let mut v = vec![false; n];
             set.iter().for_each(|id| v[id.index()] = true);
@@ -209,7 +209,7 @@ impl PartitionRule {
 
     /// True when this rule cuts messages from `from` to `to`.
     #[inline]
-    pub fn blocks(&self, from: NodeId, to: NodeId) -> bool {
+    pub(crate) fn blocks(&self, from: NodeId, to: NodeId) -> bool {
         match self {
             PartitionRule::Groups(g) => {
                 let (a, b) = (g[from.index()], g[to.index()]);
@@ -222,7 +222,7 @@ impl PartitionRule {
 
 /// A network fault in force (added by a fault, removed when it heals).
 #[derive(Clone, Debug, PartialEq)]
-pub enum NetworkFault {
+pub(crate) enum NetworkFault {
     /// Cut links.
     Partition(PartitionRule),
     /// Extra loss on messages from or to the marked nodes (`None`: every message).
@@ -239,7 +239,7 @@ fn touches(nodes: &Option<Vec<bool>>, from: NodeId, to: NodeId) -> bool {
 
 /// What the network decided for one message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Routing {
+pub(crate) enum Routing {
     /// The message is lost.
     Drop(DropReason),
     /// The message arrives at `at`; a duplicate, if any, at `duplicate_at`.
@@ -253,7 +253,7 @@ pub enum Routing {
 
 /// The network's state during a run.
 #[derive(Clone, Debug)]
-pub struct Network {
+pub(crate) struct Network {
     default: LinkModel,
     overrides: BTreeMap<(u32, u32), LinkModel>,
     region_of: Vec<u16>,
@@ -271,7 +271,7 @@ pub struct Network {
 
 impl Network {
     /// Builds the network for a validated config.
-    pub fn new(cfg: &NetworkConfig, topo: &Topology) -> Result<Network, ConfigError> {
+    pub(crate) fn new(cfg: &NetworkConfig, topo: &Topology) -> Result<Network, ConfigError> {
         cfg.validate(topo)?;
         let n = topo.len() as usize;
         let default = LinkModel {
@@ -342,13 +342,13 @@ impl Network {
     }
 
     /// Adds a fault under an id (the fault's index in the schedule).
-    pub fn add_fault(&mut self, id: u32, fault: NetworkFault) {
+    pub(crate) fn add_fault(&mut self, id: u32, fault: NetworkFault) {
         self.faults.push((id, fault));
         self.update_plain();
     }
 
     /// Removes the faults added under `id`; returns whether there were any.
-    pub fn heal(&mut self, id: u32) -> bool {
+    pub(crate) fn heal(&mut self, id: u32) -> bool {
         let before = self.faults.len();
         self.faults.retain(|(i, _)| *i != id);
         self.update_plain();
@@ -356,13 +356,13 @@ impl Network {
     }
 
     /// Removes every fault.
-    pub fn heal_all(&mut self) {
+    pub(crate) fn heal_all(&mut self) {
         self.faults.clear();
         self.update_plain();
     }
 
     /// True when a partition in force cuts `from` → `to`.
-    pub fn is_cut(&self, from: NodeId, to: NodeId) -> bool {
+    pub(crate) fn is_cut(&self, from: NodeId, to: NodeId) -> bool {
         self.faults
             .iter()
             .any(|(_, f)| matches!(f, NetworkFault::Partition(p) if p.blocks(from, to)))
@@ -371,7 +371,7 @@ impl Network {
     /// Decides the fate of a message of `size` bytes sent at `now` (after the sender's own
     /// `delay`) from `from` to `to`.
     #[inline]
-    pub fn route(
+    pub(crate) fn route(
         &mut self,
         rng: &mut SimRng,
         now: SimTime,

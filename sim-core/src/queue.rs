@@ -19,7 +19,7 @@ const SEQ_MASK: u128 = (1 << SEQ_BITS) - 1;
 
 /// A min-queue of events of type `E` ordered by (time, insertion sequence).
 #[derive(Debug)]
-pub struct EventQueue<E> {
+pub(crate) struct EventQueue<E> {
     heap: Vec<u128>,
     slab: Vec<Option<E>>,
     free: Vec<u32>,
@@ -34,7 +34,7 @@ impl<E> Default for EventQueue<E> {
 
 impl<E> EventQueue<E> {
     /// An empty queue with room for `n` pending events.
-    pub fn with_capacity(n: usize) -> Self {
+    pub(crate) fn with_capacity(n: usize) -> Self {
         EventQueue {
             heap: Vec::with_capacity(n),
             slab: Vec::with_capacity(n),
@@ -45,7 +45,7 @@ impl<E> EventQueue<E> {
 
     /// Schedules `event` at `time`; returns its sequence number.
     #[inline]
-    pub fn push(&mut self, time: SimTime, event: E) -> u64 {
+    pub(crate) fn push(&mut self, time: SimTime, event: E) -> u64 {
         let seq = self.next_seq;
         assert!(seq < (1 << SEQ_BITS), "event queue: more than 2^40 insertions in one run");
         self.next_seq += 1;
@@ -127,7 +127,7 @@ impl<E> EventQueue<E> {
 
     /// Removes and returns the earliest event with its time and sequence number.
     #[inline]
-    pub fn pop(&mut self) -> Option<(SimTime, u64, E)> {
+    pub(crate) fn pop(&mut self) -> Option<(SimTime, u64, E)> {
         let key = self.pop_key()?;
         let slot = (key & SLOT_MASK) as u32;
         let seq = ((key >> SLOT_BITS) & SEQ_MASK) as u64;
@@ -138,27 +138,24 @@ impl<E> EventQueue<E> {
 
     /// The time of the earliest event, if any.
     #[inline]
-    pub fn peek_time(&self) -> Option<SimTime> {
+    pub(crate) fn peek_time(&self) -> Option<SimTime> {
         self.heap.first().map(|k| SimTime((k >> 64) as u64))
     }
 
     /// Number of pending events.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.heap.len()
     }
 
     /// True when nothing is pending.
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
         self.heap.is_empty()
     }
 
-    /// Insertions so far (the next sequence number).
-    pub fn insertions(&self) -> u64 {
-        self.next_seq
-    }
-
     /// Payload slots allocated: the most events ever pending at once (memory stays flat).
-    pub fn slots(&self) -> usize {
+    #[cfg(test)]
+    fn slots(&self) -> usize {
         self.slab.len()
     }
 }

@@ -42,7 +42,7 @@ pub enum Stream {
 
 impl Stream {
     /// The ChaCha stream id of this named stream.
-    pub const fn id(self) -> u64 {
+    pub(crate) const fn id(self) -> u64 {
         match self {
             Stream::Network => 0,
             Stream::Faults => 1,
@@ -85,8 +85,9 @@ pub struct SimRng {
 }
 
 impl SimRng {
-    /// A stream seeded directly (tests and benchmarks that define their own streams).
-    pub fn from_chacha(rng: ChaCha8Rng) -> Self {
+    /// A stream seeded directly (unit tests that define their own streams).
+    #[cfg(test)]
+    pub(crate) fn from_chacha(rng: ChaCha8Rng) -> Self {
         SimRng { rng }
     }
 
@@ -144,7 +145,7 @@ impl SimRng {
 /// uniform 64-bit draw is below `p · 2^64`. Built once from the scenario's decimal, compared
 /// with integers on every decision.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Probability(pub u64);
+pub struct Probability(pub(crate) u64);
 
 impl Probability {
     /// Never.

@@ -56,14 +56,14 @@ const FOLD_PRIME: u64 = 0x0000_0100_0000_01b3;
 
 /// One step of `fold64`.
 #[inline(always)]
-pub fn fold_word(h: u64, w: u64) -> u64 {
+pub(crate) fn fold_word(h: u64, w: u64) -> u64 {
     let h = (h ^ w).wrapping_mul(FOLD_PRIME);
     h ^ (h >> 29)
 }
 
 /// `fold64` as a `std::hash::Hasher`, for message digests.
 #[derive(Clone, Copy, Debug)]
-pub struct Fold64(u64);
+pub(crate) struct Fold64(u64);
 
 impl Default for Fold64 {
     fn default() -> Self {
@@ -226,7 +226,7 @@ pub struct Trace {
 
 impl Trace {
     /// A trace for nodes with these names (indexed by node index).
-    pub fn new(names: Vec<String>, options: TraceOptions) -> Self {
+    pub(crate) fn new(names: Vec<String>, options: TraceOptions) -> Self {
         Trace {
             hash: FOLD_BASIS,
             count: 0,
@@ -255,7 +255,7 @@ impl Trace {
 
     /// True when a record at `time` needs its detail text (export or a capture covers it).
     #[inline]
-    pub fn wants_detail(&self, time: SimTime) -> bool {
+    pub(crate) fn wants_detail(&self, time: SimTime) -> bool {
         self.options.jsonl.is_some()
             || self.options.capture.is_some()
             || self.options.capture_time.as_ref().is_some_and(|r| r.contains(&time.0))
@@ -265,7 +265,7 @@ impl Trace {
     // Plain arguments rather than a struct: this is on every event's path.
     #[allow(clippy::too_many_arguments)]
     #[inline]
-    pub fn record(
+    pub(crate) fn record(
         &mut self,
         time: SimTime,
         kind: TraceKind,
@@ -283,7 +283,7 @@ impl Trace {
     }
 
     /// Appends a record whose text is part of its content (annotations, faults).
-    pub fn record_text(
+    pub(crate) fn record_text(
         &mut self,
         time: SimTime,
         kind: TraceKind,
@@ -354,7 +354,7 @@ impl Trace {
     }
 
     /// Flushes the JSON-lines writer and reports the first write error, if any.
-    pub fn finish(&mut self) -> io::Result<()> {
+    pub(crate) fn finish(&mut self) -> io::Result<()> {
         if let Some(e) = self.io_error.take() {
             return Err(e);
         }

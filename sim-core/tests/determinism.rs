@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use common::{Chatter, Note};
 use sim_core::{
-    Context, Node, NodeId, SimConfig, SimDuration, Simulation, TimerId, Topology, TraceOptions,
-    determinism,
+    Context, FaultName, Node, NodeId, SimConfig, SimDuration, Simulation, TimerId, Topology,
+    TraceOptions, determinism,
 };
 
 /// A busy scenario: lognormal latency, loss, duplication, drifting clocks, and a nemesis that
@@ -23,14 +23,16 @@ fn config(seed: u64) -> SimConfig {
     )
     .unwrap();
     c.clock = toml::from_str("offset = \"10ms\"\ndrift_ppm = 100").unwrap();
+    let kinds: Vec<String> = FaultName::ALL.iter().map(|k| format!("{:?}", k.as_str())).collect();
     c.nemesis = Some(
-        toml::from_str(
+        toml::from_str(&format!(
             r#"
-            kinds = ["partition", "partition-oneway", "crash", "pause", "slow", "clock", "loss", "latency", "duplicate", "disk"]
+            kinds = [{}]
             interval = "300ms"
             duration = "50ms..800ms"
             "#,
-        )
+            kinds.join(", ")
+        ))
         .unwrap(),
     );
     c.quiet = Some(SimDuration::from_secs(1));
@@ -85,7 +87,7 @@ fn different_seeds_different_hashes() {
 fn the_nemesis_really_faults_the_run() {
     let mut sim = build(3, TraceOptions::default());
     sim.run();
-    let kinds: std::collections::BTreeSet<&str> =
+    let kinds: std::collections::BTreeSet<FaultName> =
         sim.fault_records().iter().map(|r| r.spec.kind.name()).collect();
     assert!(kinds.len() >= 8, "kinds drawn: {kinds:?}");
     assert!(sim.fault_records().iter().any(|r| !r.resolved.is_empty()));

@@ -1,8 +1,8 @@
 //! Clocks, crashes, storage, pauses and slow nodes, through the kernel.
 
 use sim_core::{
-    Context, FaultSpec, Message, Node, NodeId, SimConfig, SimDuration, Simulation, TimerId,
-    Topology, TraceOptions,
+    Context, FaultName, FaultSpec, Message, Node, NodeId, SimConfig, SimDuration, Simulation,
+    TimerId, Topology, TraceOptions,
 };
 
 #[derive(Clone, Debug, Hash)]
@@ -197,8 +197,8 @@ fn verbs_inject_recorded_faults_between_steps() {
     let got = &sim.node(NodeId(1)).unwrap().received_at_ns;
     // Pings sent at 310..390 ms (the one at 300 ms met the cut) waited for the resume.
     assert_eq!(got.iter().filter(|&&t| t == 400_000_000).count(), 9, "queued while paused");
-    let kinds: Vec<&str> = sim.fault_records().iter().map(|r| r.spec.kind.name()).collect();
-    assert_eq!(kinds, ["partition", "pause"]);
+    let kinds: Vec<FaultName> = sim.fault_records().iter().map(|r| r.spec.kind.name()).collect();
+    assert_eq!(kinds, [FaultName::Partition, FaultName::Pause]);
     assert!(sim.fault_records().iter().all(|r| r.healed_at_ns.is_some()));
     assert!(sim.slow(NodeId(0), 0.5).is_err(), "a factor below 1 is refused");
 }

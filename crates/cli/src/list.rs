@@ -1,7 +1,7 @@
 //! `faultline list`: what scenario files may name.
 
 use scenario::registry::{PLANNED, registry};
-use sim_core::faults::{FAULT_KINDS, SELECTORS};
+use sim_core::faults::{FaultName, SELECTORS};
 
 use crate::Status;
 
@@ -14,7 +14,7 @@ pub fn run() -> Status {
     for name in PLANNED.iter().filter(|n| registry.get(n).is_none()) {
         println!("  {name:<10} (not built yet)");
     }
-    println!("fault kinds:\n  {}", FAULT_KINDS.join(", "));
+    println!("fault kinds:\n  {}", FaultName::ALL.map(FaultName::as_str).join(", "));
     println!("selectors:\n  a node name (n1.., c1..), {}", SELECTORS.join(", "));
     for p in registry.protocols() {
         println!("\nprotocol {}", p.name());

@@ -41,6 +41,8 @@ fn a_run_prints_its_summary_and_writes_a_complete_report_folder() {
         "latency-quantiles.svg",
         "throughput.svg",
         "availability.svg",
+        "raft-commits.svg",
+        "raft-elections.svg",
         "index.html",
     ] {
         assert!(out.join(f).is_file(), "{f} missing");
@@ -88,10 +90,12 @@ fn a_run_prints_its_summary_and_writes_a_complete_report_folder() {
     );
     let csv = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
     assert!(csv.starts_with("time_s,window_s,invoked,ok,failed,indeterminate,availability"));
+    assert!(csv.lines().next().unwrap().contains("raft.committed.sum,raft.committed.count"));
     assert_eq!(csv.lines().count(), 71, "one row per second of 70 s, and the header");
 
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
-    assert_eq!(html.matches("<figure data-chart=").count(), 4);
+    // Four charts of client operations, then Raft's own two.
+    assert_eq!(html.matches("<figure data-chart=").count(), 6);
     assert!(html.contains("faultline run") && html.contains("--seed 1"), "the reproduce command");
     assert!(!html.contains("src=\"http") && !html.contains("<link"), "self-contained");
     let scenario_toml = std::fs::read_to_string(out.join("scenario.toml")).unwrap();

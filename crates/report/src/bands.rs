@@ -1,16 +1,16 @@
 //! Fault windows as the charts draw them: when each fault began and ended, and a short label.
 
-use sim_core::{FaultKind, FaultRecord, NodeSet};
+use sim_core::{FaultKind, FaultName, FaultRecord, NodeSet};
 
 /// The colour a fault kind is drawn in (red, green, blue), the same in charts and the page.
 pub fn fault_rgb(kind: &str) -> (u8, u8, u8) {
-    match kind {
-        "partition" | "partition-oneway" => (148, 103, 189),
-        "crash" => (214, 39, 40),
-        "pause" | "slow" => (140, 86, 75),
-        "clock" => (23, 190, 207),
-        "disk" => (127, 127, 127),
-        _ => (188, 189, 34),
+    match FaultName::parse(kind) {
+        Some(FaultName::Partition | FaultName::PartitionOneway) => (148, 103, 189),
+        Some(FaultName::Crash) => (214, 39, 40),
+        Some(FaultName::Pause | FaultName::Slow) => (140, 86, 75),
+        Some(FaultName::Clock) => (23, 190, 207),
+        Some(FaultName::Disk) => (127, 127, 127),
+        Some(FaultName::Loss | FaultName::Latency | FaultName::Duplicate) | None => (188, 189, 34),
     }
 }
 
@@ -91,7 +91,7 @@ pub fn bands(faults: &[FaultRecord], end_s: f64) -> Vec<Band> {
         .map(|f| Band {
             start_s: f.spec.at.as_secs_f64(),
             end_s: fault_end_s(f, end_s),
-            kind: f.spec.kind.name(),
+            kind: f.spec.kind.name().as_str(),
             label: describe(f),
         })
         .collect()

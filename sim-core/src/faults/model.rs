@@ -1,50 +1,88 @@
-//! Faults: the timed schedule, the seeded random nemesis, and the record of what happened.
-//!
-//! A scenario's `[[fault]]` entries and its `[nemesis]` are expanded before the run into one
-//! list of [`FaultSpec`]s sorted by time ([`expand`]); selectors in them (`leader`, `random`,
-//! `minority`) are resolved only when each fault happens, and the run records every fault with
-//! the nodes it resolved to ([`FaultRecord`]). [`FaultRecord::replayable`] turns a record back
-//! into a spec that names those nodes, so a run's faults can be written out and replayed
-//! exactly. A selector that finds no node (no leader yet) skips its fault, and the record says so.
-//!
-//! Kinds and their fields:
-//! `partition` (`groups` = lists of node names, or `isolate` = a selector: the selected
-//! servers against the other servers; nodes in no group, clients included, keep all their
-//! links), `partition-oneway` (`from`, `to`: node lists or selectors; messages from → to are
-//! dropped), `crash` (`node`, optional `restart_after`), `pause` (`node`), `slow` (`node`,
-//! `factor` ≥ 1: the node's processing takes that many times longer), `clock` (`node`, `step`
-//! (signed) or `drift_ppm`), `loss` (`rate`, optional `nodes`), `latency` (`extra`, a
-//! distribution, optional `nodes`), `duplicate` (`rate`), `disk` (`node`, `mode` =
-//! `lose-unsynced` | `corrupt`). Any fault may have a `duration`, after which it heals: the
-//! partition or network fault is lifted, a crashed node restarts (unless `restart_after` says
-//! when), a paused node resumes, a slow node runs at full speed, a clock drift returns to the
-//! node's own (a clock step and a disk fault are not undone).
+//! The fault model: what a fault is (its kind and fields), when it happens, how it is checked,
+//! and the record of what it did.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::clock::MAX_DRIFT_PPM;
 use crate::config::{
-    ConfigError, DurationRange, MAX_DURATION_TEXT, Selector, SignedDuration, probability,
-    require_bounded, require_positive,
+    ConfigError, MAX_DURATION_TEXT, Selector, SignedDuration, probability, require_bounded,
+    require_positive,
 };
 use crate::distribution::{Distribution, serde_form};
-use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
 use crate::topology::Topology;
 
-/// Every fault kind's name, as scenario files write it.
-pub const FAULT_KINDS: &[&str] = &[
-    "partition",
-    "partition-oneway",
-    "crash",
-    "pause",
-    "slow",
-    "clock",
-    "loss",
-    "latency",
-    "duplicate",
-    "disk",
-];
+/// A fault kind's name, without its fields: what `[nemesis] kinds` lists, what `faultline list`
+/// prints and what a chart colours a fault by. The one list of kinds: [`FaultKind::name`] maps
+/// every kind to it with an exhaustive match, so a new kind cannot be left out of any of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FaultName {
+    /// `partition`.
+    Partition,
+    /// `partition-oneway`.
+    PartitionOneway,
+    /// `crash`.
+    Crash,
+    /// `pause`.
+    Pause,
+    /// `slow`.
+    Slow,
+    /// `clock`.
+    Clock,
+    /// `loss`.
+    Loss,
+    /// `latency`.
+    Latency,
+    /// `duplicate`.
+    Duplicate,
+    /// `disk`.
+    Disk,
+}
+
+impl FaultName {
+    /// Every kind, in the order the docs and `faultline list` give them.
+    pub const ALL: [FaultName; 10] = [
+        FaultName::Partition,
+        FaultName::PartitionOneway,
+        FaultName::Crash,
+        FaultName::Pause,
+        FaultName::Slow,
+        FaultName::Clock,
+        FaultName::Loss,
+        FaultName::Latency,
+        FaultName::Duplicate,
+        FaultName::Disk,
+    ];
+
+    /// The name as scenario files write it (the same as its serde form, and as the `kind` tag
+    /// of a [`FaultKind`]).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FaultName::Partition => "partition",
+            FaultName::PartitionOneway => "partition-oneway",
+            FaultName::Crash => "crash",
+            FaultName::Pause => "pause",
+            FaultName::Slow => "slow",
+            FaultName::Clock => "clock",
+            FaultName::Loss => "loss",
+            FaultName::Latency => "latency",
+            FaultName::Duplicate => "duplicate",
+            FaultName::Disk => "disk",
+        }
+    }
+
+    /// The kind a scenario file's name stands for, if any.
+    pub fn parse(name: &str) -> Option<FaultName> {
+        FaultName::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for FaultName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
 
 /// Every selector keyword (besides node names).
 pub const SELECTORS: &[&str] = &["leader", "random", "minority"];
@@ -178,19 +216,19 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
-    /// The kind's name as scenario files write it.
-    pub fn name(&self) -> &'static str {
+    /// The kind's name, as scenario files write it in `kind = "…"`.
+    pub fn name(&self) -> FaultName {
         match self {
-            FaultKind::Partition { .. } => "partition",
-            FaultKind::PartitionOneway { .. } => "partition-oneway",
-            FaultKind::Crash { .. } => "crash",
-            FaultKind::Pause { .. } => "pause",
-            FaultKind::Slow { .. } => "slow",
-            FaultKind::Clock { .. } => "clock",
-            FaultKind::Loss { .. } => "loss",
-            FaultKind::Latency { .. } => "latency",
-            FaultKind::Duplicate { .. } => "duplicate",
-            FaultKind::Disk { .. } => "disk",
+            FaultKind::Partition { .. } => FaultName::Partition,
+            FaultKind::PartitionOneway { .. } => FaultName::PartitionOneway,
+            FaultKind::Crash { .. } => FaultName::Crash,
+            FaultKind::Pause { .. } => FaultName::Pause,
+            FaultKind::Slow { .. } => FaultName::Slow,
+            FaultKind::Clock { .. } => FaultName::Clock,
+            FaultKind::Loss { .. } => FaultName::Loss,
+            FaultKind::Latency { .. } => FaultName::Latency,
+            FaultKind::Duplicate { .. } => FaultName::Duplicate,
+            FaultKind::Disk { .. } => FaultName::Disk,
         }
     }
 }
@@ -358,192 +396,6 @@ impl FaultSpec {
     }
 }
 
-/// Most faults a nemesis may draw on average over its window (its `interval` or the low end of
-/// its `gap` must be at least the window divided by this).
-pub const MAX_NEMESIS_FAULTS: u64 = 100_000;
-
-/// `[nemesis]`: random faults drawn from the `faults` stream.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NemesisConfig {
-    /// Fault kinds to draw from (uniformly).
-    pub kinds: Vec<String>,
-    /// Mean time between faults (exponential gaps), > 0; or give `gap`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub interval: Option<SimDuration>,
-    /// Time between faults drawn uniformly from this range (regular trials); instead of
-    /// `interval`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gap: Option<DurationRange>,
-    /// The node that crash, pause, slow, clock and disk faults take (a selector, e.g.
-    /// `"leader"`); default `"random"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub node: Option<Selector>,
-    /// How long each fault lasts, drawn uniformly from this range.
-    pub duration: DurationRange,
-    /// No fault before this time (default: the start).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<SimDuration>,
-    /// No fault at or after this time (default: the run's duration).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub end: Option<SimDuration>,
-}
-
-impl NemesisConfig {
-    /// Checks kinds, interval and window against the run's end.
-    pub fn validate(&self, end: SimDuration) -> Result<(), ConfigError> {
-        if self.kinds.is_empty() {
-            return Err(ConfigError::invalid(
-                "nemesis.kinds",
-                format!("no kinds: allowed {FAULT_KINDS:?}"),
-            ));
-        }
-        for kind in &self.kinds {
-            if !FAULT_KINDS.contains(&kind.as_str()) {
-                return Err(ConfigError::invalid(
-                    "nemesis.kinds",
-                    format!("unknown fault kind `{kind}`: allowed {FAULT_KINDS:?}"),
-                ));
-            }
-        }
-        let (start, stop) = (self.start.unwrap_or_default(), self.end.unwrap_or(end));
-        // The nemesis draws its faults before the run: a gap so short that the window holds
-        // more than MAX_NEMESIS_FAULTS of them would take memory without bound.
-        let window = SimDuration(stop.0.saturating_sub(start.0));
-        let least_gap = SimDuration(window.0 / MAX_NEMESIS_FAULTS).max(SimDuration(1));
-        let check_gap = |key: &str, g: SimDuration| {
-            if g < least_gap {
-                let allowed = format!(
-                    "at least {least_gap}: the nemesis window ({window}) holds at most {MAX_NEMESIS_FAULTS} faults on average"
-                );
-                return Err(ConfigError::out_of_range(key, g, &allowed));
-            }
-            require_bounded(key, g)
-        };
-        match (self.interval, &self.gap) {
-            (Some(i), None) => check_gap("nemesis.interval", i)?,
-            (None, Some(g)) => {
-                check_gap("nemesis.gap", g.lo)?;
-                require_bounded("nemesis.gap", g.hi)?;
-            }
-            _ => {
-                return Err(ConfigError::invalid(
-                    "nemesis",
-                    "give `interval` (exponential gaps) or `gap` (a range), exactly one",
-                ));
-            }
-        }
-        if let Some(Selector::Minority) = self.node {
-            return Err(ConfigError::invalid(
-                "nemesis.node",
-                "`minority` only isolates; give a node, `leader` or `random`",
-            ));
-        }
-        require_positive("nemesis.duration", self.duration.hi)?;
-        require_bounded("nemesis.duration", self.duration.hi)?;
-        if stop > end {
-            return Err(ConfigError::out_of_range(
-                "nemesis.end",
-                stop,
-                &format!("at most the run's duration ({end})"),
-            ));
-        }
-        if start >= stop {
-            return Err(ConfigError::invalid(
-                "nemesis.start",
-                format!("start {start} is not before end {stop}"),
-            ));
-        }
-        Ok(())
-    }
-
-    /// Draws the nemesis's faults. Per fault, from `rng`, in this order: the gap (exponential
-    /// with mean `interval`, or uniform in `gap`), the kind, the duration, then the kind's own
-    /// draws (below).
-    ///
-    /// What each kind does under the nemesis: partition isolates the leader or a random
-    /// minority (one draw picks which); partition-oneway cuts a random server's messages to
-    /// every server; crash and pause take a random server for the duration; slow makes a random
-    /// server 10× slower; clock steps a random server's clock by ± the duration (one draw for
-    /// the sign); loss drops 30% of all messages; latency adds exponential(mean 50ms); duplicate
-    /// doubles 20% of messages; disk drops a random server's unsynced writes.
-    pub fn expand(&self, end: SimDuration, rng: &mut SimRng) -> Vec<FaultSpec> {
-        let (start, stop) = (self.start.unwrap_or_default(), self.end.unwrap_or(end));
-        let mut t = start.0 as f64;
-        let mut out = Vec::new();
-        loop {
-            t += match (&self.gap, self.interval) {
-                (Some(g), _) => rng.range_inclusive(g.lo.0, g.hi.0) as f64,
-                (None, Some(i)) => -(i.0 as f64) * libm::log(1.0 - rng.unit_f64()),
-                (None, None) => return out,
-            };
-            // The second bound is a backstop: validation keeps the mean count far below it.
-            if t >= stop.0 as f64 || out.len() as u64 >= 10 * MAX_NEMESIS_FAULTS {
-                return out;
-            }
-            let kind = &self.kinds[rng.below(self.kinds.len() as u64) as usize];
-            let duration = SimDuration(rng.range_inclusive(self.duration.lo.0, self.duration.hi.0));
-            let random = self.node.clone().unwrap_or(Selector::Random);
-            let kind = match kind.as_str() {
-                "partition" => FaultKind::Partition {
-                    groups: None,
-                    isolate: Some(if rng.below(2) == 0 {
-                        Selector::Leader
-                    } else {
-                        Selector::Minority
-                    }),
-                },
-                "partition-oneway" => FaultKind::PartitionOneway {
-                    from: NodeSet::One(random.clone()),
-                    to: NodeSet::One(Selector::Named("servers".into())),
-                },
-                "crash" => FaultKind::Crash { node: random.clone(), restart_after: None },
-                "pause" => FaultKind::Pause { node: random.clone() },
-                "slow" => FaultKind::Slow { node: random.clone(), factor: 10.0 },
-                "clock" => {
-                    let magnitude = duration.0.min(i64::MAX as u64) as i64;
-                    let step = if rng.below(2) == 0 { magnitude } else { -magnitude };
-                    FaultKind::Clock {
-                        node: random.clone(),
-                        step: Some(SignedDuration(step)),
-                        drift_ppm: None,
-                    }
-                }
-                "loss" => FaultKind::Loss { rate: 0.3, nodes: None },
-                "latency" => FaultKind::Latency {
-                    extra: Distribution::Exponential { mean: SimDuration::from_millis(50) },
-                    nodes: None,
-                },
-                "duplicate" => FaultKind::Duplicate { rate: 0.2 },
-                "disk" => FaultKind::Disk { node: random, mode: DiskMode::LoseUnsynced },
-                other => unreachable!("nemesis kind `{other}` passed validation"),
-            };
-            let heals = !matches!(kind, FaultKind::Clock { .. } | FaultKind::Disk { .. });
-            out.push(FaultSpec {
-                at: SimDuration(t as u64),
-                kind,
-                duration: heals.then_some(duration),
-            });
-        }
-    }
-}
-
-/// Merges the scheduled faults and the nemesis's into one list sorted by time (stable: at the
-/// same instant, scheduled faults first, each list in its own order).
-pub fn expand(
-    schedule: &[FaultSpec],
-    nemesis: Option<&NemesisConfig>,
-    end: SimDuration,
-    rng: &mut SimRng,
-) -> Vec<FaultSpec> {
-    let mut all: Vec<FaultSpec> = schedule.to_vec();
-    if let Some(n) = nemesis {
-        all.extend(n.expand(end, rng));
-    }
-    all.sort_by_key(|f| f.at);
-    all
-}
-
 /// What became of one fault during the run (`faults.json`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FaultRecord {
@@ -622,7 +474,6 @@ impl FaultRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::{RngRoot, Stream};
 
     #[derive(Deserialize)]
     struct Faults {
@@ -700,6 +551,26 @@ mod tests {
         "#;
         check(ok).unwrap();
         assert_eq!(parse(ok).unwrap().len(), 11);
+        // Each fault's `kind` tag is its kind's name, and the file above has every kind.
+        let mut names = std::collections::BTreeSet::new();
+        for f in parse(ok).unwrap() {
+            let tagged = serde_json::to_value(&f.kind).unwrap();
+            assert_eq!(tagged["kind"], f.kind.name().as_str());
+            names.insert(f.kind.name());
+        }
+        assert!(names.into_iter().eq(FaultName::ALL));
+    }
+
+    #[test]
+    fn fault_names_are_their_serde_form() {
+        for (i, k) in FaultName::ALL.into_iter().enumerate() {
+            assert_eq!(k as usize, i, "ALL is in declaration order");
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+            assert_eq!(serde_json::from_value::<FaultName>(k.as_str().into()).unwrap(), k);
+            assert_eq!(FaultName::parse(k.as_str()), Some(k));
+            assert_eq!(k.to_string(), k.as_str());
+        }
+        assert_eq!(FaultName::parse("explode"), None);
     }
 
     #[test]
@@ -730,35 +601,5 @@ mod tests {
         assert!(
             e("[[fault]]\nat = \"1s\"\nkind = \"clock\"\nnode = \"n1\"").contains("exactly one")
         );
-    }
-
-    #[test]
-    fn nemesis_is_seeded_sorted_and_inside_its_window() {
-        let n = NemesisConfig {
-            kinds: FAULT_KINDS.iter().map(|s| s.to_string()).collect(),
-            interval: Some(SimDuration::from_secs(2)),
-            gap: None,
-            node: None,
-            duration: DurationRange::parse("1s..3s").unwrap(),
-            start: Some(SimDuration::from_secs(5)),
-            end: Some(SimDuration::from_secs(50)),
-        };
-        let end = SimDuration::from_secs(60);
-        n.validate(end).unwrap();
-        let draw =
-            |seed| expand(&[], Some(&n), end, &mut RngRoot::new(seed).stream(Stream::Faults));
-        let a = draw(1);
-        assert_eq!(a, draw(1));
-        assert_ne!(a, draw(2));
-        assert!(a.len() > 10);
-        assert!(a.windows(2).all(|w| w[0].at <= w[1].at));
-        assert!(
-            a.iter()
-                .all(|f| f.at >= SimDuration::from_secs(5) && f.at < SimDuration::from_secs(50))
-        );
-        let topo = Topology::new(5, 2).unwrap();
-        for (i, f) in a.iter().enumerate() {
-            f.validate(&format!("nemesis[{i}]"), &topo, end).unwrap();
-        }
     }
 }

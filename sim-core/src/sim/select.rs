@@ -1,0 +1,66 @@
+//! Selectors resolved to nodes at the moment a fault happens (`leader` is whoever leads now).
+
+use super::Simulation;
+use crate::config::Selector;
+use crate::faults::NodeSet;
+use crate::node::Node;
+use crate::topology::NodeId;
+
+/// Which nodes a fault takes.
+impl<N: Node> Simulation<N> {
+    /// Resolves a selector among the servers now (`minority` gives several nodes; an empty
+    /// result means none matched, e.g. no leader).
+    pub fn select(&mut self, sel: &Selector) -> Vec<NodeId> {
+        let topo = self.world.topology;
+        match sel {
+            Selector::Named(name) => topo.lookup(name).into_iter().collect(),
+            Selector::Leader => {
+                let mut best: Option<(u64, NodeId)> = None;
+                for id in topo.servers() {
+                    if let Some(n) = self.nodes[id.index()].as_ref() {
+                        let s = n.status();
+                        if s.role.leads() && best.is_none_or(|(term, _)| s.term > term) {
+                            best = Some((s.term, id));
+                        }
+                    }
+                }
+                best.map(|(_, id)| id).into_iter().collect()
+            }
+            Selector::Random => {
+                let up: Vec<NodeId> =
+                    topo.servers().filter(|id| self.world.states[id.index()].up).collect();
+                if up.is_empty() {
+                    return Vec::new();
+                }
+                vec![up[self.world.fault_rng.below(up.len() as u64) as usize]]
+            }
+            Selector::Minority => {
+                let k = (topo.servers as usize - 1) / 2;
+                self.world
+                    .fault_rng
+                    .choose_indices(topo.servers as usize, k)
+                    .into_iter()
+                    .map(|i| NodeId(i as u32))
+                    .collect()
+            }
+        }
+    }
+
+    pub(crate) fn select_set(&mut self, set: &NodeSet) -> Vec<NodeId> {
+        match set {
+            NodeSet::One(Selector::Named(n)) if n == "servers" => {
+                self.world.topology.servers().collect()
+            }
+            NodeSet::One(sel) => self.select(sel),
+            NodeSet::List(names) => {
+                names.iter().filter_map(|n| self.world.topology.lookup(n)).collect()
+            }
+        }
+    }
+
+    pub(crate) fn mask(&self, nodes: &[NodeId]) -> Vec<bool> {
+        let mut m = vec![false; self.world.topology.len() as usize];
+        nodes.iter().for_each(|id| m[id.index()] = true);
+        m
+    }
+}
