@@ -139,7 +139,7 @@ impl Model {
     /// Handles `events` events and reports.
     pub fn run(&mut self) -> Outcome {
         let summary = self.sim.run();
-        let topo = *self.sim.topology();
+        let topo = self.sim.topology().clone();
         let counts: Vec<u64> =
             topo.servers().map(|id| self.sim.node(id).map_or(0, |lp| lp.count)).collect();
         let checksum = counts

@@ -298,22 +298,37 @@ impl Serialize for Bandwidth {
 pub enum Selector {
     /// One node by name (`n3`, `c1`).
     Named(String),
-    /// The current leader (or primary): the server whose role is leader, highest term first.
+    /// The node the protocol reports as leading now, highest term first.
     Leader,
-    /// A server chosen uniformly from the `faults` stream.
-    Random,
-    /// A random minority of the servers (`(servers - 1) / 2` of them); only for `isolate`.
-    Minority,
+    /// A server that is up, chosen uniformly from the `faults` stream: among every server
+    /// (`random`) or one group's (`random:cache`).
+    Random(Option<String>),
+    /// A random minority (`(n - 1) / 2` of `n`) of the servers (`minority`) or of one group's
+    /// (`minority:monitor`); only for `isolate`.
+    Minority(Option<String>),
 }
 
 impl Selector {
     /// Parses a selector string.
     pub fn parse(s: &str) -> Selector {
-        match s {
-            "leader" => Selector::Leader,
-            "random" => Selector::Random,
-            "minority" => Selector::Minority,
-            name => Selector::Named(name.to_string()),
+        let group = |g: &str| (!g.is_empty()).then(|| g.to_string());
+        match s.split_once(':') {
+            Some(("random", g)) => Selector::Random(group(g)),
+            Some(("minority", g)) => Selector::Minority(group(g)),
+            _ => match s {
+                "leader" => Selector::Leader,
+                "random" => Selector::Random(None),
+                "minority" => Selector::Minority(None),
+                name => Selector::Named(name.to_string()),
+            },
+        }
+    }
+
+    /// The group the selector picks within, if it names one.
+    pub fn group(&self) -> Option<&str> {
+        match self {
+            Selector::Random(g) | Selector::Minority(g) => g.as_deref(),
+            _ => None,
         }
     }
 }
@@ -323,8 +338,10 @@ impl fmt::Display for Selector {
         match self {
             Selector::Named(n) => f.write_str(n),
             Selector::Leader => f.write_str("leader"),
-            Selector::Random => f.write_str("random"),
-            Selector::Minority => f.write_str("minority"),
+            Selector::Random(None) => f.write_str("random"),
+            Selector::Random(Some(g)) => write!(f, "random:{g}"),
+            Selector::Minority(None) => f.write_str("minority"),
+            Selector::Minority(Some(g)) => write!(f, "minority:{g}"),
         }
     }
 }

@@ -34,37 +34,15 @@ pub trait Message: Clone + Debug + Hash + 'static {
     }
 }
 
-/// What a node is doing, for selectors (`leader`) and reports.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Role {
-    /// No particular role (clients, leaderless protocols).
-    #[default]
-    None,
-    /// Raft follower.
-    Follower,
-    /// Raft candidate (or pre-candidate).
-    Candidate,
-    /// Raft leader: what the `leader` selector picks.
-    Leader,
-    /// Primary of a primary-backup pair: also picked by `leader`.
-    Primary,
-    /// Backup of a primary-backup pair.
-    Backup,
-}
-
-impl Role {
-    /// True for roles the `leader` selector picks.
-    pub fn leads(self) -> bool {
-        matches!(self, Role::Leader | Role::Primary)
-    }
-}
-
-/// A node's answer to "what are you?".
+/// A node's answer to "what are you?", for selectors (`leader`) and reports.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct NodeStatus {
-    /// Its role.
-    pub role: Role,
-    /// Its term, epoch or view (0 when the protocol has none); `leader` prefers the highest.
+    /// Its role in the protocol's own words (`"leader"`, `"follower"`, `"primary"`), empty
+    /// when it has none.
+    pub role: &'static str,
+    /// It leads now: what the `leader` selector picks (the highest term first).
+    pub leading: bool,
+    /// Its term, epoch or view (0 when the protocol has none).
     pub term: u64,
 }
 

@@ -146,7 +146,7 @@ fn determinism_check_finds_the_first_divergence() {
 fn replaying_the_fault_records_reproduces_the_run() {
     let mut original = build(9, TraceOptions::default());
     let h = original.run().trace_hash;
-    let topo = *original.topology();
+    let topo = original.topology().clone();
     let replay_faults: Vec<_> =
         original.fault_records().iter().filter_map(|r| r.replayable(&topo)).collect();
     assert!(replay_faults.len() > 10);

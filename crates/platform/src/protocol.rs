@@ -2,6 +2,7 @@
 
 use serde::de::DeserializeOwned;
 use sim_core::config::ConfigError;
+use sim_core::topology::NodeGroup;
 use sim_core::{
     ClockConfig, FaultSpec, NemesisConfig, NetworkConfig, SimConfig, SimDuration, Topology,
 };
@@ -26,8 +27,22 @@ pub struct Group {
     pub name: &'static str,
     /// The prefix of its nodes' names.
     pub prefix: &'static str,
+    /// One node, named by the prefix alone.
+    pub singleton: bool,
     /// What its nodes do, in a line.
     pub about: &'static str,
+}
+
+impl Group {
+    /// The kernel's group of `count` nodes (1 for a singleton).
+    pub fn nodes(&self, count: u32) -> NodeGroup {
+        NodeGroup {
+            name: self.name.into(),
+            prefix: self.prefix.into(),
+            count: if self.singleton { 1 } else { count },
+            singleton: self.singleton,
+        }
+    }
 }
 
 /// A known bug: a realistic mistake behind a switch (`[<protocol>] bug = "…"`) that a named

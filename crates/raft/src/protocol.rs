@@ -65,7 +65,12 @@ impl Protocol for Raft {
     }
 
     fn groups(&self) -> &'static [Group] {
-        &[Group { name: "server", prefix: "n", about: "Raft servers n1..nN (`nodes`, default 5)" }]
+        &[Group {
+            name: "server",
+            prefix: "n",
+            singleton: false,
+            about: "Raft servers n1..nN (`nodes`, default 5)",
+        }]
     }
 
     fn bugs(&self) -> &'static [KnownBug] {

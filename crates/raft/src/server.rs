@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use sim_core::trace::digest;
-use sim_core::{Context, LocalTime, NodeId, NodeStatus, Role, SimDuration, SimTime, TimerId};
+use sim_core::{Context, LocalTime, NodeId, NodeStatus, SimDuration, SimTime, TimerId};
 use workload::{ClientReply, ClientRequest, KvOp, KvResult};
 
 use crate::config::{Bug, RaftConfig, ReadMode};
@@ -161,11 +161,12 @@ impl RaftServer {
     /// Role and term, for selectors and reports.
     pub fn status(&self) -> NodeStatus {
         let role = match self.state {
-            State::Follower => Role::Follower,
-            State::PreCandidate | State::Candidate => Role::Candidate,
-            State::Leader => Role::Leader,
+            State::Follower => "follower",
+            State::PreCandidate => "pre-candidate",
+            State::Candidate => "candidate",
+            State::Leader => "leader",
         };
-        NodeStatus { role, term: self.term }
+        NodeStatus { role, leading: self.state == State::Leader, term: self.term }
     }
 
     /// The commit index (for tests and reports).

@@ -230,9 +230,7 @@ fn raft_check_quorum_makes_an_isolated_leader_step_down() {
         let leaders = raft::run::servers(&sim)
             .into_iter()
             .filter(|&n| {
-                sim.node(n).is_some_and(|x| {
-                    x.server().is_some_and(|s| s.status().role == sim_core::Role::Leader)
-                })
+                sim.node(n).is_some_and(|x| x.server().is_some_and(|s| s.status().leading))
             })
             .count();
         sim.run();

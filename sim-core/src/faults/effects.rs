@@ -79,11 +79,17 @@ impl<N: Node> Simulation<N> {
                 groups.concat()
             }
             FaultKind::Partition { isolate, .. } => {
-                let sel = isolate.clone().unwrap_or(Selector::Minority);
+                let sel = isolate.clone().unwrap_or(Selector::Minority(None));
                 let cut = self.select(&sel);
                 if !cut.is_empty() {
-                    let rest: Vec<NodeId> =
-                        self.world.topology.servers().filter(|id| !cut.contains(id)).collect();
+                    // Cut off from the rest of its own group; other groups and the clients
+                    // keep their links.
+                    let topo = &self.world.topology;
+                    let mut rest: Vec<NodeId> =
+                        cut.iter().flat_map(|&id| topo.group_peers(id)).collect();
+                    rest.sort();
+                    rest.dedup();
+                    rest.retain(|id| !cut.contains(id));
                     let rule = PartitionRule::groups(n, &[cut.clone(), rest]);
                     self.world.network.add_fault(index, NetworkFault::Partition(rule));
                 }

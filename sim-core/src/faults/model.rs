@@ -246,15 +246,24 @@ pub struct FaultSpec {
     pub duration: Option<SimDuration>,
 }
 
-fn check_selector(
+pub(crate) fn check_selector(
     topo: &Topology,
     key: &str,
     sel: &Selector,
     minority_ok: bool,
 ) -> Result<(), ConfigError> {
+    if let Some(g) = sel.group()
+        && topo.group_range(g).is_none()
+    {
+        let groups: Vec<&str> = topo.groups().iter().map(|g| g.name.as_str()).collect();
+        return Err(ConfigError::invalid(
+            key,
+            format!("no node group `{g}`: the groups are {groups:?}"),
+        ));
+    }
     match sel {
         Selector::Named(name) => topo.resolve(key, name).map(|_| ()),
-        Selector::Minority if !minority_ok => Err(ConfigError::invalid(
+        Selector::Minority(_) if !minority_ok => Err(ConfigError::invalid(
             key,
             "`minority` selects several nodes: use it with `isolate`; here allowed a node name, `leader` or `random`",
         )),

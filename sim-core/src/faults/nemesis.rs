@@ -2,13 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{DiskMode, FaultKind, FaultName, FaultSpec, NodeSet};
+use super::model::{DiskMode, FaultKind, FaultName, FaultSpec, NodeSet, check_selector};
 use crate::config::{
     ConfigError, DurationRange, Selector, SignedDuration, require_bounded, require_positive,
 };
 use crate::distribution::Distribution;
 use crate::rng::SimRng;
 use crate::time::SimDuration;
+use crate::topology::Topology;
 
 /// Most faults a nemesis may draw on average over its window (its `interval` or the low end of
 /// its `gap` must be at least the window divided by this).
@@ -42,6 +43,10 @@ pub struct NemesisConfig {
     /// `"leader"`); default `"random"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node: Option<Selector>,
+    /// What a partition isolates, drawn uniformly from these selectors (e.g. `["minority:cache",
+    /// "random:db"]` for a protocol without a leader); default `leader` or `minority`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isolate: Option<Vec<Selector>>,
     /// How long each fault lasts, drawn uniformly from this range.
     pub duration: DurationRange,
     /// No fault before this time (default: the start).
@@ -97,7 +102,7 @@ impl NemesisConfig {
                 ));
             }
         }
-        if let Some(Selector::Minority) = self.node {
+        if let Some(Selector::Minority(_)) = self.node {
             return Err(ConfigError::invalid(
                 "nemesis.node",
                 "`minority` only isolates; give a node, `leader` or `random`",
@@ -121,6 +126,25 @@ impl NemesisConfig {
         Ok(())
     }
 
+    /// Checks the selectors against the cluster: the nodes and groups they name exist.
+    pub fn validate_selectors(&self, topo: &Topology) -> Result<(), ConfigError> {
+        if let Some(node) = &self.node {
+            check_selector(topo, "nemesis.node", node, false)?;
+        }
+        if let Some(choices) = &self.isolate {
+            if choices.is_empty() {
+                return Err(ConfigError::invalid(
+                    "nemesis.isolate",
+                    "an empty list: give at least one selector",
+                ));
+            }
+            for c in choices {
+                check_selector(topo, "nemesis.isolate", c, true)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Draws the nemesis's faults, in the order the type's docs give.
     pub(crate) fn expand(&self, end: SimDuration, rng: &mut SimRng) -> Vec<FaultSpec> {
         let (start, stop) = (self.start.unwrap_or_default(), self.end.unwrap_or(end));
@@ -140,14 +164,14 @@ impl NemesisConfig {
             let name = FaultName::parse(name)
                 .unwrap_or_else(|| unreachable!("nemesis kind `{name}` passed validation"));
             let duration = SimDuration(rng.range_inclusive(self.duration.lo.0, self.duration.hi.0));
-            let random = self.node.clone().unwrap_or(Selector::Random);
+            let random = self.node.clone().unwrap_or(Selector::Random(None));
             let kind = match name {
                 FaultName::Partition => FaultKind::Partition {
                     groups: None,
-                    isolate: Some(if rng.below(2) == 0 {
-                        Selector::Leader
-                    } else {
-                        Selector::Minority
+                    isolate: Some(match &self.isolate {
+                        Some(choices) => choices[rng.below(choices.len() as u64) as usize].clone(),
+                        None if rng.below(2) == 0 => Selector::Leader,
+                        None => Selector::Minority(None),
                     }),
                 },
                 FaultName::PartitionOneway => FaultKind::PartitionOneway {
@@ -213,6 +237,7 @@ mod tests {
             interval: Some(SimDuration::from_secs(2)),
             gap: None,
             node: None,
+            isolate: None,
             duration: DurationRange::parse("1s..3s").unwrap(),
             start: Some(SimDuration::from_secs(5)),
             end: Some(SimDuration::from_secs(50)),

@@ -106,7 +106,6 @@ impl SimConfig {
             return Err(ConfigError::out_of_range("check.events_max", 0, "at least 1"));
         }
         crate::config::require_positive("metrics_window", self.metrics_window)?;
-        Topology::new(self.topology.servers, self.topology.clients)?;
         self.network.validate(&self.topology)?;
         self.clock.validate()?;
         for (i, f) in self.faults.iter().enumerate() {
@@ -114,6 +113,7 @@ impl SimConfig {
         }
         if let Some(n) = &self.nemesis {
             n.validate(self.duration)?;
+            n.validate_selectors(&self.topology)?;
         }
         Ok(())
     }
@@ -172,7 +172,7 @@ impl<N: Node> Simulation<N> {
         factory: impl FnMut(NodeId, &Topology) -> N + Send + 'static,
     ) -> Result<Self, ConfigError> {
         config.validate()?;
-        let topo = config.topology;
+        let topo = config.topology.clone();
         let root = RngRoot::new(config.seed);
         let mut clock_rng = root.stream(Stream::Clocks);
         let mut fault_rng = root.stream(Stream::Faults);
@@ -210,7 +210,7 @@ impl<N: Node> Simulation<N> {
         let network = Network::new(&config.network, &topo)?;
         let mut world = World {
             now: SimTime::ZERO,
-            topology: topo,
+            topology: topo.clone(),
             queue: EventQueue::with_capacity(1024),
             states,
             resources,

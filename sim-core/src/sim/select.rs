@@ -11,7 +11,12 @@ impl<N: Node> Simulation<N> {
     /// Resolves a selector among the servers now (`minority` gives several nodes; an empty
     /// result means none matched, e.g. no leader).
     pub fn select(&mut self, sel: &Selector) -> Vec<NodeId> {
-        let topo = self.world.topology;
+        let topo = &self.world.topology;
+        // The servers a selector ranges over: one group's, or every server.
+        let range = match sel.group() {
+            Some(g) => topo.group_range(g).unwrap_or(0..0),
+            None => 0..topo.servers,
+        };
         match sel {
             Selector::Named(name) => topo.lookup(name).into_iter().collect(),
             Selector::Leader => {
@@ -19,28 +24,29 @@ impl<N: Node> Simulation<N> {
                 for id in topo.servers() {
                     if let Some(n) = self.nodes[id.index()].as_ref() {
                         let s = n.status();
-                        if s.role.leads() && best.is_none_or(|(term, _)| s.term > term) {
+                        if s.leading && best.is_none_or(|(term, _)| s.term > term) {
                             best = Some((s.term, id));
                         }
                     }
                 }
                 best.map(|(_, id)| id).into_iter().collect()
             }
-            Selector::Random => {
+            Selector::Random(_) => {
                 let up: Vec<NodeId> =
-                    topo.servers().filter(|id| self.world.states[id.index()].up).collect();
+                    range.map(NodeId).filter(|id| self.world.states[id.index()].up).collect();
                 if up.is_empty() {
                     return Vec::new();
                 }
                 vec![up[self.world.fault_rng.below(up.len() as u64) as usize]]
             }
-            Selector::Minority => {
-                let k = (topo.servers as usize - 1) / 2;
+            Selector::Minority(_) => {
+                let n = range.len();
+                let k = n.saturating_sub(1) / 2;
                 self.world
                     .fault_rng
-                    .choose_indices(topo.servers as usize, k)
+                    .choose_indices(n, k)
                     .into_iter()
-                    .map(|i| NodeId(i as u32))
+                    .map(|i| NodeId(range.start + i as u32))
                     .collect()
             }
         }

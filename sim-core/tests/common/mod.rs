@@ -1,7 +1,7 @@
 //! Test nodes shared by the kernel's integration tests.
 #![allow(dead_code)]
 
-use sim_core::{Context, Message, Node, NodeId, NodeStatus, Role, SimDuration, TimerId};
+use sim_core::{Context, Message, Node, NodeId, NodeStatus, SimDuration, TimerId};
 
 /// A numbered message that remembers when it was sent.
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
@@ -85,9 +85,6 @@ impl Node for Chatter {
     }
 
     fn status(&self) -> NodeStatus {
-        NodeStatus {
-            role: if self.interval.as_nanos() % 2 == 0 { Role::Leader } else { Role::None },
-            term: 1,
-        }
+        NodeStatus { role: "", leading: self.interval.as_nanos() % 2 == 0, term: 1 }
     }
 }

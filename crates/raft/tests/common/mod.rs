@@ -5,13 +5,13 @@ use check::outcome::{CheckResult, CheckStatus};
 use raft::observer::SharedObserver;
 use raft::run::{finish, prepare};
 use raft::{RaftConfig, RaftNode, RaftRun};
-use sim_core::{NodeId, Role, SimDuration, SimTime, Simulation};
+use sim_core::{NodeId, SimDuration, SimTime, Simulation};
 use workload::WorkloadConfig;
 
 /// The five servers, S1..S5 as the paper names them (n1..n5).
 pub const S: [NodeId; 5] = [NodeId(0), NodeId(1), NodeId(2), NodeId(3), NodeId(4)];
 
-pub fn role(sim: &Simulation<RaftNode>, n: NodeId) -> Option<(Role, u64)> {
+pub fn role(sim: &Simulation<RaftNode>, n: NodeId) -> Option<(&'static str, u64)> {
     sim.node(n).and_then(RaftNode::server).map(|s| (s.status().role, s.status().term))
 }
 
@@ -48,7 +48,7 @@ pub fn time_out(sim: &mut Simulation<RaftNode>, n: NodeId) {
 }
 
 pub fn leads(sim: &Simulation<RaftNode>, n: NodeId) -> bool {
-    role(sim, n).is_some_and(|(r, _)| r == Role::Leader)
+    role(sim, n).is_some_and(|(r, _)| r == "leader")
 }
 
 /// The status of the check named `name`.
@@ -71,7 +71,7 @@ pub fn print_faults(sim: &Simulation<RaftNode>) {
     struct Faults {
         fault: Vec<sim_core::FaultSpec>,
     }
-    let topo = *sim.topology();
+    let topo = sim.topology().clone();
     let fault = sim
         .fault_records()
         .iter()
