@@ -29,7 +29,7 @@ impl Protocol for Toy {
         &[Parameter { key: "rounds", about: "rounds to play, 1..=9 (default 1)" }]
     }
     fn groups(&self) -> &'static [Group] {
-        &[Group { name: "player", prefix: "p", about: "plays the toy's rounds" }]
+        &[Group { name: "player", prefix: "p", singleton: false, about: "plays the toy's rounds" }]
     }
     fn bugs(&self) -> &'static [KnownBug] {
         &[]
