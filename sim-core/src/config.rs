@@ -306,6 +306,8 @@ pub enum Selector {
     /// A random minority (`(n - 1) / 2` of `n`) of the servers (`minority`) or of one group's
     /// (`minority:monitor`); only for `isolate`.
     Minority(Option<String>),
+    /// The node whose protocol event triggered the fault (`trigger`; faults with `on` only).
+    Trigger,
 }
 
 impl Selector {
@@ -317,6 +319,7 @@ impl Selector {
             Some(("minority", g)) => Selector::Minority(group(g)),
             _ => match s {
                 "leader" => Selector::Leader,
+                "trigger" => Selector::Trigger,
                 "random" => Selector::Random(None),
                 "minority" => Selector::Minority(None),
                 name => Selector::Named(name.to_string()),
@@ -338,6 +341,7 @@ impl fmt::Display for Selector {
         match self {
             Selector::Named(n) => f.write_str(n),
             Selector::Leader => f.write_str("leader"),
+            Selector::Trigger => f.write_str("trigger"),
             Selector::Random(None) => f.write_str("random"),
             Selector::Random(Some(g)) => write!(f, "random:{g}"),
             Selector::Minority(None) => f.write_str("minority"),

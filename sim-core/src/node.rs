@@ -107,6 +107,14 @@ impl<N: Node> Context<'_, N> {
         self.id
     }
 
+    /// Reports a protocol event (`"appended"`, `"voted"`): a fault armed for it (`on` in a
+    /// scenario's `[[fault]]`, or drawn by the nemesis) is injected now, or after its delay,
+    /// with `trigger` naming this node. Costs nothing when no fault waits for it.
+    pub fn event(&mut self, name: &str) {
+        let id = self.id;
+        self.world.protocol_event(id, name);
+    }
+
     /// The cluster's shape (servers, clients, names).
     pub fn topology(&self) -> &Topology {
         &self.world.topology

@@ -34,6 +34,8 @@ fn a_zero_duration_is_rejected_where_one_is_needed() {
     assert_eq!(try_build(c).unwrap_err().key(), "duration");
     let mut c = base();
     c.faults.push(FaultSpec {
+        on: None,
+        delay: None,
         at: SimDuration::from_secs(1),
         kind: FaultKind::Pause { node: Selector::Named("n1".into()) },
         duration: Some(SimDuration::ZERO),
@@ -45,6 +47,8 @@ fn a_zero_duration_is_rejected_where_one_is_needed() {
 fn a_partition_naming_an_unknown_node_is_rejected() {
     let mut c = base();
     c.faults.push(FaultSpec {
+        on: None,
+        delay: None,
         at: SimDuration::from_secs(1),
         kind: FaultKind::Partition {
             groups: Some(vec![vec!["n1".into()], vec!["n7".into()]]),
@@ -86,6 +90,8 @@ fn an_inverted_range_is_rejected() {
 fn a_fault_after_the_end_and_too_many_nodes_are_rejected() {
     let mut c = base();
     c.faults.push(FaultSpec {
+        on: None,
+        delay: None,
         at: SimDuration::from_secs(10),
         kind: FaultKind::Crash { node: Selector::Leader, restart_after: None },
         duration: None,

@@ -26,6 +26,12 @@ pub fn run() -> Status {
         for param in p.parameters() {
             println!("    {} = {}", param.key, param.about);
         }
+        if !p.events().is_empty() {
+            println!("  events (a fault's `on`, [nemesis] events):");
+            for e in p.events() {
+                println!("    {:<12} {}", e.name, e.about);
+            }
+        }
         println!("  known bugs (bug = \"…\"), each with the check it must fail:");
         for b in p.bugs() {
             println!("    {:<22} {:<22} {}", b.name, b.check, b.about);

@@ -57,6 +57,16 @@ pub struct KnownBug {
     pub about: &'static str,
 }
 
+/// A moment in a protocol's run that a fault can be aimed at (`on = "appended"`): nodes
+/// report it with `ctx.event(name)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProtocolEvent {
+    /// Its name, as `on` and `[nemesis] events` take it.
+    pub name: &'static str,
+    /// When a node reports it, in a line.
+    pub about: &'static str,
+}
+
 /// How the shrinker may make a failing scenario smaller by one step: a dotted scenario key
 /// (`nodes`, `workload.clients`) and how to move it, never below `min`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,6 +105,10 @@ pub trait Protocol: Send + Sync + 'static {
     fn headline(&self) -> &'static str;
     /// How the shrinker may reduce a failing scenario (fewer nodes, fewer clients).
     fn shrink_steps(&self) -> &'static [ShrinkStep];
+    /// The events its nodes report, that faults can be triggered by.
+    fn events(&self) -> &'static [ProtocolEvent] {
+        &[]
+    }
     /// The charts of its own time series the report draws after its client-operation charts.
     fn charts(&self) -> &'static [SeriesChart] {
         &[]

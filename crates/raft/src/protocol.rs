@@ -1,6 +1,6 @@
 //! Raft as the platform sees it: its table, groups, known bugs and how to prepare a run.
 
-use platform::protocol::{Group, KnownBug, Parameter, Protocol, Setup, ShrinkStep};
+use platform::protocol::{Group, KnownBug, Parameter, Protocol, ProtocolEvent, Setup, ShrinkStep};
 use platform::{Driver, Run, SeriesChart, SeriesLine, Show};
 use sim_core::Topology;
 use sim_core::config::ConfigError;
@@ -85,6 +85,23 @@ impl Protocol for Raft {
         &[
             ShrinkStep { key: "workload.clients", default: 4, min: 1, by: 0 },
             ShrinkStep { key: "nodes", default: DEFAULT_SERVERS as i64, min: 3, by: 2 },
+        ]
+    }
+
+    fn events(&self) -> &'static [ProtocolEvent] {
+        &[
+            ProtocolEvent {
+                name: "appended",
+                about: "a leader appended a client command and sent it on",
+            },
+            ProtocolEvent {
+                name: "replicated",
+                about: "a follower appended entries from its leader",
+            },
+            ProtocolEvent { name: "voted", about: "a server granted its vote" },
+            ProtocolEvent { name: "elected", about: "a server became leader" },
+            ProtocolEvent { name: "committed", about: "a leader advanced its commit index" },
+            ProtocolEvent { name: "snapshot", about: "a server took a snapshot" },
         ]
     }
 

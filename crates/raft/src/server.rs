@@ -480,6 +480,9 @@ impl RaftServer {
             from,
             RaftMsg::VoteReply { term: self.term, granted, pre_vote: false },
         );
+        if granted {
+            ctx.event("voted");
+        }
     }
 
     fn on_vote_reply(&mut self, ctx: Ctx, from: NodeId, term: u64, granted: bool, pre_vote: bool) {
@@ -576,6 +579,7 @@ impl RaftServer {
         let now = ctx.sim_time();
         ctx.metrics().add_to_series("raft.leaders_elected", now, 1);
         ctx.annotate(&format!("leader of term {}", self.term));
+        ctx.event("elected");
         self.heartbeat(ctx);
         self.advance_commit(ctx);
     }
@@ -678,6 +682,7 @@ impl RaftServer {
         }
         if wrote {
             self.sync_before_ack(ctx);
+            ctx.event("replicated");
         }
         if commit > self.commit {
             self.commit = commit.min(index).max(self.commit);
@@ -814,6 +819,7 @@ impl RaftServer {
             }
         }
         ctx.metrics().add_to_series("raft.committed", now, n - self.commit);
+        ctx.event("committed");
         self.commit = n;
         self.apply(ctx);
         self.serve_reads(ctx);
@@ -852,6 +858,7 @@ impl RaftServer {
         self.log.compact_to(index, term);
         self.snapshot = Arc::new(snap);
         ctx.metrics().count("raft.snapshots_taken", 1);
+        ctx.event("snapshot");
     }
 
     fn on_install_snapshot(
@@ -944,6 +951,7 @@ impl RaftServer {
         self.lead.waiting.insert(index, (req.client, req.request_id));
         self.lead.appended_at.insert(index, ctx.sim_time());
         self.send_to_idle_followers(ctx);
+        ctx.event("appended");
         self.advance_commit(ctx);
     }
 

@@ -156,7 +156,36 @@ impl Scenario {
     /// Checks everything the schema cannot: names, tables, and the protocol's own validation.
     pub fn check(&self) -> Result<(), ConfigError> {
         self.validate_common()?;
+        self.check_events()?;
         registry::prepare(self).map(|_| ())
+    }
+
+    /// Faults aimed at protocol events name events the protocol reports.
+    fn check_events(&self) -> Result<(), ConfigError> {
+        let Some(p) = registry::protocol(&self.protocol) else { return Ok(()) };
+        let known: Vec<&str> = p.events().iter().map(|e| e.name).collect();
+        let check = |key: String, name: &str| {
+            if known.contains(&name) {
+                Ok(())
+            } else {
+                Err(ConfigError::invalid(
+                    &key,
+                    format!(
+                        "`{name}` is not an event {} reports: allowed {known:?}",
+                        self.protocol
+                    ),
+                ))
+            }
+        };
+        for (i, f) in self.faults.iter().enumerate() {
+            if let Some(on) = &f.on {
+                check(format!("fault[{i}].on"), on)?;
+            }
+        }
+        for e in self.nemesis.iter().flat_map(|n| n.events.iter().flatten()) {
+            check("nemesis.events".into(), e)?;
+        }
+        Ok(())
     }
 
     fn validate_common(&self) -> Result<(), ConfigError> {

@@ -180,8 +180,17 @@ impl<N: Node> Simulation<N> {
         let skipped =
             (needs_target && resolved.is_empty()).then(|| "a selector matched no node".to_string());
         let names: Vec<String> = resolved.iter().map(|&id| self.world.topology.name(id)).collect();
-        let record =
-            FaultRecord { index, spec, resolved: names, from_count, skipped, healed_at_ns: None };
+        let triggered_by = self.world.trigger.map(|id| self.world.topology.name(id));
+        let record = FaultRecord {
+            index,
+            began_at_ns: triggered_by.is_some().then_some(now.0),
+            triggered_by,
+            spec,
+            resolved: names,
+            from_count,
+            skipped,
+            healed_at_ns: None,
+        };
         // The trace shows the fault in its replayable form (selectors replaced by the nodes
         // they chose), so replaying a run's fault records reproduces its trace hash. A skipped
         // fault changes nothing and is left out of the trace; faults.json keeps it.

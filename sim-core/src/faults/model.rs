@@ -5,8 +5,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::clock::MAX_DRIFT_PPM;
 use crate::config::{
-    ConfigError, MAX_DURATION_TEXT, Selector, SignedDuration, probability, require_bounded,
-    require_positive,
+    ConfigError, DurationRange, MAX_DURATION_TEXT, Selector, SignedDuration, probability,
+    require_bounded, require_positive,
 };
 use crate::distribution::{Distribution, serde_form};
 use crate::time::{SimDuration, SimTime};
@@ -85,7 +85,8 @@ impl std::fmt::Display for FaultName {
 }
 
 /// Every selector keyword (besides node names).
-pub const SELECTORS: &[&str] = &["leader", "random", "minority"];
+pub const SELECTORS: &[&str] =
+    &["leader", "random", "random:<group>", "minority", "minority:<group>", "trigger (with `on`)"];
 
 /// Nodes a fault applies to: one selector, or a list of node names.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -236,8 +237,17 @@ impl FaultKind {
 /// One scheduled fault (`[[fault]]`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FaultSpec {
-    /// When it happens, from the start of the run; before the run's `duration`.
+    /// When it happens, from the start of the run; before the run's `duration`. With `on`,
+    /// when it is armed: it waits for that protocol event from then on.
     pub at: SimDuration,
+    /// A protocol event (`"appended"`, `"voted"`) that triggers the fault: it begins at the
+    /// first such event at or after `at`, `delay` later. The selector `trigger` names the node
+    /// whose event it was. A fault whose event never comes is never injected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on: Option<String>,
+    /// With `on`: how long after the event it begins, drawn from this range; default at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay: Option<DurationRange>,
     /// What happens.
     #[serde(flatten)]
     pub kind: FaultKind,
@@ -281,6 +291,32 @@ fn check_set(topo: &Topology, key: &str, set: &NodeSet) -> Result<(), ConfigErro
 }
 
 impl FaultSpec {
+    /// The single-node selectors the fault names.
+    pub fn selectors(&self) -> impl Iterator<Item = &Selector> {
+        fn one(set: &NodeSet) -> Option<&Selector> {
+            match set {
+                NodeSet::One(s) => Some(s),
+                NodeSet::List(_) => None,
+            }
+        }
+        let v: Vec<&Selector> = match &self.kind {
+            FaultKind::Partition { isolate, .. } => isolate.iter().collect(),
+            FaultKind::PartitionOneway { from, to } => {
+                one(from).into_iter().chain(one(to)).collect()
+            }
+            FaultKind::Crash { node, .. }
+            | FaultKind::Pause { node }
+            | FaultKind::Slow { node, .. }
+            | FaultKind::Clock { node, .. }
+            | FaultKind::Disk { node, .. } => vec![node],
+            FaultKind::Loss { nodes, .. } | FaultKind::Latency { nodes, .. } => {
+                nodes.iter().filter_map(one).collect()
+            }
+            FaultKind::Duplicate { .. } => Vec::new(),
+        };
+        v.into_iter()
+    }
+
     /// Checks the fault against the cluster and the run's end (`at` must be before it).
     /// `key` is where it appears, e.g. `fault[2]`.
     pub fn validate(
@@ -301,6 +337,21 @@ impl FaultSpec {
             require_bounded(&format!("{key}.duration"), d)?;
         }
         let k = |field: &str| format!("{key}.{field}");
+        if self.on.is_none() && self.delay.is_some() {
+            return Err(ConfigError::invalid(
+                &k("delay"),
+                "`delay` is for a fault with `on` (a protocol event)",
+            ));
+        }
+        if let Some(d) = self.delay {
+            require_bounded(&k("delay"), d.hi)?;
+        }
+        if self.on.is_none() && self.selectors().any(|s| *s == Selector::Trigger) {
+            return Err(ConfigError::invalid(
+                key,
+                "`trigger` names the node whose event triggered the fault: give `on` (a protocol event)",
+            ));
+        }
         match &self.kind {
             FaultKind::Partition { groups, isolate } => match (groups, isolate) {
                 (Some(_), Some(_)) | (None, None) => {
@@ -424,6 +475,12 @@ pub struct FaultRecord {
     /// When it was healed, in simulated nanoseconds, if it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub healed_at_ns: Option<u64>,
+    /// For a fault triggered by a protocol event: when it began, in simulated nanoseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub began_at_ns: Option<u64>,
+    /// For a fault triggered by a protocol event: the node whose event it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub triggered_by: Option<String>,
 }
 
 impl FaultRecord {
@@ -436,8 +493,15 @@ impl FaultRecord {
         let first = || Selector::Named(self.resolved.first().cloned().unwrap_or_default());
         let kind = match &self.spec.kind {
             FaultKind::Partition { isolate: Some(_), .. } => {
-                let rest: Vec<String> = topo
-                    .servers()
+                // The rest of the isolated nodes' own groups, as the effect cut them off.
+                let mut rest: Vec<crate::topology::NodeId> = (self.resolved.iter())
+                    .filter_map(|n| topo.lookup(n))
+                    .flat_map(|id| topo.group_peers(id))
+                    .collect();
+                rest.sort();
+                rest.dedup();
+                let rest: Vec<String> = rest
+                    .into_iter()
                     .map(|id| topo.name(id))
                     .filter(|n| !self.resolved.contains(n))
                     .collect();
@@ -471,12 +535,12 @@ impl FaultRecord {
             },
             other => other.clone(),
         };
-        Some(FaultSpec { at: self.spec.at, kind, duration: self.spec.duration })
+        Some(FaultSpec { kind, ..self.spec.clone() })
     }
 
     /// When the fault began, in simulated time.
     pub fn at(&self) -> SimTime {
-        SimTime(self.spec.at.0)
+        SimTime(self.began_at_ns.unwrap_or(self.spec.at.0))
     }
 }
 

@@ -47,6 +47,14 @@ pub struct NemesisConfig {
     /// "random:db"]` for a protocol without a leader); default `leader` or `minority`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub isolate: Option<Vec<Selector>>,
+    /// Protocol events faults may be aimed at: each crash, pause, slow, clock, disk or
+    /// isolating partition is, with probability 1/2, armed at its time for one of these
+    /// (drawn uniformly) and injected at the node whose event it is, `delay` later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<String>>,
+    /// How long after its event an aimed fault begins; default `"0ms..1ms"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay: Option<DurationRange>,
     /// How long each fault lasts, drawn uniformly from this range.
     pub duration: DurationRange,
     /// No fault before this time (default: the start).
@@ -131,6 +139,9 @@ impl NemesisConfig {
         if let Some(node) = &self.node {
             check_selector(topo, "nemesis.node", node, false)?;
         }
+        if let Some(d) = self.delay {
+            require_bounded("nemesis.delay", d.hi)?;
+        }
         if let Some(choices) = &self.isolate {
             if choices.is_empty() {
                 return Err(ConfigError::invalid(
@@ -199,12 +210,53 @@ impl NemesisConfig {
                 FaultName::Disk => FaultKind::Disk { node: random, mode: DiskMode::LoseUnsynced },
             };
             let heals = !matches!(kind, FaultKind::Clock { .. } | FaultKind::Disk { .. });
-            out.push(FaultSpec {
+            let mut spec = FaultSpec {
                 at: SimDuration(t as u64),
+                on: None,
+                delay: None,
                 kind,
                 duration: heals.then_some(duration),
-            });
+            };
+            // Only a nemesis given events draws for them, so other runs keep their draws.
+            if let Some(events) = self.events.as_ref().filter(|e| !e.is_empty())
+                && aimable(&spec.kind)
+                && rng.below(2) == 0
+            {
+                aim_at_trigger(&mut spec.kind);
+                spec.on = Some(events[rng.below(events.len() as u64) as usize].clone());
+                spec.delay = Some(self.delay.unwrap_or(DurationRange {
+                    lo: SimDuration::ZERO,
+                    hi: SimDuration::from_millis(1),
+                }));
+            }
+            out.push(spec);
         }
+    }
+}
+
+/// Whether a fault targets one node, so that it can be aimed at the node of an event.
+fn aimable(kind: &FaultKind) -> bool {
+    matches!(
+        kind,
+        FaultKind::Crash { .. }
+            | FaultKind::Pause { .. }
+            | FaultKind::Slow { .. }
+            | FaultKind::Clock { .. }
+            | FaultKind::Disk { .. }
+            | FaultKind::Partition { isolate: Some(_), .. }
+    )
+}
+
+/// Points a single-node fault at the node whose event triggers it.
+fn aim_at_trigger(kind: &mut FaultKind) {
+    match kind {
+        FaultKind::Crash { node, .. }
+        | FaultKind::Pause { node }
+        | FaultKind::Slow { node, .. }
+        | FaultKind::Clock { node, .. }
+        | FaultKind::Disk { node, .. } => *node = Selector::Trigger,
+        FaultKind::Partition { isolate: Some(sel), .. } => *sel = Selector::Trigger,
+        _ => {}
     }
 }
 
@@ -238,6 +290,8 @@ mod tests {
             gap: None,
             node: None,
             isolate: None,
+            events: None,
+            delay: None,
             duration: DurationRange::parse("1s..3s").unwrap(),
             start: Some(SimDuration::from_secs(5)),
             end: Some(SimDuration::from_secs(50)),

@@ -226,6 +226,8 @@ impl<N: Node> Simulation<N> {
             history: Vec::new(),
             next_message: 0,
             sent: [0; 2],
+            armed: Vec::new(),
+            trigger: None,
         };
         for id in topo.nodes() {
             world.queue.push(SimTime::ZERO, Event::Start(id));

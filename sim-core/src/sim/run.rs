@@ -106,7 +106,19 @@ impl<N: Node> Simulation<N> {
                 self.world.log(TraceKind::Start, node.0, NO_NODE, 0, 0);
                 self.with_node(node, |n, ctx| n.on_start(ctx));
             }
-            Event::Fault(i) => self.begin_fault(i),
+            Event::Fault(i) => match &self.faults[i as usize].on {
+                // Armed now; it begins when the protocol reports the event.
+                Some(event) => {
+                    let armed = (i, event.clone(), self.faults[i as usize].delay);
+                    self.world.armed.push(armed);
+                }
+                None => self.begin_fault(i),
+            },
+            Event::Triggered { index, node } => {
+                self.world.trigger = Some(node);
+                self.begin_fault(index);
+                self.world.trigger = None;
+            }
             Event::Heal(i) => self.heal_fault(i),
             Event::Restart(node) => {
                 self.restart(node);

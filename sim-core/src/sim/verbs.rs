@@ -18,7 +18,8 @@ impl<N: Node> Simulation<N> {
         kind: FaultKind,
         duration: Option<SimDuration>,
     ) -> Result<u32, ConfigError> {
-        let spec = FaultSpec { at: SimDuration(self.world.now.0), kind, duration };
+        let spec =
+            FaultSpec { at: SimDuration(self.world.now.0), on: None, delay: None, kind, duration };
         let index = self.faults.len();
         spec.validate(&format!("inject[{index}]"), &self.world.topology, SimDuration(u64::MAX))?;
         self.faults.push(spec);

@@ -4,6 +4,7 @@
 use std::collections::VecDeque;
 
 use crate::clock::Clock;
+use crate::config::DurationRange;
 use crate::history::HistoryEntry;
 use crate::metrics::Metrics;
 use crate::network::{Network, Routing};
@@ -23,10 +24,29 @@ pub(crate) enum Input<M> {
 
 pub(crate) enum Event<M> {
     Start(NodeId),
-    Deliver { from: NodeId, to: NodeId, msg: M, id: u64, depart: SimTime, sender_incarnation: u32 },
-    Timer { node: NodeId, slot: u32, generation: u32 },
-    Wake { node: NodeId, incarnation: u32 },
+    Deliver {
+        from: NodeId,
+        to: NodeId,
+        msg: M,
+        id: u64,
+        depart: SimTime,
+        sender_incarnation: u32,
+    },
+    Timer {
+        node: NodeId,
+        slot: u32,
+        generation: u32,
+    },
+    Wake {
+        node: NodeId,
+        incarnation: u32,
+    },
     Fault(u32),
+    /// A fault armed for a protocol event begins: the event came from `node`.
+    Triggered {
+        index: u32,
+        node: NodeId,
+    },
     Heal(u32),
     Restart(NodeId),
     HealAll,
@@ -103,9 +123,32 @@ pub(crate) struct World<N: Node> {
     pub(crate) next_message: u64,
     /// Messages sent by servers and by clients.
     pub(crate) sent: [u64; 2],
+    /// Faults waiting for a protocol event: (fault index, event name, delay range).
+    pub(crate) armed: Vec<(u32, String, Option<DurationRange>)>,
+    /// While a triggered fault resolves its selectors: the node whose event triggered it.
+    pub(crate) trigger: Option<NodeId>,
 }
 
 impl<N: Node> World<N> {
+    /// A protocol event at `node`: every fault armed for it is scheduled (its delay drawn from
+    /// the faults stream). Without an armed fault this touches nothing, so reporting events
+    /// costs a run no randomness and leaves its trace as it was.
+    pub(crate) fn protocol_event(&mut self, node: NodeId, name: &str) {
+        if !self.armed.iter().any(|(_, e, _)| e == name) {
+            return;
+        }
+        let mut i = 0;
+        while i < self.armed.len() {
+            if self.armed[i].1 != name {
+                i += 1;
+                continue;
+            }
+            let (index, _, delay) = self.armed.remove(i);
+            let d = delay.map_or(0, |d| self.fault_rng.range_inclusive(d.lo.0, d.hi.0));
+            self.queue.push(self.now + SimDuration(d), Event::Triggered { index, node });
+        }
+    }
+
     /// Appends a trace record that has no detail text, at the current time.
     #[inline]
     pub(crate) fn log(&mut self, kind: TraceKind, node: u32, peer: u32, a: u64, b: u64) {
