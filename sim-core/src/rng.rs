@@ -36,6 +36,9 @@ pub enum Stream {
     Disk,
     /// Swarm testing: which fault kinds a hunt turns on for this seed, and how strong.
     Swarm,
+    /// Swarm testing: the knobs (protocol, cluster, workload and network parameters) a hunt
+    /// draws for this seed.
+    Knobs,
     /// The stream owned by the node with this index.
     Node(u32),
 }
@@ -50,6 +53,7 @@ impl Stream {
             Stream::Workload => 3,
             Stream::Disk => 4,
             Stream::Swarm => 5,
+            Stream::Knobs => 6,
             Stream::Node(i) => 1024 + i as u64,
         }
     }

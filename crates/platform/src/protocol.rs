@@ -67,6 +67,17 @@ pub struct ProtocolEvent {
     pub about: &'static str,
 }
 
+/// A knob `hunt --swarm` may turn: a dotted scenario key and the values to draw from, as TOML
+/// text: a list (`"[1, 2, 64]"`, one drawn uniformly) or a range (`"{ min = 0.0, max = 0.05 }"`,
+/// drawn uniformly; integers if both ends are).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Knob {
+    /// The dotted key, as `--set` takes it (`raft.max_batch`, `nodes`, `network.loss`).
+    pub key: &'static str,
+    /// The values, as TOML.
+    pub values: &'static str,
+}
+
 /// How the shrinker may make a failing scenario smaller by one step: a dotted scenario key
 /// (`nodes`, `workload.clients`) and how to move it, never below `min`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,6 +116,11 @@ pub trait Protocol: Send + Sync + 'static {
     fn headline(&self) -> &'static str;
     /// How the shrinker may reduce a failing scenario (fewer nodes, fewer clients).
     fn shrink_steps(&self) -> &'static [ShrinkStep];
+    /// The knobs `hunt --swarm` turns by default (a scenario's `[swarm]` table adds to them or
+    /// replaces them). A drawn combination the protocol rejects is never run.
+    fn knobs(&self) -> &'static [Knob] {
+        &[]
+    }
     /// The events its nodes report, that faults can be triggered by.
     fn events(&self) -> &'static [ProtocolEvent] {
         &[]

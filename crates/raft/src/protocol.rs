@@ -1,6 +1,8 @@
 //! Raft as the platform sees it: its table, groups, known bugs and how to prepare a run.
 
-use platform::protocol::{Group, KnownBug, Parameter, Protocol, ProtocolEvent, Setup, ShrinkStep};
+use platform::protocol::{
+    Group, Knob, KnownBug, Parameter, Protocol, ProtocolEvent, Setup, ShrinkStep,
+};
 use platform::{Driver, Run, SeriesChart, SeriesLine, Show};
 use sim_core::Topology;
 use sim_core::config::ConfigError;
@@ -85,6 +87,26 @@ impl Protocol for Raft {
         &[
             ShrinkStep { key: "workload.clients", default: 4, min: 1, by: 0 },
             ShrinkStep { key: "nodes", default: DEFAULT_SERVERS as i64, min: 3, by: 2 },
+        ]
+    }
+
+    fn knobs(&self) -> &'static [Knob] {
+        &[
+            // Small batches and snapshots make the Figure 8 and log-repair paths reachable.
+            Knob { key: "raft.max_batch", values: "[1, 2, 4, 64]" },
+            Knob { key: "raft.snapshot_threshold", values: "[10, 100, 1000]" },
+            Knob {
+                key: "raft.election_timeout",
+                values: "[\"150ms..300ms\", \"50ms..100ms\", \"300ms..600ms\"]",
+            },
+            Knob { key: "raft.pre_vote", values: "[true, false]" },
+            Knob { key: "raft.check_quorum", values: "[true, false]" },
+            Knob { key: "raft.read_mode", values: "[\"read-index\", \"log\"]" },
+            Knob { key: "raft.sync_latency", values: "[\"0ms\", \"1ms\", \"5ms\"]" },
+            Knob { key: "nodes", values: "[3, 5]" },
+            Knob { key: "workload.clients", values: "[2, 4, 8]" },
+            Knob { key: "workload.read_ratio", values: "[0.2, 0.5, 0.8]" },
+            Knob { key: "network.loss", values: "{ min = 0.0, max = 0.05 }" },
         ]
     }
 

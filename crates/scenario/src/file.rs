@@ -86,6 +86,11 @@ pub struct Scenario {
     /// `[sweep]`, read by sweeps and checked by every command.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sweep: Option<SweepConfig>,
+    /// `[swarm]`: the knobs `hunt --swarm` may turn, dotted key → a list of values or
+    /// `{ min, max }`, added to the protocol's own (`defaults = false` drops those; an empty
+    /// list turns one off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swarm: Option<toml::Table>,
     /// `[report]`.
     #[serde(default)]
     pub report: ReportConfig,
@@ -157,7 +162,34 @@ impl Scenario {
     pub fn check(&self) -> Result<(), ConfigError> {
         self.validate_common()?;
         self.check_events()?;
+        self.check_swarm()?;
         registry::prepare(self).map(|_| ())
+    }
+
+    /// `[swarm]`'s shape: each knob a list of values or a `{ min, max }` range of numbers.
+    fn check_swarm(&self) -> Result<(), ConfigError> {
+        for (key, v) in self.swarm.iter().flatten() {
+            let dotted = format!("swarm.\"{key}\"");
+            let ok = match v {
+                toml::Value::Boolean(_) => key == "defaults",
+                toml::Value::Array(_) => key != "defaults",
+                toml::Value::Table(t) => {
+                    let number = |k: &str| {
+                        t.get(k).and_then(|v| v.as_float().or(v.as_integer().map(|i| i as f64)))
+                    };
+                    t.len() == 2
+                        && matches!((number("min"), number("max")), (Some(lo), Some(hi)) if lo <= hi)
+                }
+                _ => false,
+            };
+            if !ok {
+                return Err(ConfigError::invalid(
+                    &dotted,
+                    "a knob is a list of values or { min = …, max = … } (min ≤ max); `defaults = false` drops the protocol's own knobs",
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Faults aimed at protocol events name events the protocol reports.

@@ -18,10 +18,11 @@
 use rayon::prelude::*;
 use scenario::Scenario;
 use scenario::run::{RunResult, Stopwatch, Verdict};
-use sim_core::{FaultRecord, FaultSpec, RngRoot, SimDuration, Stream};
+use sim_core::{FaultRecord, FaultSpec, SimDuration};
 
 use crate::SweepError;
 use crate::plan::Shard;
+use crate::swarm::{Drawn, reset, swarm_scenario, value_at};
 
 /// How to hunt.
 #[derive(Clone, Debug)]
@@ -49,6 +50,8 @@ pub struct Failure {
     pub detail: String,
     /// The faults the failing run injected, with the nodes they resolved to.
     pub faults: Vec<FaultRecord>,
+    /// The knobs swarm testing drew for it, with the base scenario's values.
+    pub knobs: Vec<(String, Option<toml::Value>)>,
 }
 
 /// What a hunt found.
@@ -77,7 +80,7 @@ enum SeedResult {
 
 /// Runs one seed of a hunt.
 fn run_seed(base: &Scenario, seed: u64, swarm: bool) -> Result<SeedResult, SweepError> {
-    let s = seed_scenario(base, seed, swarm);
+    let Drawn { scenario: s, knobs } = seed_scenario(base, seed, swarm);
     let result = execute(&s)?;
     Ok(match result.verdict() {
         Verdict::Pass => SeedResult::Pass,
@@ -91,6 +94,7 @@ fn run_seed(base: &Scenario, seed: u64, swarm: bool) -> Result<SeedResult, Sweep
                 check,
                 detail,
                 faults: result.faults,
+                knobs,
             }))
         }
     })
@@ -109,28 +113,16 @@ fn why_inconclusive(result: &RunResult) -> String {
     }
 }
 
-/// The scenario a seed runs: the seed set and, with swarm testing, its nemesis reshaped.
-pub fn seed_scenario(base: &Scenario, seed: u64, swarm: bool) -> Scenario {
+/// The scenario a seed runs: the seed set and, with swarm testing, its variant drawn
+/// ([`crate::swarm`]), with the knobs it drew.
+pub fn seed_scenario(base: &Scenario, seed: u64, swarm: bool) -> Drawn {
+    if swarm {
+        return swarm_scenario(base, seed);
+    }
     let mut s = base.clone();
     s.seed = seed;
     s.sweep = None;
-    if swarm && let Some(n) = s.nemesis.as_mut() {
-        let mut rng = RngRoot::new(seed).stream(Stream::Swarm);
-        // Each kind on with probability 1/2, at least one; faults 4× rarer to 4× more often.
-        let mut kinds: Vec<String> =
-            n.kinds.iter().filter(|_| rng.below(2) == 1).cloned().collect();
-        if kinds.is_empty() {
-            kinds.push(n.kinds[rng.below(n.kinds.len() as u64) as usize].clone());
-        }
-        n.kinds = kinds;
-        let scale = 0.25 + rng.unit_f64() * 3.75;
-        let stretch = |d: SimDuration| SimDuration(((d.as_nanos() as f64) * scale).max(1e6) as u64);
-        n.interval = n.interval.map(stretch);
-        if let Some(g) = n.gap.as_mut() {
-            (g.lo, g.hi) = (stretch(g.lo), stretch(g.hi));
-        }
-    }
-    s
+    Drawn { scenario: s, knobs: Vec::new() }
 }
 
 /// Runs a scenario and its checks.
@@ -337,6 +329,15 @@ pub fn shrink(
                 let what =
                     format!("halved the {} at {}", best.faults[i].kind.name(), best.faults[i].at);
                 halve_fault(&best, i).map(|c| (c, what))
+            })
+            .collect();
+        changed |= try_all(candidates, &mut best);
+        // Each drawn knob back to the scenario's own value.
+        let candidates: Vec<(Scenario, String)> = (f.knobs.iter())
+            .filter(|(key, base)| value_at(&best, key) != *base)
+            .filter_map(|(key, base)| {
+                let c = reset(&best, key, base.as_ref())?;
+                Some((c, format!("{key} back to its default")))
             })
             .collect();
         changed |= try_all(candidates, &mut best);

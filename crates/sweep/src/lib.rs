@@ -10,6 +10,7 @@ pub mod charts;
 pub mod folder;
 pub mod hunt;
 pub mod plan;
+pub mod swarm;
 
 use std::fs;
 use std::path::Path;
