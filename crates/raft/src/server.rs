@@ -761,6 +761,12 @@ impl RaftServer {
             self.lead.match_index[i] = self.lead.match_index[i].max(match_index);
             self.lead.next_index[i] = self.lead.next_index[i].max(match_index + 1);
             self.advance_commit(ctx);
+        } else if latest && conflict_index <= self.lead.match_index[i] {
+            // The follower no longer holds entries it acknowledged (it lost them in a crash:
+            // only possible when acknowledgements run ahead of its disk). Believe its log as it
+            // is now and repair it, rather than wait forever for it to accept what it lacks.
+            self.lead.match_index[i] = conflict_index.saturating_sub(1);
+            self.lead.next_index[i] = conflict_index.max(1);
         } else {
             // Fast backtracking: jump to where the follower's conflicting term begins.
             self.lead.next_index[i] = conflict_index.max(self.lead.match_index[i] + 1).max(1);

@@ -180,10 +180,11 @@ impl<N: Node> Simulation<N> {
         let skipped =
             (needs_target && resolved.is_empty()).then(|| "a selector matched no node".to_string());
         let names: Vec<String> = resolved.iter().map(|&id| self.world.topology.name(id)).collect();
-        let triggered_by = self.world.trigger.map(|id| self.world.topology.name(id));
+        let triggered_by = self.world.trigger.map(|(id, _)| self.world.topology.name(id));
         let record = FaultRecord {
             index,
             began_at_ns: triggered_by.is_some().then_some(now.0),
+            event_at_ns: self.world.trigger.map(|(_, t)| t.0),
             triggered_by,
             spec,
             resolved: names,

@@ -478,6 +478,9 @@ pub struct FaultRecord {
     /// For a fault triggered by a protocol event: when it began, in simulated nanoseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub began_at_ns: Option<u64>,
+    /// For a fault triggered by a protocol event: when the event came.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_at_ns: Option<u64>,
     /// For a fault triggered by a protocol event: the node whose event it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub triggered_by: Option<String>,
@@ -535,7 +538,12 @@ impl FaultRecord {
             },
             other => other.clone(),
         };
-        Some(FaultSpec { kind, ..self.spec.clone() })
+        // A triggered fault replays with the delay it drew, so it begins at the same moment.
+        let delay = self.began_at_ns.zip(self.event_at_ns).map(|(b, e)| {
+            let d = SimDuration(b.saturating_sub(e));
+            DurationRange { lo: d, hi: d }
+        });
+        Some(FaultSpec { kind, delay: delay.or(self.spec.delay), ..self.spec.clone() })
     }
 
     /// When the fault began, in simulated time.

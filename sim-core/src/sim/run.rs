@@ -114,8 +114,8 @@ impl<N: Node> Simulation<N> {
                 }
                 None => self.begin_fault(i),
             },
-            Event::Triggered { index, node } => {
-                self.world.trigger = Some(node);
+            Event::Triggered { index, node, event_at } => {
+                self.world.trigger = Some((node, event_at));
                 self.begin_fault(index);
                 self.world.trigger = None;
             }

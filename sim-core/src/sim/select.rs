@@ -19,7 +19,7 @@ impl<N: Node> Simulation<N> {
         };
         match sel {
             Selector::Named(name) => topo.lookup(name).into_iter().collect(),
-            Selector::Trigger => self.world.trigger.into_iter().collect(),
+            Selector::Trigger => self.world.trigger.map(|(id, _)| id).into_iter().collect(),
             Selector::Leader => {
                 let mut best: Option<(u64, NodeId)> = None;
                 for id in topo.servers() {

@@ -46,6 +46,7 @@ pub(crate) enum Event<M> {
     Triggered {
         index: u32,
         node: NodeId,
+        event_at: SimTime,
     },
     Heal(u32),
     Restart(NodeId),
@@ -126,7 +127,8 @@ pub(crate) struct World<N: Node> {
     /// Faults waiting for a protocol event: (fault index, event name, delay range).
     pub(crate) armed: Vec<(u32, String, Option<DurationRange>)>,
     /// While a triggered fault resolves its selectors: the node whose event triggered it.
-    pub(crate) trigger: Option<NodeId>,
+    /// (and when its event came).
+    pub(crate) trigger: Option<(NodeId, SimTime)>,
 }
 
 impl<N: Node> World<N> {
@@ -144,8 +146,13 @@ impl<N: Node> World<N> {
                 continue;
             }
             let (index, _, delay) = self.armed.remove(i);
-            let d = delay.map_or(0, |d| self.fault_rng.range_inclusive(d.lo.0, d.hi.0));
-            self.queue.push(self.now + SimDuration(d), Event::Triggered { index, node });
+            let d = match delay {
+                Some(d) if d.lo < d.hi => self.fault_rng.range_inclusive(d.lo.0, d.hi.0),
+                Some(d) => d.lo.0,
+                None => 0,
+            };
+            let event_at = self.now;
+            self.queue.push(self.now + SimDuration(d), Event::Triggered { index, node, event_at });
         }
     }
 
