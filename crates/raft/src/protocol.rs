@@ -24,7 +24,7 @@ impl Bug {
         match self {
             Bug::CommitPreviousTerm => KnownBug {
                 name: "commit-previous-term",
-                check: "State Machine Safety",
+                check: "Leader Completeness",
                 about: "a leader commits an entry of an earlier term by counting replicas (Figure 8)",
             },
             Bug::ForgetVote => KnownBug {

@@ -125,8 +125,14 @@ pub fn swarm_scenario(base: &Scenario, seed: u64) -> Drawn {
                 hi: SimDuration::from_millis(1 + rng.below(300)),
             };
         }
-        // Faults aimed at what the cluster is doing.
+        // Faults aimed at what the cluster is doing: crashes among them, since a restart
+        // inside one moment of the protocol is what forgets state at the worst time.
         if n.events.is_none() && !events.is_empty() && rng.below(2) == 0 {
+            if base.nemesis.as_ref().is_some_and(|b| b.kinds.iter().any(|k| k == "crash"))
+                && !n.kinds.iter().any(|k| k == "crash")
+            {
+                n.kinds.push("crash".into());
+            }
             let mut on: Vec<String> =
                 events.iter().filter(|_| rng.below(2) == 1).map(|e| e.name.to_string()).collect();
             if on.is_empty() {

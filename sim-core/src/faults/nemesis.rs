@@ -55,6 +55,10 @@ pub struct NemesisConfig {
     /// How long after its event an aimed fault begins; default `"0ms..1ms"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay: Option<DurationRange>,
+    /// How long an aimed fault lasts (a crashed node restarts, a partition heals); default
+    /// `"1ms..100ms"`: inside one election, where a restart that forgets state does harm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aimed_duration: Option<DurationRange>,
     /// How long each fault lasts, drawn uniformly from this range.
     pub duration: DurationRange,
     /// No fault before this time (default: the start).
@@ -142,6 +146,10 @@ impl NemesisConfig {
         if let Some(d) = self.delay {
             require_bounded("nemesis.delay", d.hi)?;
         }
+        if let Some(d) = self.aimed_duration {
+            require_positive("nemesis.aimed_duration", d.lo)?;
+            require_bounded("nemesis.aimed_duration", d.hi)?;
+        }
         if let Some(choices) = &self.isolate {
             if choices.is_empty() {
                 return Err(ConfigError::invalid(
@@ -224,6 +232,13 @@ impl NemesisConfig {
             {
                 aim_at_trigger(&mut spec.kind);
                 spec.on = Some(events[rng.below(events.len() as u64) as usize].clone());
+                let d = self.aimed_duration.unwrap_or(DurationRange {
+                    lo: SimDuration::from_millis(1),
+                    hi: SimDuration::from_millis(100),
+                });
+                if spec.duration.is_some() {
+                    spec.duration = Some(SimDuration(rng.range_inclusive(d.lo.0, d.hi.0)));
+                }
                 spec.delay = Some(self.delay.unwrap_or(DurationRange {
                     lo: SimDuration::ZERO,
                     hi: SimDuration::from_millis(1),
@@ -292,6 +307,7 @@ mod tests {
             isolate: None,
             events: None,
             delay: None,
+            aimed_duration: None,
             duration: DurationRange::parse("1s..3s").unwrap(),
             start: Some(SimDuration::from_secs(5)),
             end: Some(SimDuration::from_secs(50)),
