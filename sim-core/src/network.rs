@@ -248,6 +248,9 @@ pub(crate) enum Routing {
         at: SimTime,
         /// Arrival of a duplicate copy.
         duplicate_at: Option<SimTime>,
+        /// When it has left the sender (with bandwidth, once its link has transmitted it): a
+        /// sender that crashes before then takes it down with it.
+        departs: SimTime,
     },
 }
 
@@ -384,7 +387,8 @@ impl Network {
             let m = &self.default;
             if m.loss.0 == 0 && m.duplicate.0 == 0 {
                 if let Sampler::Constant(lat) = m.latency {
-                    return Routing::Deliver { at: now + delay + lat, duplicate_at: None };
+                    let departs = now + delay;
+                    return Routing::Deliver { at: departs + lat, duplicate_at: None, departs };
                 }
             }
         }
@@ -427,7 +431,7 @@ impl Network {
         };
         let at = self.arrival(rng, depart, from, to);
         let duplicate_at = duplicated.then(|| self.arrival(rng, depart, from, to));
-        Routing::Deliver { at, duplicate_at }
+        Routing::Deliver { at, duplicate_at, departs: depart }
     }
 
     fn arrival(&mut self, rng: &mut SimRng, depart: SimTime, from: NodeId, to: NodeId) -> SimTime {
@@ -473,7 +477,14 @@ mod tests {
         let mut rng = RngRoot::new(1).stream(Stream::Network);
         let before = rng.clone().next_u64();
         let r = net.route(&mut rng, SimTime(10), NodeId(0), NodeId(1), SimDuration(5), 100);
-        assert_eq!(r, Routing::Deliver { at: SimTime(10 + 5 + 1_000_000), duplicate_at: None });
+        assert_eq!(
+            r,
+            Routing::Deliver {
+                at: SimTime(10 + 5 + 1_000_000),
+                duplicate_at: None,
+                departs: SimTime(10 + 5)
+            }
+        );
         assert_eq!(rng.next_u64(), before);
     }
 

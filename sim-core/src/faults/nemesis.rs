@@ -52,6 +52,9 @@ pub struct NemesisConfig {
     /// (drawn uniformly) and injected at the node whose event it is, `delay` later.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<String>>,
+    /// The chance each single-node fault is aimed at one of `events`; default 1/2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aim: Option<f64>,
     /// How long after its event an aimed fault begins; default `"0ms..1ms"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay: Option<DurationRange>,
@@ -146,6 +149,11 @@ impl NemesisConfig {
         if let Some(d) = self.delay {
             require_bounded("nemesis.delay", d.hi)?;
         }
+        if let Some(p) = self.aim
+            && !(0.0..=1.0).contains(&p)
+        {
+            return Err(ConfigError::out_of_range("nemesis.aim", p, "a probability in [0, 1]"));
+        }
         if let Some(d) = self.aimed_duration {
             require_positive("nemesis.aimed_duration", d.lo)?;
             require_bounded("nemesis.aimed_duration", d.hi)?;
@@ -228,7 +236,10 @@ impl NemesisConfig {
             // Only a nemesis given events draws for them, so other runs keep their draws.
             if let Some(events) = self.events.as_ref().filter(|e| !e.is_empty())
                 && aimable(&spec.kind)
-                && rng.below(2) == 0
+                && match self.aim {
+                    Some(p) => rng.unit_f64() < p,
+                    None => rng.below(2) == 0,
+                }
             {
                 aim_at_trigger(&mut spec.kind);
                 spec.on = Some(events[rng.below(events.len() as u64) as usize].clone());
@@ -306,6 +317,7 @@ mod tests {
             node: None,
             isolate: None,
             events: None,
+            aim: None,
             delay: None,
             aimed_duration: None,
             duration: DurationRange::parse("1s..3s").unwrap(),

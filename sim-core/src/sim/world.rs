@@ -183,7 +183,8 @@ impl<N: Node> World<N> {
             Routing::Drop(reason) => {
                 self.log(TraceKind::Drop, from.0, to.0, id, reason as u64);
             }
-            Routing::Deliver { at, duplicate_at } => {
+            Routing::Deliver { at, duplicate_at, departs } => {
+                let depart = departs;
                 if let Some(dup_at) = duplicate_at {
                     let dup_id = self.next_message;
                     self.next_message += 1;
