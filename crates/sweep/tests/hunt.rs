@@ -50,3 +50,38 @@ fn a_shrunk_failure_still_fails_the_same_check_with_fewer_faults() {
     assert_eq!(a.scenario, b.scenario);
     assert_eq!(a.knobs, b.knobs);
 }
+
+/// A swarm hunt on the generic nemesis file finds the stale-read bug by the check its file
+/// fails, and its repro is 1-minimal: removing any one fault, or moving any one drawn knob back
+/// to the file's own value, makes the run pass that check.
+#[test]
+fn a_swarm_repro_is_one_minimal() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/raft-nemesis.toml");
+    let s = scenario::load(&path, &["raft.bug=\"stale-read\"".into()]).unwrap();
+    let options = HuntOptions { seeds: 1..200, jobs: 2, swarm: true, shard: None };
+    let failure = hunt(&s, &options, &|_, _, _| {}).unwrap().failure.expect("found");
+    assert_eq!(failure.check, "linearizable");
+    let shrunk = shrink(&failure, 2, &|_| {}).unwrap();
+    let repro = shrunk.scenario;
+    let fails = |c: &scenario::Scenario| {
+        let result = scenario::registry::prepare(c).unwrap().execute_quietly();
+        result.failures().any(|f| f.name == "linearizable")
+    };
+    assert!(fails(&repro), "the repro fails");
+    assert!(repro.nemesis.is_none(), "the repro lists its faults");
+    for i in 0..repro.faults.len() {
+        let mut c = repro.clone();
+        c.faults.remove(i);
+        assert!(!fails(&c), "fault {i} could go: {:?}", repro.faults[i]);
+    }
+    let mut reset = 0;
+    for (key, base) in &failure.knobs {
+        if sweep::swarm::value_at(&repro, key) == *base {
+            continue;
+        }
+        let c = sweep::swarm::reset(&repro, key, base.as_ref()).expect("resettable");
+        assert!(!fails(&c), "knob {key} could go back");
+        reset += 1;
+    }
+    println!("{} faults and {reset} drawn knobs, each needed", repro.faults.len());
+}
