@@ -52,7 +52,10 @@ impl Backup {
             Msg::Request(req) => {
                 // Only the primary serves: point the client at it.
                 let result = KvResult::NotLeader { leader: Some(self.primary) };
-                ctx.send(req.client, Msg::Reply(ClientReply { request_id: req.request_id, result }));
+                ctx.send(
+                    req.client,
+                    Msg::Reply(ClientReply { request_id: req.request_id, result }),
+                );
             }
             Msg::Batch(batch) if from == self.primary => self.on_batch(ctx, batch),
             Msg::Recover(r) if from == self.primary => self.on_recover(ctx, r),

@@ -68,11 +68,7 @@ impl PrimaryBackupConfig {
     /// Checks every value; errors name the dotted key, as a scenario file spells it.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if !(1..=9).contains(&self.backups) {
-            return Err(ConfigError::out_of_range(
-                "primary-backup.backups",
-                self.backups,
-                "1..=9",
-            ));
+            return Err(ConfigError::out_of_range("primary-backup.backups", self.backups, "1..=9"));
         }
         for (key, d) in [
             ("primary-backup.flush_interval", self.flush_interval),

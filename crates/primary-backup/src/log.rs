@@ -97,7 +97,13 @@ mod tests {
 
     #[test]
     fn entries_round_trip_through_their_disk_records() {
-        let e = Entry { client: NodeId(7), request_id: 1 << 40, acked_below: 3, key: 9, value: Some(-4) };
+        let e = Entry {
+            client: NodeId(7),
+            request_id: 1 << 40,
+            acked_below: 3,
+            key: 9,
+            value: Some(-4),
+        };
         assert_eq!(Entry::decode(&e.encode()), Some(e));
         let failed_cas = Entry { value: None, ..e };
         assert_eq!(Entry::decode(&failed_cas.encode()), Some(failed_cas));

@@ -22,8 +22,7 @@ use crate::config::{Bug, DEFAULT_BACKUPS, PARAMETERS, PrimaryBackupConfig};
 use crate::log::{self, Entry};
 use crate::node::PbNode;
 use crate::observer::{
-    FinalLog, Observer, SURVIVE, SharedObserver, acknowledged_writes_survive, liveness,
-    lost_writes,
+    FinalLog, Observer, SURVIVE, SharedObserver, acknowledged_writes_survive, liveness, lost_writes,
 };
 use crate::primary::Primary;
 
@@ -193,8 +192,8 @@ impl Model for PrimaryBackupRun {
         // The factory builds every node at the start and rebuilds a crashed one at its restart:
         // whatever it hands in (the config, the observer) is all that outlives a crash besides
         // the node's disk.
-        let sim = Simulation::new(self.sim.clone(), trace, move |id, topo| {
-            match topo.group_of(id) {
+        let sim =
+            Simulation::new(self.sim.clone(), trace, move |id, topo| match topo.group_of(id) {
                 Some((g, _)) if g.name == "primary" => PbNode::Primary(Box::new(Primary::new(
                     config.clone(),
                     backup_ids(topo),
@@ -207,8 +206,7 @@ impl Model for PrimaryBackupRun {
                     topo.servers,
                     workload.clone(),
                 ))),
-            }
-        })?;
+            })?;
         Ok((sim, observer))
     }
 
@@ -243,9 +241,16 @@ impl Model for PrimaryBackupRun {
             ("batches_flushed", MetricValue::Count(batches)),
             (
                 "entries_per_batch",
-                MetricValue::Number(if batches == 0 { 0.0 } else { logged as f64 / batches as f64 }),
+                MetricValue::Number(if batches == 0 {
+                    0.0
+                } else {
+                    logged as f64 / batches as f64
+                }),
             ),
-            ("primary_recoveries", MetricValue::Count(metrics.counter("primary-backup.recoveries"))),
+            (
+                "primary_recoveries",
+                MetricValue::Count(metrics.counter("primary-backup.recoveries")),
+            ),
             (
                 "messages",
                 MetricValue::Count(
@@ -254,7 +259,10 @@ impl Model for PrimaryBackupRun {
             ),
         ];
         if let Some(h) = metrics.histogram("primary-backup.ack_wait_ns") {
-            named.push(("ack_wait_ms", MetricValue::Distribution(DistributionSummary::of_histogram_ms(h))));
+            named.push((
+                "ack_wait_ms",
+                MetricValue::Distribution(DistributionSummary::of_histogram_ms(h)),
+            ));
         }
         Judgement {
             checks,
