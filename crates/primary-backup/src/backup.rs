@@ -86,6 +86,7 @@ impl Backup {
         if appended {
             // Durable before we say so: the primary answers clients on the strength of this ack.
             ctx.storage().sync();
+            ctx.event("stored");
         }
         ctx.send(self.primary, Msg::Ack(Ack { durable: self.last }));
     }

@@ -245,6 +245,7 @@ impl Primary {
         self.phase = Phase::Serving(Serving { acked, waiting: VecDeque::new() });
         if self.restarted {
             ctx.metrics().count("primary-backup.recoveries", 1);
+            ctx.event("recovered");
         }
         ctx.annotate(&format!("primary serving: log ends at {}", self.last()));
         ctx.set_timer(self.config.flush_interval, Timer::Flush);
@@ -317,6 +318,7 @@ impl Primary {
         ctx.storage().log_append(seq, e.encode());
         self.append(e);
         ctx.metrics().count("primary-backup.entries_logged", 1);
+        ctx.event("logged");
         let applied = value.map(|_| now);
         if self.config.bug == Some(Bug::EarlyAck) {
             // THE BUG: the write is only in memory (and in an unsynced disk write); a crash
@@ -365,6 +367,10 @@ impl Primary {
 
     fn answer(&mut self, ctx: &mut Context<'_, PbNode>, w: Waiter) {
         let now = ctx.sim_time();
+        if w.write.is_some() || w.reply.result == KvResult::CasFailed {
+            // A logged request answered: the commit moves (what liveness looks for).
+            self.observer.lock().expect("observer").answered.push(now);
+        }
         if let Some(applied) = w.write {
             let request_id = w.reply.request_id;
             let seq = self.logged_seq(w.client, request_id);
@@ -408,6 +414,7 @@ impl Primary {
             ctx.storage().sync();
             self.synced = self.last();
             ctx.metrics().count("primary-backup.batches_flushed", 1);
+            ctx.event("flushed");
         }
         if let Phase::Serving(s) = &self.phase {
             for (i, b) in self.backups.iter().enumerate() {

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use check::outcome::CheckResult;
 use platform::driver::{Ending, Judgement, Model};
 use platform::{
-    Driver, Group, KnownBug, Parameter, Protocol, Run, SeriesChart, SeriesLine, Setup, Show,
-    ShrinkStep,
+    Driver, Group, Knob, KnownBug, Parameter, Protocol, ProtocolEvent, Run, SeriesChart,
+    SeriesLine, Setup, Show, ShrinkStep,
 };
 use sim_core::{
     ConfigError, DistributionSummary, MetricValue, NodeId, NodeKind, SimConfig, Simulation,
@@ -60,6 +60,18 @@ impl Bug {
 }
 
 const BUGS: &[KnownBug] = &[Bug::EarlyAck.known()];
+
+/// The moments a fault can be aimed at (`on = "logged"`): the nodes report them with
+/// `ctx.event(name)`.
+const EVENTS: &[ProtocolEvent] = &[
+    ProtocolEvent {
+        name: "logged",
+        about: "the primary logged a write (in memory and an unsynced disk write)",
+    },
+    ProtocolEvent { name: "flushed", about: "the primary synced a batch and shipped it" },
+    ProtocolEvent { name: "stored", about: "a backup synced a batch and acknowledged it" },
+    ProtocolEvent { name: "recovered", about: "a restarted primary took the longest log" },
+];
 
 const CHARTS: &[SeriesChart] = &[
     SeriesChart {
@@ -121,6 +133,22 @@ impl Protocol for PrimaryBackup {
                 by: 1,
             },
         ]
+    }
+
+    fn knobs(&self) -> &'static [Knob] {
+        &[
+            // One backup, or several; a long batch leaves more writes in the air at a crash.
+            Knob { key: "primary-backup.backups", values: "[1, 2, 3]" },
+            Knob { key: "primary-backup.flush_interval", values: "[\"1ms\", \"10ms\", \"50ms\"]" },
+            Knob { key: "workload.clients", values: "[1, 2, 4, 8]" },
+            // Leave room for plain writes: compare-and-sets on fresh keys never match.
+            Knob { key: "workload.read_ratio", values: "[0.2, 0.5, 0.7]" },
+            Knob { key: "network.loss", values: "{ min = 0.0, max = 0.05 }" },
+        ]
+    }
+
+    fn events(&self) -> &'static [ProtocolEvent] {
+        EVENTS
     }
 
     fn charts(&self) -> &'static [SeriesChart] {
@@ -222,10 +250,11 @@ impl Model for PrimaryBackupRun {
         let checks = vec![acknowledged_writes_survive(&obs.acked, &log, topo)];
         let liveness = ending.quiet.map(|(start, quiet)| {
             if topo.clients == 0 || self.workload.read_ratio >= 1.0 {
-                // Recovery is judged by a write acknowledged after the faults heal.
+                // Recovery is judged by a write or compare-and-set answered after the faults
+                // heal (reads alone could be answered by a primary whose backups are gone).
                 CheckResult::not_applicable(
                     "liveness",
-                    "the workload writes nothing: no write to acknowledge after every fault healed",
+                    "the workload only reads: no write or compare-and-set to answer after every fault healed",
                 )
             } else {
                 liveness(&obs, start, quiet)
