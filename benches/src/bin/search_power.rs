@@ -33,7 +33,9 @@ struct Args {
 fn main() {
     let args = Args::parse();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
-    println!("protocol\tbug\tcheck expected\tseeds\tfirst failure\tcheck found\tsearch s\tshrink s\tfaults left");
+    println!(
+        "protocol\tbug\tcheck expected\tseeds\tfirst failure\tcheck found\tsearch s\tshrink s\tfaults left"
+    );
     for p in scenario::registry::registry().protocols() {
         if args.protocol.as_deref().is_some_and(|n| n != p.name()) {
             continue;
@@ -83,8 +85,12 @@ fn main() {
             }
         }
         if args.correct > 0 {
-            let options =
-                HuntOptions { seeds: 1..1 + args.correct, jobs: args.jobs, swarm: true, shard: None };
+            let options = HuntOptions {
+                seeds: 1..1 + args.correct,
+                jobs: args.jobs,
+                swarm: true,
+                shard: None,
+            };
             let outcome = hunt(&base, &options, &|_, _, _| {}).expect("the hunt runs");
             println!(
                 "{} correct: {} swarm seeds, {} passed, {} failed, {} inconclusive ({:.0} s){}",
