@@ -15,7 +15,11 @@ pub fn run() -> Status {
         println!("  {name:<10} (not built yet)");
     }
     println!("fault kinds:\n  {}", FaultName::ALL.map(FaultName::as_str).join(", "));
-    println!("selectors:\n  a node name (n1.., c1..), {}", SELECTORS.join(", "));
+    println!(
+        "selectors:\n  a node name (n1.., c1.., or a group's: primary, backup2), {}; \
+         random:<group> and minority:<group> pick within one node group",
+        SELECTORS.join(", ")
+    );
     for p in registry.protocols() {
         println!("\nprotocol {}", p.name());
         println!("  node groups:");
@@ -33,8 +37,9 @@ pub fn run() -> Status {
             }
         }
         println!("  known bugs (bug = \"…\"), each with the check it must fail:");
+        let width = p.bugs().iter().map(|b| b.check.chars().count()).max().unwrap_or(0).max(22);
         for b in p.bugs() {
-            println!("    {:<22} {:<22} {}", b.name, b.check, b.about);
+            println!("    {:<22} {:<width$} {}", b.name, b.check, b.about);
         }
     }
     Status::Pass

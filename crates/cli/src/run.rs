@@ -237,6 +237,8 @@ fn print_summary(s: &Summary, result: &RunResult, out: &Path, reproduce: &str) {
         None => {}
     }
     println!("checks");
+    // A protocol's check names can be long ("Acknowledged Writes Survive"): widen the column.
+    let width = s.checks.iter().map(|c| c.name.chars().count() + 1).max().unwrap_or(0).max(22);
     for c in &s.checks {
         let status = match c.status {
             CheckStatus::Pass => "pass",
@@ -244,7 +246,7 @@ fn print_summary(s: &Summary, result: &RunResult, out: &Path, reproduce: &str) {
             CheckStatus::Unknown => "unknown",
             CheckStatus::NotApplicable => "n/a",
         };
-        println!("  {status:<8}{:<22}{}", c.name, c.detail);
+        println!("  {status:<8}{:<width$}{}", c.name, c.detail);
     }
     if s.outcome == "events-max" {
         println!("  the run stopped at [check] events_max ({} events): inconclusive", s.events);

@@ -56,7 +56,7 @@ impl Registry {
 
 /// The protocols built into faultline.
 pub fn builtin() -> Registry {
-    Registry::empty().with(&raft::Raft)
+    Registry::empty().with(&raft::Raft).with(&primary_backup::PrimaryBackup)
 }
 
 static REGISTRY: OnceLock<Registry> = OnceLock::new();
