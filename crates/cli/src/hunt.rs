@@ -180,22 +180,23 @@ pub fn run(args: &HuntArgs) -> Result<Status, CliError> {
     summary["shrink_steps"] = shrunk.steps.iter().map(|s| s.what.clone()).collect();
     summary["candidate_runs"] = shrunk.attempts.into();
     write_files(&out, &summary, Some(&text))?;
+    // The repro's own cluster, as its protocol builds it, and the trace hash it runs to.
+    let prepared = scenario::registry::prepare(&repro)
+        .map_err(|e| CliError::BadInput(format!("the repro does not prepare: {e}")))?;
+    let topology = prepared.sim_config().topology.clone();
+    let hash = prepared.execute_quietly().summary.trace_hash;
     println!(
         "shrunk in {:.1} s from {} faults to {} faults, {} servers, {} clients, {} ({} steps kept of {} candidate runs)",
         clock.seconds(),
         shrunk.faults_before,
         repro.faults.len(),
-        repro.nodes.unwrap_or(5),
-        repro
-            .workload
-            .as_ref()
-            .and_then(|w| w.get("clients"))
-            .and_then(|c| c.as_integer())
-            .unwrap_or(4),
+        topology.servers,
+        topology.clients,
         repro.duration,
         shrunk.steps.len(),
         shrunk.attempts
     );
+    println!("trace hash {}", scenario::summary::hex(hash));
     println!("violation: {}: {}", failure.check, shrunk.detail);
     println!("repro      {}", out.join("repro.toml").display());
     println!("reproduce with: faultline run {}", out.join("repro.toml").display());

@@ -333,8 +333,13 @@ pub fn shrink(
             .collect();
         changed |= try_all(candidates, &mut best);
         // Each drawn knob back to the scenario's own value.
+        // Only a knob still at its drawn value: one another step moved on (the clients
+        // halved) stays where that step left it, or the two would undo each other forever.
         let candidates: Vec<(Scenario, String)> = (f.knobs.iter())
-            .filter(|(key, base)| value_at(&best, key) != *base)
+            .filter(|(key, base)| {
+                let now = value_at(&best, key);
+                now != *base && now == value_at(&f.scenario, key)
+            })
             .filter_map(|(key, base)| {
                 let c = reset(&best, key, base.as_ref())?;
                 Some((c, format!("{key} back to its default")))
