@@ -86,33 +86,16 @@ fn comparison(plan: &Plan, records: &[RunRecord], name: &str, x: &str) -> Compar
         }
     };
     let others: Vec<&String> = plan.keys.iter().filter(|k| *k != x).collect();
-    let mut lines: BTreeMap<String, Vec<(f64, f64, f64, f64)>> = BTreeMap::new();
-    for point in 0..plan.points.len() {
-        let Some(xv) = x_of(point) else { continue };
-        let Some((median, p10, p90)) = point_spread(records, point, name) else { continue };
-        let label = if others.is_empty() {
-            "median over seeds (band: p10–p90)".to_string()
-        } else {
-            others
-                .iter()
-                .map(|k| format!("{k}={}", plan.value(point, k)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        lines.entry(label).or_default().push((xv, median, p10, p90));
-    }
+    let label = |point: usize| match others.is_empty() {
+        true => "median over seeds (band: p10–p90)".to_string(),
+        false => point_label(plan, &others, point),
+    };
     Comparison {
         title: format!("{name} against {x}"),
         x_desc: x.to_string(),
         y_desc: name.to_string(),
-        x_ticks: (!numeric).then_some(ticks),
-        lines: lines
-            .into_iter()
-            .map(|(label, mut points)| {
-                points.sort_by(|a, b| a.0.total_cmp(&b.0));
-                Line { label, points }
-            })
-            .collect(),
+        x_ticks: (!numeric).then_some(ticks.clone()),
+        lines: lines(plan, records, name, x_of, label),
     }
 }
 
@@ -122,37 +105,48 @@ fn comparison(plan: &Plan, records: &[RunRecord], name: &str, x: &str) -> Compar
 fn against_figure(plan: &Plan, records: &[RunRecord], name: &str, x: &str) -> Comparison {
     let x = resolve(records, x).unwrap_or_else(|| x.to_string());
     let others: Vec<&String> = plan.keys.iter().skip(1).collect();
-    let mut lines: BTreeMap<String, Vec<(f64, f64, f64, f64)>> = BTreeMap::new();
-    for point in 0..plan.points.len() {
-        let Some((xv, _, _)) = point_spread(records, point, &x) else { continue };
-        let Some((median, p10, p90)) = point_spread(records, point, name) else { continue };
-        let label = if others.is_empty() {
-            match plan.keys.first() {
-                Some(k) => format!("{k} varies along the line"),
-                None => "median over seeds".to_string(),
-            }
-        } else {
-            others
-                .iter()
-                .map(|k| format!("{k}={}", plan.value(point, k)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        lines.entry(label).or_default().push((xv, median, p10, p90));
-    }
+    let x_of = |point: usize| point_spread(records, point, &x).map(|(median, _, _)| median);
+    let label = |point: usize| match (others.is_empty(), plan.keys.first()) {
+        (false, _) => point_label(plan, &others, point),
+        (true, Some(k)) => format!("{k} varies along the line"),
+        (true, None) => "median over seeds".to_string(),
+    };
     Comparison {
         title: format!("{name} against {x}"),
         x_desc: format!("{x} (median over seeds)"),
         y_desc: name.to_string(),
         x_ticks: None,
-        lines: lines
-            .into_iter()
-            .map(|(label, mut points)| {
-                points.sort_by(|a, b| a.0.total_cmp(&b.0));
-                Line { label, points }
-            })
-            .collect(),
+        lines: lines(plan, records, name, x_of, label),
     }
+}
+
+/// `key=value, …` of a point, for the keys given.
+fn point_label(plan: &Plan, keys: &[&String], point: usize) -> String {
+    keys.iter().map(|k| format!("{k}={}", plan.value(point, k))).collect::<Vec<_>>().join(", ")
+}
+
+/// The lines of a comparison: each point at (its x, `name`'s median, p10, p90), grouped by
+/// label, each line sorted by x.
+fn lines(
+    plan: &Plan,
+    records: &[RunRecord],
+    name: &str,
+    x_of: impl Fn(usize) -> Option<f64>,
+    label: impl Fn(usize) -> String,
+) -> Vec<Line> {
+    let mut lines: BTreeMap<String, Vec<(f64, f64, f64, f64)>> = BTreeMap::new();
+    for point in 0..plan.points.len() {
+        let Some(xv) = x_of(point) else { continue };
+        let Some((median, p10, p90)) = point_spread(records, point, name) else { continue };
+        lines.entry(label(point)).or_default().push((xv, median, p10, p90));
+    }
+    lines
+        .into_iter()
+        .map(|(label, mut points)| {
+            points.sort_by(|a, b| a.0.total_cmp(&b.0));
+            Line { label, points }
+        })
+        .collect()
 }
 
 /// A heatmap of `name` when the sweep varies exactly two keys and both take numbers.
