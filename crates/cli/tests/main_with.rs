@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
-use platform::{Group, KnownBug, Parameter, Protocol, Run, Setup, ShrinkStep};
+use platform::{Group, KnownBug, Parameter, Protocol, Run, Setup, Shrinkable};
 use sim_core::config::ConfigError;
 
 /// Set in the environment of the copy of this binary that acts as the user's `faultline`.
@@ -37,7 +37,7 @@ impl Protocol for Toy {
     fn headline(&self) -> &'static str {
         "availability"
     }
-    fn shrink_steps(&self) -> &'static [ShrinkStep] {
+    fn shrink_steps(&self) -> &'static [Shrinkable] {
         &[]
     }
     fn prepare(&self, _: &Setup) -> Result<Box<dyn Run>, ConfigError> {

@@ -20,6 +20,6 @@ pub mod result;
 pub mod series;
 
 pub use driver::{Driver, Judgement, Model, Run};
-pub use protocol::{Group, Knob, KnownBug, Parameter, Protocol, ProtocolEvent, Setup, ShrinkStep};
+pub use protocol::{Group, Knob, KnownBug, Parameter, Protocol, ProtocolEvent, Setup, Shrinkable};
 pub use result::{RunResult, Stopwatch, Verdict};
 pub use series::{SeriesChart, SeriesLine, Show};

@@ -81,7 +81,7 @@ pub struct Knob {
 /// How the shrinker may make a failing scenario smaller by one step: a dotted scenario key
 /// (`nodes`, `workload.clients`) and how to move it, never below `min`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ShrinkStep {
+pub struct Shrinkable {
     /// The dotted key, as `--set` takes it.
     pub key: &'static str,
     /// Its value when the scenario does not set it.
@@ -92,7 +92,7 @@ pub struct ShrinkStep {
     pub by: i64,
 }
 
-impl ShrinkStep {
+impl Shrinkable {
     /// The next smaller value from `value`, if the step allows one.
     pub fn next(&self, value: i64) -> Option<i64> {
         let next = if self.by == 0 { value / 2 } else { value - self.by };
@@ -115,7 +115,7 @@ pub trait Protocol: Send + Sync + 'static {
     /// The figure sweeps chart besides p99 latency and availability (a `summary.json` path).
     fn headline(&self) -> &'static str;
     /// How the shrinker may reduce a failing scenario (fewer nodes, fewer clients).
-    fn shrink_steps(&self) -> &'static [ShrinkStep];
+    fn shrink_steps(&self) -> &'static [Shrinkable];
     /// The knobs `hunt --swarm` turns by default (a scenario's `[swarm]` table adds to them or
     /// replaces them). A drawn combination the protocol rejects is never run.
     fn knobs(&self) -> &'static [Knob] {

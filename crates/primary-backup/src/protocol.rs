@@ -9,7 +9,7 @@ use check::outcome::CheckResult;
 use platform::driver::{Ending, Judgement, Model};
 use platform::{
     Driver, Group, Knob, KnownBug, Parameter, Protocol, ProtocolEvent, Run, SeriesChart,
-    SeriesLine, Setup, Show, ShrinkStep,
+    SeriesLine, Setup, Show, Shrinkable,
 };
 use sim_core::{
     ConfigError, DistributionSummary, MetricValue, NodeId, NodeKind, SimConfig, Simulation,
@@ -123,10 +123,10 @@ impl Protocol for PrimaryBackup {
         "metrics.entries_per_batch"
     }
 
-    fn shrink_steps(&self) -> &'static [ShrinkStep] {
+    fn shrink_steps(&self) -> &'static [Shrinkable] {
         &[
-            ShrinkStep { key: "workload.clients", default: 4, min: 1, by: 0 },
-            ShrinkStep {
+            Shrinkable { key: "workload.clients", default: 4, min: 1, by: 0 },
+            Shrinkable {
                 key: "primary-backup.backups",
                 default: DEFAULT_BACKUPS as i64,
                 min: 1,

@@ -1,7 +1,7 @@
 //! Raft as the platform sees it: its table, groups, known bugs and how to prepare a run.
 
 use platform::protocol::{
-    Group, Knob, KnownBug, Parameter, Protocol, ProtocolEvent, Setup, ShrinkStep,
+    Group, Knob, KnownBug, Parameter, Protocol, ProtocolEvent, Setup, Shrinkable,
 };
 use platform::{Driver, Run, SeriesChart, SeriesLine, Show};
 use sim_core::Topology;
@@ -83,10 +83,10 @@ impl Protocol for Raft {
         "metrics.election_downtime_ms"
     }
 
-    fn shrink_steps(&self) -> &'static [ShrinkStep] {
+    fn shrink_steps(&self) -> &'static [Shrinkable] {
         &[
-            ShrinkStep { key: "workload.clients", default: 4, min: 1, by: 0 },
-            ShrinkStep { key: "nodes", default: DEFAULT_SERVERS as i64, min: 3, by: 2 },
+            Shrinkable { key: "workload.clients", default: 4, min: 1, by: 0 },
+            Shrinkable { key: "nodes", default: DEFAULT_SERVERS as i64, min: 3, by: 2 },
         ]
     }
 

@@ -378,12 +378,12 @@ fn halve_fault(s: &Scenario, i: usize) -> Option<Scenario> {
 }
 
 /// The protocol's shrink steps for a scenario (none for a protocol this binary does not run).
-fn protocol_steps(s: &Scenario) -> &'static [platform::ShrinkStep] {
+fn protocol_steps(s: &Scenario) -> &'static [platform::Shrinkable] {
     scenario::registry::protocol(&s.protocol).map_or(&[], |p| p.shrink_steps())
 }
 
 /// The scenario one shrink step smaller, described, if the step allows it.
-fn smaller(s: &Scenario, step: &platform::ShrinkStep) -> Option<(Scenario, String)> {
+fn smaller(s: &Scenario, step: &platform::Shrinkable) -> Option<(Scenario, String)> {
     let table = s.to_table();
     let mut value = Some(&toml::Value::Table(table));
     for part in step.key.split('.') {
