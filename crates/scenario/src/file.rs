@@ -126,8 +126,8 @@ impl Scenario {
         }
     }
 
-    /// The scenario as a TOML table, its protocol table included: what `scenario.toml` and
-    /// `repro.toml` hold.
+    /// The scenario as a TOML table, its protocol table included: what `--set` and the
+    /// shrinker edit (`summary::normalized` writes the same keys in the file's own order).
     pub fn to_table(&self) -> toml::Table {
         let mut table = toml::Table::try_from(self).expect("a scenario serializes");
         for (k, v) in &self.tables {
