@@ -30,6 +30,12 @@ pub fn run() -> Status {
         for param in p.parameters() {
             println!("    {} = {}", param.key, param.about);
         }
+        if !p.knobs().is_empty() {
+            println!("  knobs `hunt --swarm` draws (a scenario's [swarm] adds or replaces):");
+            for k in p.knobs() {
+                println!("    {} = {}", k.key, k.values);
+            }
+        }
         if !p.events().is_empty() {
             println!("  events (a fault's `on`, [nemesis] events):");
             for e in p.events() {
