@@ -202,8 +202,8 @@ fn exported(seed: u64) -> (u64, u64, Vec<sim_core::TraceRecord>) {
 
 #[test]
 fn the_json_lines_trace_is_complete_and_reproducible() {
-    let (hash, len, records) = exported(4);
-    assert_eq!(hash, self::hash(4), "exporting does not change the run");
+    let (hash, len, records) = exported(6);
+    assert_eq!(hash, self::hash(6), "exporting does not change the run");
     assert_eq!(records.len() as u64, len, "one line per record");
     assert!(records.iter().enumerate().all(|(i, r)| r.index == i as u64));
     let kinds: std::collections::BTreeSet<String> =
@@ -223,9 +223,9 @@ fn the_json_lines_trace_is_complete_and_reproducible() {
     ] {
         assert!(kinds.contains(k), "{k} missing from {kinds:?}");
     }
-    let (_, _, again) = exported(4);
+    let (_, _, again) = exported(6);
     assert_eq!(sim_core::trace::first_divergence(records.clone(), again), None);
-    let (_, _, other) = exported(5);
+    let (_, _, other) = exported(7);
     assert!(sim_core::trace::first_divergence(records, other).is_some());
 }
 

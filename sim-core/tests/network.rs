@@ -92,6 +92,50 @@ fn a_one_way_partition_cuts_only_its_direction() {
     assert!(n1.iter().filter(|d| during(d)).count() > 500, "n2 → n1 still flows");
 }
 
+#[test]
+fn a_bridge_talks_to_both_halves_and_the_halves_do_not_talk() {
+    let mut s = sim(
+        3,
+        5,
+        r#"latency = "2ms""#,
+        r#"
+        [[fault]]
+        at = "500ms"
+        kind = "bridge"
+        node = "n3"
+        duration = "1s"
+        "#,
+        None,
+    );
+    s.run();
+    // Around n3 the others split alternately: n1 n4 | n2 n5.
+    let half = |id: NodeId| match id.0 {
+        0 | 3 => Some(0),
+        1 | 4 => Some(1),
+        _ => None,
+    };
+    let (mut crossed, mut bridged) = (0, 0);
+    for (to, d) in deliveries(&s).iter().filter(|(_, d)| {
+        // Sent and delivered inside the bridge's window (latency 2 ms).
+        (502 * MS..=1500 * MS).contains(&d.received_at_ns)
+    }) {
+        match (half(d.from), half(*to)) {
+            (Some(a), Some(b)) if a != b => crossed += 1,
+            (None, _) | (_, None) => bridged += 1,
+            _ => {}
+        }
+    }
+    assert_eq!(crossed, 0, "no message crosses between the halves");
+    assert!(bridged > 1000, "the bridge talks to both halves: {bridged}");
+    // Its record replays as the partition it made.
+    let record = &s.fault_records()[0];
+    let replay = record.replayable(s.topology()).unwrap();
+    assert_eq!(
+        toml::to_string(&replay.kind).unwrap().trim(),
+        "kind = \"partition\"\ngroups = [[\"n1\", \"n4\"], [\"n2\", \"n5\"]]"
+    );
+}
+
 /// Over `seeds` runs, counts the notes sent before the last 10 ms and the deliveries of those
 /// notes (with a 10 µs latency, every one of them that was not lost has arrived).
 fn sent_received(network: &str, seeds: u64) -> (u64, u64) {

@@ -71,6 +71,14 @@ pub struct RaftConfig {
     /// Most entries per AppendEntries; default 64, 1..=100000.
     #[serde(default = "default_max_batch")]
     pub max_batch: u32,
+    /// Most entries a leader holds appended but not yet committed: a request beyond them is
+    /// refused as busy and the client retries later, as etcd's MaxUncommittedEntriesSize does.
+    /// Without a bound, offered load above what the cluster commits (small batches, slow
+    /// syncs) grows the log without end, and after every fault heals a new leader must first
+    /// replicate that backlog before anything commits. Default four batches (4 × `max_batch`),
+    /// 1..=10000000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_uncommitted: Option<u64>,
     /// Take a snapshot once this many entries were applied since the last one; default 1000,
     /// 1..=10000000.
     #[serde(default = "default_snapshot_threshold")]
@@ -102,6 +110,7 @@ impl Default for RaftConfig {
             check_quorum: false,
             read_mode: ReadMode::ReadIndex,
             max_batch: default_max_batch(),
+            max_uncommitted: None,
             snapshot_threshold: default_snapshot_threshold(),
             sync_latency: SimDuration::ZERO,
             downtime_cap: default_downtime_cap(),
@@ -111,6 +120,11 @@ impl Default for RaftConfig {
 }
 
 impl RaftConfig {
+    /// The bound on uncommitted entries in force: as given, or four batches.
+    pub fn uncommitted_bound(&self) -> u64 {
+        self.max_uncommitted.unwrap_or(4 * u64::from(self.max_batch))
+    }
+
     /// The heartbeat period in force.
     pub fn heartbeat(&self) -> SimDuration {
         self.heartbeat_interval.unwrap_or(SimDuration(self.election_timeout.lo.as_nanos() / 2))
@@ -140,6 +154,9 @@ impl RaftConfig {
             return Err(ConfigError::out_of_range("raft.max_batch", self.max_batch, "1..=100000"));
         }
         require_positive("raft.downtime_cap", self.downtime_cap)?;
+        if let Some(m) = self.max_uncommitted.filter(|m| !(1..=10_000_000).contains(m)) {
+            return Err(ConfigError::out_of_range("raft.max_uncommitted", m, "1..=10000000"));
+        }
         if !(1..=10_000_000).contains(&self.snapshot_threshold) {
             return Err(ConfigError::out_of_range(
                 "raft.snapshot_threshold",
@@ -170,6 +187,10 @@ pub const PARAMETERS: &[Parameter] = &[
     Parameter { key: "check_quorum", about: "false" },
     Parameter { key: "read_mode", about: "\"read-index\" | \"log\"" },
     Parameter { key: "max_batch", about: "64 entries per AppendEntries (1..=100000)" },
+    Parameter {
+        key: "max_uncommitted",
+        about: "4 × max_batch entries a leader holds uncommitted before it refuses requests as busy",
+    },
     Parameter { key: "snapshot_threshold", about: "1000 applied entries between snapshots" },
     Parameter {
         key: "sync_latency",

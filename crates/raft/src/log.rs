@@ -147,6 +147,7 @@ impl Writer {
             }
             KvResult::CasFailed => self.tag(2),
             KvResult::NotLeader { .. } => self.tag(3),
+            KvResult::Busy => self.tag(4),
         }
     }
 }
@@ -181,6 +182,7 @@ impl Reader<'_> {
             1 => KvResult::Ok(Some(self.i64()?)),
             2 => KvResult::CasFailed,
             3 => KvResult::NotLeader { leader: None },
+            4 => KvResult::Busy,
             _ => return None,
         })
     }

@@ -105,8 +105,17 @@ impl Protocol for Raft {
             Knob { key: "raft.sync_latency", values: "[\"0ms\", \"1ms\", \"5ms\"]" },
             Knob { key: "nodes", values: "[3, 5]" },
             Knob { key: "workload.clients", values: "[2, 4, 8]" },
+            // A slow stream of writes leaves the servers' logs equal between writes, so
+            // candidates on both sides of a partition can win the same term.
+            Knob { key: "workload.rate", values: "[20, 50, 200]" },
             Knob { key: "workload.read_ratio", values: "[0.2, 0.5, 0.8]" },
             Knob { key: "network.loss", values: "{ min = 0.0, max = 0.05 }" },
+            // Latency whose spread is wide against the election timeout splits votes and
+            // keeps RequestVotes in flight while a voter crashes and restarts.
+            Knob {
+                key: "network.latency",
+                values: "[{ dist = \"lognormal\", p50 = \"1ms\", p99 = \"10ms\" }, { dist = \"exponential\", mean = \"5ms\" }, { dist = \"uniform\", min = \"0ms\", max = \"20ms\" }]",
+            },
         ]
     }
 

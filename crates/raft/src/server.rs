@@ -28,6 +28,10 @@ use crate::log::{self, Log};
 use crate::message::{Command, Entry, RaftMsg};
 use crate::node::{RaftNode, RaftTimer};
 use crate::observer::SharedObserver;
+
+/// The round an answer echoes when it answers no message of the current leader: a leader's
+/// rounds start at 1.
+const NO_ROUND: u64 = 0;
 use crate::state_machine::{Snapshot, StateMachine};
 
 type Ctx<'a, 'b> = &'a mut Context<'b, RaftNode>;
@@ -645,7 +649,18 @@ impl RaftServer {
             s.send(ctx, from, msg);
         };
         if term < self.term {
-            return reject(self, ctx, 0);
+            // An answer to an older term's leader echoes no round: rounds restart with each
+            // leadership, so an old round echoed in this term could confirm this term's leader's
+            // ReadIndex rounds on the word of a server it never reached (seed 1343 of
+            // raft-nemesis.toml under swarm found a stale read this way).
+            let msg = RaftMsg::AppendReply {
+                term: self.term,
+                success: false,
+                match_index: 0,
+                conflict_index: 0,
+                round: NO_ROUND,
+            };
+            return self.send(ctx, from, msg);
         }
         self.accept_leader(ctx, from, term);
         // Entries the snapshot already covers are committed: skip them.
@@ -738,8 +753,8 @@ impl RaftServer {
             self.become_follower(ctx, term);
             return;
         }
-        if self.state != State::Leader || term != self.term {
-            return;
+        if self.state != State::Leader || term != self.term || round == NO_ROUND {
+            return; // not an answer to this leader: its term only matters (above)
         }
         let i = from.index();
         // The answer to the last message sent to this follower, or to an earlier one.
@@ -876,7 +891,7 @@ impl RaftServer {
         round: u64,
     ) {
         if term < self.term {
-            let msg = RaftMsg::SnapshotReply { term: self.term, index: 0, round };
+            let msg = RaftMsg::SnapshotReply { term: self.term, index: 0, round: NO_ROUND };
             return self.send(ctx, from, msg);
         }
         self.accept_leader(ctx, from, term);
@@ -940,9 +955,13 @@ impl RaftServer {
             let done = done.clone();
             return self.reply(ctx, req.client, req.request_id, done);
         }
-        if !self.lead.in_log.insert((req.client, req.request_id)) {
+        if self.lead.in_log.contains(&(req.client, req.request_id)) {
             return; // already in the log: answered when applied
         }
+        if self.log.last_index() - self.commit >= self.config.uncommitted_bound() {
+            return self.reply(ctx, req.client, req.request_id, KvResult::Busy);
+        }
+        self.lead.in_log.insert((req.client, req.request_id));
         let command = Command::Op {
             client: req.client,
             request_id: req.request_id,

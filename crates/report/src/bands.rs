@@ -5,7 +5,9 @@ use sim_core::{FaultKind, FaultName, FaultRecord, NodeSet};
 /// The colour a fault kind is drawn in (red, green, blue), the same in charts and the page.
 pub fn fault_rgb(kind: &str) -> (u8, u8, u8) {
     match FaultName::parse(kind) {
-        Some(FaultName::Partition | FaultName::PartitionOneway) => (148, 103, 189),
+        Some(FaultName::Partition | FaultName::PartitionOneway | FaultName::Bridge) => {
+            (148, 103, 189)
+        }
         Some(FaultName::Crash) => (214, 39, 40),
         Some(FaultName::Pause | FaultName::Slow) => (140, 86, 75),
         Some(FaultName::Clock) => (23, 190, 207),
@@ -57,6 +59,10 @@ pub fn describe(f: &FaultRecord) -> String {
                 groups.iter().map(|g| g.join(" ")).collect::<Vec<_>>().join(" | ")
             }
             (FaultKind::Partition { .. }, _) => format!("{} | rest", f.resolved.join(" ")),
+            (FaultKind::Bridge { .. }, _) => {
+                let (a, b) = f.resolved.split_at(f.resolved.len().div_ceil(2));
+                format!("{} | {}", a.join(" "), b.join(" "))
+            }
             (FaultKind::PartitionOneway { .. }, Some(k)) => {
                 format!("{} -> {}", f.resolved[..k].join(" "), f.resolved[k..].join(" "))
             }

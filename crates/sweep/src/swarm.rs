@@ -143,6 +143,16 @@ pub fn swarm_scenario(base: &Scenario, seed: u64) -> Drawn {
                 lo: SimDuration::ZERO,
                 hi: SimDuration::from_micros(rng.range_inclusive(1, 5000)),
             });
+            // How long an aimed fault lasts: up to 1 ms to 100 ms, log-uniformly, so that one
+            // seed in two restarts a crashed node within 10 ms, before the other candidates'
+            // RequestVotes or the next AppendEntries reach it.
+            if n.aimed_duration.is_none() {
+                let hi = 1e6 * 10f64.powf(2.0 * rng.unit_f64());
+                n.aimed_duration = Some(DurationRange {
+                    lo: SimDuration::from_millis(1),
+                    hi: SimDuration(hi as u64),
+                });
+            }
         }
     }
     let mut rng = root.stream(Stream::Knobs);

@@ -277,9 +277,10 @@ impl Client {
             return true; // an answer to an operation already given up on
         };
         match result {
-            KvResult::NotLeader { leader } => {
-                match leader {
-                    Some(l) if *l != from => self.leader_guess = *l,
+            KvResult::NotLeader { .. } | KvResult::Busy => {
+                match result {
+                    KvResult::Busy => self.leader_guess = from,
+                    KvResult::NotLeader { leader: Some(l) } if *l != from => self.leader_guess = *l,
                     _ => self.give_up_on(from),
                 }
                 let f = self.slots[slot].op.as_mut().expect("in flight");

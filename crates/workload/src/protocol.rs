@@ -77,6 +77,9 @@ pub enum KvResult {
         /// The leader it believes in.
         leader: Option<NodeId>,
     },
+    /// The server is the one to ask but cannot take more now (a leader at its bound of
+    /// uncommitted entries): it did nothing, and the client retries after a backoff.
+    Busy,
 }
 
 /// A server's answer.

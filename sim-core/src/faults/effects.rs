@@ -3,7 +3,8 @@
 //! read together.
 
 use crate::config::{Selector, probability};
-use crate::faults::{DiskMode, FaultKind, FaultRecord};
+use crate::faults::model::bridge_halves;
+use crate::faults::{DiskMode, FaultKind, FaultName, FaultRecord};
 use crate::network::{NetworkFault, PartitionRule};
 use crate::node::Node;
 use crate::sim::{Event, Simulation};
@@ -107,6 +108,16 @@ impl<N: Node> Simulation<N> {
                     Vec::new()
                 }
             }
+            FaultKind::Bridge { node } => match self.select(node).first() {
+                // Recorded as the partition it makes: its two halves, one after the other.
+                Some(&b) => {
+                    let halves = bridge_halves(&self.world.topology, b);
+                    let rule = PartitionRule::groups(n, &halves);
+                    self.world.network.add_fault(index, NetworkFault::Partition(rule));
+                    halves.concat()
+                }
+                None => Vec::new(),
+            },
             FaultKind::Crash { node, restart_after } => {
                 let target = self.select(node);
                 for &id in &target {
@@ -239,7 +250,12 @@ impl<N: Node> Simulation<N> {
             }
         }
         let first = targets.first().map_or(NO_NODE, |id| id.0);
-        let text = self.records[pos].spec.kind.name().as_str();
+        // Named as its replayable form is: a bridge replays as the partition it made.
+        let text = match self.records[pos].spec.kind.name() {
+            FaultName::Bridge => FaultName::Partition,
+            name => name,
+        }
+        .as_str();
         self.world.trace.record_text(now, TraceKind::Heal, first, NO_NODE, 0, text);
     }
 

@@ -13,7 +13,8 @@
 //! `partition` (`groups` = lists of node names, or `isolate` = a selector: the selected
 //! servers against the other servers; nodes in no group, clients included, keep all their
 //! links), `partition-oneway` (`from`, `to`: node lists or selectors; messages from → to are
-//! dropped), `crash` (`node`, optional `restart_after`), `pause` (`node`), `slow` (`node`,
+//! dropped), `bridge` (`node`: the other servers of its group split in two halves that cannot
+//! talk, the node talks to both), `crash` (`node`, optional `restart_after`), `pause` (`node`), `slow` (`node`,
 //! `factor` ≥ 1: the node's processing takes that many times longer), `clock` (`node`, `step`
 //! (signed) or `drift_ppm`), `loss` (`rate`, optional `nodes`), `latency` (`extra`, a
 //! distribution, optional `nodes`), `duplicate` (`rate`), `disk` (`node`, `mode` =

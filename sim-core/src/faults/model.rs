@@ -10,7 +10,7 @@ use crate::config::{
 };
 use crate::distribution::{Distribution, serde_form};
 use crate::time::{SimDuration, SimTime};
-use crate::topology::Topology;
+use crate::topology::{NodeId, Topology};
 
 /// A fault kind's name, without its fields: what `[nemesis] kinds` lists, what `faultline list`
 /// prints and what a chart colours a fault by. The one list of kinds: [`FaultKind::name`] maps
@@ -22,6 +22,8 @@ pub enum FaultName {
     Partition,
     /// `partition-oneway`.
     PartitionOneway,
+    /// `bridge`.
+    Bridge,
     /// `crash`.
     Crash,
     /// `pause`.
@@ -42,9 +44,10 @@ pub enum FaultName {
 
 impl FaultName {
     /// Every kind, in the order the docs and `faultline list` give them.
-    pub const ALL: [FaultName; 10] = [
+    pub const ALL: [FaultName; 11] = [
         FaultName::Partition,
         FaultName::PartitionOneway,
+        FaultName::Bridge,
         FaultName::Crash,
         FaultName::Pause,
         FaultName::Slow,
@@ -61,6 +64,7 @@ impl FaultName {
         match self {
             FaultName::Partition => "partition",
             FaultName::PartitionOneway => "partition-oneway",
+            FaultName::Bridge => "bridge",
             FaultName::Crash => "crash",
             FaultName::Pause => "pause",
             FaultName::Slow => "slow",
@@ -154,6 +158,13 @@ pub enum FaultKind {
         /// Receivers.
         to: NodeSet,
     },
+    /// Jepsen's bridge: the other servers of the node's group split into two halves that
+    /// cannot talk to each other, and the node talks to both. Two majorities overlap in one
+    /// node, the shape in which a server that votes twice in one term elects two leaders.
+    Bridge {
+        /// The bridge.
+        node: Selector,
+    },
     /// A crash: volatile state, timers and queued input are lost.
     Crash {
         /// The node.
@@ -222,6 +233,7 @@ impl FaultKind {
         match self {
             FaultKind::Partition { .. } => FaultName::Partition,
             FaultKind::PartitionOneway { .. } => FaultName::PartitionOneway,
+            FaultKind::Bridge { .. } => FaultName::Bridge,
             FaultKind::Crash { .. } => FaultName::Crash,
             FaultKind::Pause { .. } => FaultName::Pause,
             FaultKind::Slow { .. } => FaultName::Slow,
@@ -304,7 +316,8 @@ impl FaultSpec {
             FaultKind::PartitionOneway { from, to } => {
                 one(from).into_iter().chain(one(to)).collect()
             }
-            FaultKind::Crash { node, .. }
+            FaultKind::Bridge { node }
+            | FaultKind::Crash { node, .. }
             | FaultKind::Pause { node }
             | FaultKind::Slow { node, .. }
             | FaultKind::Clock { node, .. }
@@ -395,9 +408,9 @@ impl FaultSpec {
                     require_bounded(&k("restart_after"), *r)?;
                 }
             }
-            FaultKind::Pause { node } | FaultKind::Disk { node, .. } => {
-                check_selector(topo, &k("node"), node, false)?
-            }
+            FaultKind::Pause { node }
+            | FaultKind::Disk { node, .. }
+            | FaultKind::Bridge { node } => check_selector(topo, &k("node"), node, false)?,
             FaultKind::Slow { node, factor } => {
                 check_selector(topo, &k("node"), node, false)?;
                 if !(*factor >= 1.0 && *factor <= 1_000_000.0) {
@@ -456,6 +469,16 @@ impl FaultSpec {
     }
 }
 
+/// The two halves a bridge at `bridge` splits the rest of its group into: the other members
+/// in order, alternately (n1 n2 n4 n5 around n3 give n1 n4 | n2 n5).
+pub(crate) fn bridge_halves(topo: &Topology, bridge: NodeId) -> [Vec<NodeId>; 2] {
+    let mut halves = [Vec::new(), Vec::new()];
+    for (i, id) in topo.group_peers(bridge).enumerate() {
+        halves[i % 2].push(id);
+    }
+    halves
+}
+
 /// What became of one fault during the run (`faults.json`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FaultRecord {
@@ -464,7 +487,7 @@ pub struct FaultRecord {
     /// The fault as scheduled, selectors unresolved.
     pub spec: FaultSpec,
     /// The nodes its selectors resolved to, in order (for `partition-oneway`: the `from` nodes
-    /// then the `to` nodes).
+    /// then the `to` nodes; for `bridge`: the two halves it cut apart, one after the other).
     pub resolved: Vec<String>,
     /// How many of `resolved` are `from` nodes (one-way partitions only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -497,7 +520,7 @@ impl FaultRecord {
         let kind = match &self.spec.kind {
             FaultKind::Partition { isolate: Some(_), .. } => {
                 // The rest of the isolated nodes' own groups, as the effect cut them off.
-                let mut rest: Vec<crate::topology::NodeId> = (self.resolved.iter())
+                let mut rest: Vec<NodeId> = (self.resolved.iter())
                     .filter_map(|n| topo.lookup(n))
                     .flat_map(|id| topo.group_peers(id))
                     .collect();
@@ -519,6 +542,11 @@ impl FaultRecord {
                     from: NodeSet::List(self.resolved[..k].to_vec()),
                     to: NodeSet::List(self.resolved[k..].to_vec()),
                 }
+            }
+            FaultKind::Bridge { .. } => {
+                // The halves, the first as long as the second or one longer (as dealt).
+                let (a, b) = self.resolved.split_at(self.resolved.len().div_ceil(2));
+                FaultKind::Partition { groups: Some(vec![a.to_vec(), b.to_vec()]), isolate: None }
             }
             FaultKind::Crash { restart_after, .. } => {
                 FaultKind::Crash { node: first(), restart_after: *restart_after }
@@ -592,6 +620,10 @@ mod tests {
             from = "n1"
             to = ["n2", "n3"]
             [[fault]]
+            at = "3s"
+            kind = "bridge"
+            node = "n3"
+            [[fault]]
             at = "4s"
             kind = "crash"
             node = "random"
@@ -631,7 +663,7 @@ mod tests {
             mode = "corrupt"
         "#;
         check(ok).unwrap();
-        assert_eq!(parse(ok).unwrap().len(), 11);
+        assert_eq!(parse(ok).unwrap().len(), 12);
         // Each fault's `kind` tag is its kind's name, and the file above has every kind.
         let mut names = std::collections::BTreeSet::new();
         for f in parse(ok).unwrap() {

@@ -23,7 +23,7 @@ pub const MAX_NEMESIS_FAULTS: u64 = 100_000;
 ///
 /// What each kind does under the nemesis: partition isolates the leader or a random minority
 /// (one draw picks which); partition-oneway cuts a random server's messages to every server;
-/// crash and pause take a random server for the duration; slow makes a random server 10×
+/// bridge makes a random server the bridge between the two halves of the others; crash and pause take a random server for the duration; slow makes a random server 10×
 /// slower; clock steps a random server's clock by ± the duration (one draw for the sign); loss
 /// drops 30% of all messages; latency adds exponential(mean 50ms); duplicate doubles 20% of
 /// messages; disk drops a random server's unsynced writes.
@@ -205,6 +205,7 @@ impl NemesisConfig {
                     from: NodeSet::One(random.clone()),
                     to: NodeSet::One(Selector::Named("servers".into())),
                 },
+                FaultName::Bridge => FaultKind::Bridge { node: random.clone() },
                 FaultName::Crash => FaultKind::Crash { node: random.clone(), restart_after: None },
                 FaultName::Pause => FaultKind::Pause { node: random.clone() },
                 FaultName::Slow => FaultKind::Slow { node: random.clone(), factor: 10.0 },
@@ -265,6 +266,7 @@ fn aimable(kind: &FaultKind) -> bool {
     matches!(
         kind,
         FaultKind::Crash { .. }
+            | FaultKind::Bridge { .. }
             | FaultKind::Pause { .. }
             | FaultKind::Slow { .. }
             | FaultKind::Clock { .. }
@@ -277,6 +279,7 @@ fn aimable(kind: &FaultKind) -> bool {
 fn aim_at_trigger(kind: &mut FaultKind) {
     match kind {
         FaultKind::Crash { node, .. }
+        | FaultKind::Bridge { node }
         | FaultKind::Pause { node }
         | FaultKind::Slow { node, .. }
         | FaultKind::Clock { node, .. }
