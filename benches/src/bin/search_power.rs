@@ -6,6 +6,7 @@
 //!     cargo run --release -p faultline-benches --bin search_power -- --ranges 2 --limit 2000
 //!     cargo run --release -p faultline-benches --bin search_power -- --correct 10000
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use clap::Parser;
@@ -78,7 +79,7 @@ fn main() {
                         bug.name,
                         bug.check,
                         outcome.passed,
-                        outcome.inconclusive,
+                        outcome.inconclusive.len(),
                         outcome.seconds
                     ),
                 }
@@ -98,14 +99,28 @@ fn main() {
                 outcome.tried,
                 outcome.passed,
                 u64::from(outcome.failure.is_some()),
-                outcome.inconclusive,
+                outcome.inconclusive.len(),
                 outcome.seconds,
-                match (&outcome.failure, &outcome.first_inconclusive) {
-                    (Some(f), _) => format!("; seed {} fails {}: {}", f.seed, f.check, f.detail),
-                    (None, Some((seed, why))) => format!("; first inconclusive seed {seed}: {why}"),
-                    _ => String::new(),
+                match &outcome.failure {
+                    Some(f) => format!("; seed {} fails {}: {}", f.seed, f.check, f.detail),
+                    None => String::new(),
                 }
             );
+            // Every inconclusive seed, grouped by why, so that each is explained.
+            let mut why: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+            for (seed, reason) in &outcome.inconclusive {
+                why.entry(reason_class(reason)).or_default().push(*seed);
+            }
+            for (reason, seeds) in why {
+                println!("  {} inconclusive: {reason} (seeds {seeds:?})", seeds.len());
+            }
         }
     }
+}
+
+/// What an inconclusive seed's reason says without its particulars (the keys, the counts):
+/// the part before the first list or number in parentheses.
+fn reason_class(why: &str) -> String {
+    let cut = [" on keys", " (", " ["].iter().filter_map(|m| why.find(m)).min();
+    why[..cut.unwrap_or(why.len())].to_string()
 }

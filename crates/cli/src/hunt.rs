@@ -105,7 +105,8 @@ pub fn run(args: &HuntArgs) -> Result<Status, CliError> {
         let failed = u64::from(so_far.failure.is_some());
         let tally = format!(
             "{} passed, {failed} failed, {} inconclusive",
-            so_far.passed, so_far.inconclusive
+            so_far.passed,
+            so_far.inconclusive.len()
         );
         reporter.update(done, all, &tally)
     });
@@ -114,7 +115,9 @@ pub fn run(args: &HuntArgs) -> Result<Status, CliError> {
     let failed = u64::from(outcome.failure.is_some());
     let tally = format!(
         "{} seeds: {} passed, {failed} failed, {} inconclusive",
-        outcome.tried, outcome.passed, outcome.inconclusive
+        outcome.tried,
+        outcome.passed,
+        outcome.inconclusive.len()
     );
     // Everything written is the same whatever --jobs is: wall times are printed, not written.
     let mut summary = serde_json::json!({
@@ -123,9 +126,12 @@ pub fn run(args: &HuntArgs) -> Result<Status, CliError> {
         "seeds_tried": outcome.tried,
         "passed": outcome.passed,
         "failed": failed,
-        "inconclusive": outcome.inconclusive,
+        "inconclusive": outcome.inconclusive.len(),
+        "inconclusive_seeds": outcome.inconclusive.iter()
+            .map(|(seed, why)| serde_json::json!({ "seed": seed, "why": why }))
+            .collect::<Vec<_>>(),
     });
-    if let Some((seed, why)) = &outcome.first_inconclusive {
+    if let Some((seed, why)) = outcome.inconclusive.first() {
         summary["lowest_inconclusive_seed"] = (*seed).into();
         summary["inconclusive_why"] = why.clone().into();
     }
@@ -137,7 +143,7 @@ pub fn run(args: &HuntArgs) -> Result<Status, CliError> {
             println!("no seed ran (the shard holds none of them): nothing was judged");
             return Ok(Status::Inconclusive);
         }
-        return Ok(match outcome.first_inconclusive {
+        return Ok(match outcome.inconclusive.first() {
             Some((seed, why)) => {
                 // Nothing failed, but not every seed was judged: never a pass.
                 println!("lowest inconclusive seed {seed}: {why}");

@@ -773,6 +773,11 @@ impl RaftServer {
         self.lead.last_ack[i] = ctx.now();
         self.lead.acked_round[i] = self.lead.acked_round[i].max(round);
         if success {
+            // A follower's snapshot covers only committed entries, which a correct leader holds
+            // (Leader Completeness); a follower that matches beyond this leader's log got them
+            // from another leader of this term (the forget-vote bug), and the checks report it.
+            // Believe it only as far as this log goes.
+            let match_index = match_index.min(self.log.last_index());
             self.lead.match_index[i] = self.lead.match_index[i].max(match_index);
             self.lead.next_index[i] = self.lead.next_index[i].max(match_index + 1);
             self.advance_commit(ctx);

@@ -61,10 +61,9 @@ pub struct HuntOutcome {
     pub tried: u64,
     /// Of those, seeds whose every check passed.
     pub passed: u64,
-    /// Of those, seeds where nothing failed but something could not be decided.
-    pub inconclusive: u64,
-    /// The lowest inconclusive seed and why (its first undecided check, or `events_max`).
-    pub first_inconclusive: Option<(u64, String)>,
+    /// Of those, seeds where nothing failed but something could not be decided, in seed
+    /// order, each with why (its first undecided check, or `events_max`).
+    pub inconclusive: Vec<(u64, String)>,
     /// The lowest failing seed, if any.
     pub failure: Option<Failure>,
     /// Wall seconds.
@@ -152,14 +151,8 @@ pub fn hunt(
         .build()
         .map_err(|e| SweepError::Io(format!("cannot start threads: {e}")))?;
     let batch = options.jobs.max(1) * 4;
-    let mut outcome = HuntOutcome {
-        tried: 0,
-        passed: 0,
-        inconclusive: 0,
-        first_inconclusive: None,
-        failure: None,
-        seconds: 0.0,
-    };
+    let mut outcome =
+        HuntOutcome { tried: 0, passed: 0, inconclusive: Vec::new(), failure: None, seconds: 0.0 };
     let mut ran = 0u64;
     for chunk in seeds.chunks(batch) {
         let results: Vec<Result<SeedResult, SweepError>> = pool.install(|| {
@@ -172,10 +165,7 @@ pub fn hunt(
             outcome.tried += 1;
             match r? {
                 SeedResult::Pass => outcome.passed += 1,
-                SeedResult::Inconclusive(why) => {
-                    outcome.inconclusive += 1;
-                    outcome.first_inconclusive.get_or_insert((seed, why));
-                }
+                SeedResult::Inconclusive(why) => outcome.inconclusive.push((seed, why)),
                 SeedResult::Fail(f) => {
                     outcome.failure = Some(*f);
                     break;
