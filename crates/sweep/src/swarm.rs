@@ -5,7 +5,9 @@
 //! 1/2, at least one) and how often they strike (¼× to 4×); then, for one seed in three, short
 //! faults (1 ms to 300 ms: restarts and partitions inside one election); then, for a protocol
 //! that reports events and a nemesis not aimed at any, for one seed in two, a nonempty subset
-//! of those events for the nemesis to aim at. From the `knobs` stream: each knob — the
+//! of those events for the nemesis to aim at, how long after its event an aimed fault begins
+//! (0 up to 1 µs–5 ms) and, unless the scenario says, how long it lasts (1 ms up to a bound
+//! drawn log-uniformly in 1–100 ms). From the `knobs` stream: each knob — the
 //! protocol's own (`Protocol::knobs`) and the scenario's `[swarm]` table — is drawn with
 //! probability 1/2, else left as the scenario has it. A drawn value the protocol rejects in
 //! combination with those drawn before it is not taken. The drawn values are written into the
