@@ -60,7 +60,7 @@ pub fn describe(f: &FaultRecord) -> String {
             }
             (FaultKind::Partition { .. }, _) => format!("{} | rest", f.resolved.join(" ")),
             (FaultKind::Bridge { .. }, _) => {
-                let (a, b) = f.resolved.split_at(f.resolved.len().div_ceil(2));
+                let (a, b) = f.bridge_halves();
                 format!("{} | {}", a.join(" "), b.join(" "))
             }
             (FaultKind::PartitionOneway { .. }, Some(k)) => {

@@ -149,7 +149,7 @@ pub fn swarm_scenario(base: &Scenario, seed: u64) -> Drawn {
             // seed in two restarts a crashed node within 10 ms, before the other candidates'
             // RequestVotes or the next AppendEntries reach it.
             if n.aimed_duration.is_none() {
-                let hi = 1e6 * 10f64.powf(2.0 * rng.unit_f64());
+                let hi = 1e6 * libm::pow(10.0, 2.0 * rng.unit_f64());
                 n.aimed_duration = Some(DurationRange {
                     lo: SimDuration::from_millis(1),
                     hi: SimDuration(hi as u64),

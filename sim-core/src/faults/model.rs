@@ -544,8 +544,7 @@ impl FaultRecord {
                 }
             }
             FaultKind::Bridge { .. } => {
-                // The halves, the first as long as the second or one longer (as dealt).
-                let (a, b) = self.resolved.split_at(self.resolved.len().div_ceil(2));
+                let (a, b) = self.bridge_halves();
                 FaultKind::Partition { groups: Some(vec![a.to_vec(), b.to_vec()]), isolate: None }
             }
             FaultKind::Crash { restart_after, .. } => {
@@ -572,6 +571,12 @@ impl FaultRecord {
             DurationRange { lo: d, hi: d }
         });
         Some(FaultSpec { kind, delay: delay.or(self.spec.delay), ..self.spec.clone() })
+    }
+
+    /// A bridge's two halves, as `resolved` lists them one after the other: the first as long
+    /// as the second or one longer, as [`bridge_halves`] deals them.
+    pub fn bridge_halves(&self) -> (&[String], &[String]) {
+        self.resolved.split_at(self.resolved.len().div_ceil(2))
     }
 
     /// When the fault began, in simulated time.
