@@ -87,6 +87,12 @@ pub struct RaftConfig {
     /// this much later; default 0.
     #[serde(default, skip_serializing_if = "SimDuration::is_zero")]
     pub sync_latency: SimDuration,
+    /// The Raft paper's election experiment, whose servers had logs of different lengths at
+    /// every leader crash: each heartbeat appends a no-op entry and carries it to a random
+    /// nonempty part of the followers only, never all of them; the others get the heartbeat
+    /// without it and the entry from the next heartbeat on. Default false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub heartbeat_entry: bool,
     /// A leader crash or isolation not followed by a new leader within this long counts as a
     /// capped trial in `election_downtime_ms` (at the cap) and in `elections_capped`; default
     /// `"10s"`.
@@ -113,6 +119,7 @@ impl Default for RaftConfig {
             max_uncommitted: None,
             snapshot_threshold: default_snapshot_threshold(),
             sync_latency: SimDuration::ZERO,
+            heartbeat_entry: false,
             downtime_cap: default_downtime_cap(),
             bug: None,
         }
@@ -195,6 +202,10 @@ pub const PARAMETERS: &[Parameter] = &[
     Parameter {
         key: "sync_latency",
         about: "\"0s\": how long a disk sync delays the reply that waits for it",
+    },
+    Parameter {
+        key: "heartbeat_entry",
+        about: "false: each heartbeat appends a no-op and sends it to some followers only (the paper's election experiment)",
     },
     Parameter {
         key: "downtime_cap",

@@ -123,7 +123,7 @@ impl Protocol for Raft {
         &[
             ProtocolEvent {
                 name: "appended",
-                about: "a leader appended a client command and sent it on",
+                about: "a leader appended a client command (or, with heartbeat_entry, its heartbeat's entry) and sent it on",
             },
             ProtocolEvent {
                 name: "replicated",

@@ -284,7 +284,9 @@ fn liveness(obs: &Observer, quiet_start: SimTime, quiet: sim_core::SimDuration) 
 
 /// Election downtime and unavailability after each fault that hit the leader of the moment, and
 /// how many trials hit the cap (counted at the cap; a trial the run's end cut short before
-/// the cap is left out).
+/// the cap is left out). A fault that hits a leader an earlier fault already took down, with no
+/// election between them (aimed faults armed during a long split vote all fire on the next
+/// leader's first event), is part of that trial, not a new one.
 fn downtimes(
     obs: &Observer,
     faults: &[FaultRecord],
@@ -294,7 +296,10 @@ fn downtimes(
     let mut downtime = Vec::new();
     let mut unavailable = Vec::new();
     let mut capped = 0;
-    for f in faults.iter().filter(|f| f.skipped.is_none()) {
+    let mut faults: Vec<&FaultRecord> = faults.iter().filter(|f| f.skipped.is_none()).collect();
+    faults.sort_by_key(|f| f.at());
+    let mut last_trial_term = None;
+    for f in faults {
         let hits_leader = matches!(
             f.spec.kind,
             FaultKind::Crash { .. } | FaultKind::Pause { .. } | FaultKind::Partition { .. }
@@ -305,9 +310,11 @@ fn downtimes(
         if !hits_leader
             || !f.resolved.contains(&leader_name)
             || is_in_majority_side(f, &leader_name)
+            || last_trial_term == Some(current.term)
         {
             continue;
         }
+        last_trial_term = Some(current.term);
         let next = obs.elections().iter().find(|e| e.time >= t && e.term > current.term);
         match next {
             Some(next) if next.time.saturating_since(t) <= cap => {

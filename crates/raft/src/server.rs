@@ -89,6 +89,10 @@ struct LeaderState {
     /// Index of this leader's first entry (its no-op): reads wait until it commits.
     term_start: u64,
     became_leader_at: LocalTime,
+    /// With `heartbeat_entry`: the index of the last heartbeat's entry and the followers it
+    /// is kept from until the next heartbeat (0: none kept).
+    withheld_index: u64,
+    withheld_from: Vec<bool>,
     /// Client requests in the log, answered when applied.
     waiting: BTreeMap<u64, (NodeId, u64)>,
     in_log: BTreeSet<(NodeId, u64)>,
@@ -329,6 +333,9 @@ impl RaftServer {
             self.become_follower(ctx, term);
             return;
         }
+        if self.config.heartbeat_entry {
+            self.append_heartbeat_entry(ctx);
+        }
         // To every follower with nothing in flight, and to those whose message is overdue
         // (or has been out a quarter of an interval): the follower hears from the leader at
         // least every interval and a quarter, well inside the minimum election timeout of two.
@@ -342,6 +349,47 @@ impl RaftServer {
             }
         }
         self.heartbeat_timer = Some(ctx.set_timer(self.config.heartbeat(), RaftTimer::Heartbeat));
+        if self.config.heartbeat_entry {
+            ctx.event("appended");
+        }
+    }
+
+    /// The last entry follower `i` may be sent: the log's last, or before the heartbeat's
+    /// entry while it is kept from `i` (`heartbeat_entry`).
+    fn sendable_last(&self, i: usize) -> u64 {
+        if self.lead.withheld_index > 0 && self.lead.withheld_from[i] {
+            self.lead.withheld_index - 1
+        } else {
+            self.log.last_index()
+        }
+    }
+
+    /// `heartbeat_entry`: appends a no-op that this heartbeat carries to a random nonempty
+    /// part of the followers, never all of them, so a crash aimed at it (`appended`) leaves
+    /// logs of different lengths while every follower's timer restarts at the broadcast.
+    fn append_heartbeat_entry(&mut self, ctx: Ctx) {
+        let followers: Vec<NodeId> = self.peers().collect();
+        if followers.len() < 2 {
+            return;
+        }
+        let index = self.log.push(Entry { term: self.term, command: Command::Noop });
+        self.persist_entry(ctx, index);
+        ctx.storage().sync();
+        self.report_appended(ctx.sim_time(), index);
+        self.lead.match_index[self.id.index()] = index;
+        self.lead.appended_at.insert(index, ctx.sim_time());
+        // How many get it (1..=n-1), then which: a partial Fisher-Yates shuffle.
+        let mut order = followers;
+        let reached = ctx.rng().range_inclusive(1, order.len() as u64 - 1) as usize;
+        for k in 0..reached {
+            let j = ctx.rng().range_inclusive(k as u64, order.len() as u64 - 1) as usize;
+            order.swap(k, j);
+        }
+        self.lead.withheld_index = index;
+        self.lead.withheld_from = vec![false; self.servers as usize];
+        for p in &order[reached..] {
+            self.lead.withheld_from[p.index()] = true;
+        }
     }
 
     fn unanswered_for(&self, now: LocalTime, i: usize) -> u64 {
@@ -610,7 +658,8 @@ impl RaftServer {
         let prev_index = next - 1;
         let prev_term =
             self.log.term_at(prev_index).expect("prev entry is in the log or the snapshot");
-        let entries = self.log.slice(next, self.config.max_batch as usize);
+        let most = (self.config.max_batch as u64).min(self.sendable_last(i) + 1 - next);
+        let entries = self.log.slice(next, most as usize);
         self.lead.in_flight[i] = true;
         self.lead.sent_at[i] = ctx.now();
         self.lead.sent_round[i] = round;
@@ -798,7 +847,7 @@ impl RaftServer {
         if self.state == State::Leader
             && latest
             && (!success
-                || self.lead.next_index[i] <= self.log.last_index()
+                || self.lead.next_index[i] <= self.sendable_last(i)
                 || self.lead.sent_round[i] < read_round)
         {
             self.send_append(ctx, from);

@@ -62,6 +62,17 @@ fn raft_isolating_the_leader_keeps_linearizability_and_recovers() {
 }
 
 #[test]
+fn a_second_fault_on_a_leader_already_down_is_the_same_trial() {
+    // The leader is isolated, then crashed 10 ms later, before anyone else is elected: one
+    // trial without a leader, timed from the first fault, not two.
+    let o = run(&scenario(2, 12, RaftConfig::default(), "[[fault]]\nat = \"5s\"\nkind = \"partition\"\nisolate = \"leader\"\nduration = \"3s\"\n[[fault]]\nat = \"5s 10ms\"\nkind = \"crash\"\nnode = \"leader\"\nrestart_after = \"3s\"")).unwrap();
+    print(&o);
+    assert!(all_pass(&o));
+    assert_eq!(o.raft.election_downtime_ms.len(), 1, "{:?}", o.raft.election_downtime_ms);
+    assert!(o.raft.election_downtime_ms[0] > 150.0, "{:?}", o.raft.election_downtime_ms);
+}
+
+#[test]
 fn clients_with_many_operations_in_flight_find_the_new_leader_after_a_crash() {
     // Sixteen open-loop clients, several operations each in flight when the leader crashes.
     // A new leader is elected within a few hundred milliseconds, far inside the 1 s timeout,

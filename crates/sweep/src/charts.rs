@@ -85,7 +85,7 @@ fn comparison(plan: &Plan, records: &[RunRecord], name: &str, x: &str) -> Compar
             ticks.iter().position(|t| *t == value_text(v)).map(|i| i as f64)
         }
     };
-    let others: Vec<&String> = plan.keys.iter().filter(|k| *k != x).collect();
+    let others = independent_of(plan, x);
     let label = |point: usize| match others.is_empty() {
         true => "median over seeds (band: p10–p90)".to_string(),
         false => point_label(plan, &others, point),
@@ -118,6 +118,20 @@ fn against_figure(plan: &Plan, records: &[RunRecord], name: &str, x: &str) -> Co
         x_ticks: None,
         lines: lines(plan, records, name, x_of, label),
     }
+}
+
+/// The swept keys other than `x` whose value `x` does not decide: a key that moves with `x`
+/// in explicit points (a fault's delay set with each timeout) draws no lines of its own and
+/// stays out of the legends.
+fn independent_of<'a>(plan: &'a Plan, x: &str) -> Vec<&'a String> {
+    let decided = |k: &String| {
+        (0..plan.points.len()).all(|a| {
+            (0..plan.points.len()).all(|b| {
+                plan.value(a, x) != plan.value(b, x) || plan.value(a, k) == plan.value(b, k)
+            })
+        })
+    };
+    plan.keys.iter().filter(|k| *k != x && !decided(k)).collect()
 }
 
 /// `key=value, …` of a point, for the keys given.
@@ -219,14 +233,14 @@ fn cdf(plan: &Plan, records: &[RunRecord], metric: &str) -> Cdf {
                 return None;
             }
             samples.sort_by(f64::total_cmp);
-            let label = if plan.keys.is_empty() {
-                "all runs".to_string()
-            } else {
-                plan.keys
-                    .iter()
-                    .map(|k| format!("{k}={}", plan.value(point, k)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+            let label = match x_key(plan).filter(|x| plan.keys.contains(x)) {
+                _ if plan.keys.is_empty() => "all runs".to_string(),
+                Some(x) => {
+                    let mut keys = vec![&x];
+                    keys.extend(independent_of(plan, &x));
+                    point_label(plan, &keys, point)
+                }
+                None => point_label(plan, &plan.keys.iter().collect::<Vec<_>>(), point),
             };
             Some((label, samples))
         })
@@ -359,4 +373,19 @@ fn page(plan: &Plan, records: &[RunRecord], charts: &[(String, String, String)])
     }
     out.push_str("<h2>Files</h2><ul><li><a href=results.csv>results.csv</a>: one row per run</li><li><a href=points.csv>points.csv</a>: one row per point (median, p10, p90 over seeds)</li><li><a href=timings.csv>timings.csv</a>: wall times</li><li><a href=scenario.toml>scenario.toml</a></li><li>runs/: one JSON file per run</li></ul></body></html>\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_set_with_each_x_value_draws_no_lines_of_its_own() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../scenarios/raft-election-timeout.toml");
+        let plan = Plan::new(&scenario::load(&path, &[]).unwrap());
+        assert!(plan.keys.iter().any(|k| k == "nemesis.delay"));
+        assert!(independent_of(&plan, "raft.election_timeout").is_empty());
+        assert_eq!(independent_of(&plan, "nemesis.delay"), vec!["raft.election_timeout"]);
+    }
 }
