@@ -308,6 +308,10 @@ pub enum Selector {
     Minority(Option<String>),
     /// The node whose protocol event triggered the fault (`trigger`; faults with `on` only).
     Trigger,
+    /// An absent server (one that has not joined yet, or left), chosen uniformly from the
+    /// `faults` stream: among every server (`absent`) or one group's (`absent:cache`); for
+    /// `join`.
+    Absent(Option<String>),
 }
 
 impl Selector {
@@ -317,11 +321,13 @@ impl Selector {
         match s.split_once(':') {
             Some(("random", g)) => Selector::Random(group(g)),
             Some(("minority", g)) => Selector::Minority(group(g)),
+            Some(("absent", g)) => Selector::Absent(group(g)),
             _ => match s {
                 "leader" => Selector::Leader,
                 "trigger" => Selector::Trigger,
                 "random" => Selector::Random(None),
                 "minority" => Selector::Minority(None),
+                "absent" => Selector::Absent(None),
                 name => Selector::Named(name.to_string()),
             },
         }
@@ -330,7 +336,7 @@ impl Selector {
     /// The group the selector picks within, if it names one.
     pub fn group(&self) -> Option<&str> {
         match self {
-            Selector::Random(g) | Selector::Minority(g) => g.as_deref(),
+            Selector::Random(g) | Selector::Minority(g) | Selector::Absent(g) => g.as_deref(),
             _ => None,
         }
     }
@@ -346,6 +352,8 @@ impl fmt::Display for Selector {
             Selector::Random(Some(g)) => write!(f, "random:{g}"),
             Selector::Minority(None) => f.write_str("minority"),
             Selector::Minority(Some(g)) => write!(f, "minority:{g}"),
+            Selector::Absent(None) => f.write_str("absent"),
+            Selector::Absent(Some(g)) => write!(f, "absent:{g}"),
         }
     }
 }

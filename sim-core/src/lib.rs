@@ -69,7 +69,7 @@ mod ziggurat;
 pub use clock::Clock;
 pub use history::{HistoryEntry, OpType};
 pub use metrics::Metrics;
-pub use node::{Context, Message, Node, NodeStatus, TimerId};
+pub use node::{Context, MembershipChange, Message, Node, NodeStatus, TimerId};
 pub use rng::{Probability, SimRng};
 pub use storage::{Storage, StorageError};
 pub use time::{LocalTime, SimDuration, SimTime};

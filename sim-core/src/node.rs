@@ -46,6 +46,18 @@ pub struct NodeStatus {
     pub term: u64,
 }
 
+/// A change of the cluster's membership, told to every node that is up when it happens (see
+/// [`Node::on_membership`]); [`Context::members`] gives the membership as it is now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MembershipChange {
+    /// The server joined: it is up and a member.
+    Joined(NodeId),
+    /// The server announced its leave: no longer a member, it runs on for its drain.
+    Leaving(NodeId),
+    /// The server departed for good.
+    Left(NodeId),
+}
+
 /// Identifies a timer a node set, so it can cancel it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TimerId(pub(crate) u64);
@@ -88,6 +100,15 @@ pub trait Node: 'static {
         self.on_start(ctx)
     }
 
+    /// The cluster's membership changed (a `join` or `leave` in the scenario). By default
+    /// nothing: a protocol that rebalances reads [`Context::members`] or keeps its own view.
+    fn on_membership(&mut self, ctx: &mut Context<'_, Self>, change: MembershipChange)
+    where
+        Self: Sized,
+    {
+        let _ = (ctx, change);
+    }
+
     /// The node's role and term, asked by selectors and reports.
     fn status(&self) -> NodeStatus {
         NodeStatus::default()
@@ -113,6 +134,17 @@ impl<N: Node> Context<'_, N> {
     pub fn event(&mut self, name: &str) {
         let id = self.id;
         self.world.protocol_event(id, name);
+    }
+
+    /// The servers that are members now, in id order: joined and not leaving (whether up or
+    /// crashed). The authoritative view; a protocol whose routers may be stale keeps its own.
+    pub fn members(&self) -> Vec<NodeId> {
+        let states = &self.world.states;
+        self.world
+            .topology
+            .servers()
+            .filter(|id| !states[id.index()].absent && !states[id.index()].leaving)
+            .collect()
     }
 
     /// The cluster's shape (servers, clients, names).

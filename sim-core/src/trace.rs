@@ -159,6 +159,8 @@ pub enum TraceKind {
     Resume = 15,
     /// A busy or resumed node took the next queued input.
     Wake = 16,
+    /// A server that left the cluster departed for good.
+    Depart = 17,
 }
 
 /// Why a message was dropped (the `b` value of a drop record).

@@ -113,7 +113,7 @@ pub fn trace(args: &TraceArgs) -> Result<Status, CliError> {
     }
     print!("{}", report::sequence::text(&result.captured, &lanes, args.timers));
     println!(
-        "o send  > < arrival side  * delivered  x dropped  X crash  R restart  P pause  r resume  t timer"
+        "o send  > < arrival side  * delivered  x dropped  X crash  R restart  D depart  P pause  r resume  t timer"
     );
     Ok(Status::Pass)
 }

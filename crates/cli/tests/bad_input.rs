@@ -78,6 +78,12 @@ fn bad_files() -> Vec<(&'static str, String, &'static str, &'static str)> {
             year,
         ),
         (
+            "join.toml",
+            format!("{BASE}[[fault]]\nat = \"1s\"\nkind = \"join\"\nnode = \"n1\"\n"),
+            "fault[0].kind",
+            "runs a fixed cluster",
+        ),
+        (
             "seeds.toml",
             format!("seed = 9223372036854775807\n{BASE}[sweep]\nseeds = 3\n"),
             "sweep.seeds",

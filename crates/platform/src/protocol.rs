@@ -125,6 +125,11 @@ pub trait Protocol: Send + Sync + 'static {
     fn events(&self) -> &'static [ProtocolEvent] {
         &[]
     }
+    /// Whether its servers handle membership changes (`join` and `leave` in the fault list):
+    /// a protocol with a fixed cluster refuses scenarios that have them.
+    fn membership(&self) -> bool {
+        false
+    }
     /// The charts of its own time series the report draws after its client-operation charts.
     fn charts(&self) -> &'static [SeriesChart] {
         &[]

@@ -12,6 +12,7 @@ pub fn fault_rgb(kind: &str) -> (u8, u8, u8) {
         Some(FaultName::Pause | FaultName::Slow) => (140, 86, 75),
         Some(FaultName::Clock) => (23, 190, 207),
         Some(FaultName::Disk) => (127, 127, 127),
+        Some(FaultName::Join | FaultName::Leave) => (44, 160, 44),
         Some(FaultName::Loss | FaultName::Latency | FaultName::Duplicate) | None => (188, 189, 34),
     }
 }
@@ -46,7 +47,9 @@ pub fn describe(f: &FaultRecord) -> String {
             | FaultKind::Pause { node }
             | FaultKind::Slow { node, .. }
             | FaultKind::Clock { node, .. }
-            | FaultKind::Disk { node, .. } => node.to_string(),
+            | FaultKind::Disk { node, .. }
+            | FaultKind::Join { node }
+            | FaultKind::Leave { node, .. } => node.to_string(),
             FaultKind::Partition { isolate: Some(s), .. } => s.to_string(),
             FaultKind::Loss { nodes: Some(n), .. } | FaultKind::Latency { nodes: Some(n), .. } => {
                 node_set(n)
@@ -73,13 +76,19 @@ pub fn describe(f: &FaultRecord) -> String {
 }
 
 /// When a fault's effect ended, seconds: its heal, a crashed node's restart, or the run's end
-/// (`end_s`) if neither came; an instant fault (a clock step, a disk fault) ends as it starts.
+/// (`end_s`) if neither came; an instant fault (a clock step, a disk fault, a join) ends as it
+/// starts, and a leave ends when its drain does.
 pub fn fault_end_s(f: &FaultRecord, end_s: f64) -> f64 {
     let start_s = f.spec.at.as_secs_f64();
-    let instant =
-        matches!(f.spec.kind, FaultKind::Disk { .. } | FaultKind::Clock { drift_ppm: None, .. });
+    let instant = matches!(
+        f.spec.kind,
+        FaultKind::Disk { .. } | FaultKind::Clock { drift_ppm: None, .. } | FaultKind::Join { .. }
+    );
     if instant {
         return start_s;
+    }
+    if let FaultKind::Leave { drain, .. } = &f.spec.kind {
+        return (start_s + drain.unwrap_or_default().as_secs_f64()).min(end_s);
     }
     let restart = match &f.spec.kind {
         FaultKind::Crash { restart_after: Some(d), .. } => Some(start_s + d.as_secs_f64()),

@@ -92,10 +92,15 @@ pub fn text(records: &[TraceRecord], lanes: &[String], timers: bool) -> String {
                 format!("{} timer {} fires", r.node, r.a)
             }
             TraceKind::TimerCancel => format!("{} cancels timer {}", r.node, r.a),
-            TraceKind::Crash | TraceKind::Restart | TraceKind::Pause | TraceKind::Resume => {
+            TraceKind::Crash
+            | TraceKind::Restart
+            | TraceKind::Pause
+            | TraceKind::Resume
+            | TraceKind::Depart => {
                 if let Some(a) = me {
                     row[a * LANE] = match r.kind {
                         TraceKind::Crash => 'X',
+                        TraceKind::Depart => 'D',
                         TraceKind::Restart => 'R',
                         TraceKind::Pause => 'P',
                         _ => 'r',

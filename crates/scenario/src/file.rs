@@ -7,7 +7,7 @@ use std::path::Path;
 use platform::Setup;
 use serde::{Deserialize, Serialize};
 use sim_core::config::ConfigError;
-use sim_core::{ClockConfig, FaultSpec, NemesisConfig, NetworkConfig, SimDuration};
+use sim_core::{ClockConfig, FaultName, FaultSpec, NemesisConfig, NetworkConfig, SimDuration};
 
 use crate::error::{ScenarioError, locate_offset};
 use crate::registry;
@@ -216,6 +216,34 @@ impl Scenario {
         }
         for e in self.nemesis.iter().flat_map(|n| n.events.iter().flatten()) {
             check("nemesis.events".into(), e)?;
+        }
+        self.check_membership(p)
+    }
+
+    /// Joins and leaves only for a protocol whose servers handle them.
+    fn check_membership(&self, p: &dyn platform::Protocol) -> Result<(), ConfigError> {
+        if p.membership() {
+            return Ok(());
+        }
+        let changes = |name: FaultName| name == FaultName::Join || name == FaultName::Leave;
+        let refuse = |key: String| {
+            Err(ConfigError::invalid(
+                &key,
+                format!(
+                    "{} runs a fixed cluster: its servers do not handle `join` or `leave`",
+                    self.protocol
+                ),
+            ))
+        };
+        for (i, f) in self.faults.iter().enumerate() {
+            if changes(f.kind.name()) {
+                return refuse(format!("fault[{i}].kind"));
+            }
+        }
+        for k in self.nemesis.iter().flat_map(|n| n.kinds.iter()) {
+            if FaultName::parse(k).is_some_and(changes) {
+                return refuse("nemesis.kinds".into());
+            }
         }
         Ok(())
     }

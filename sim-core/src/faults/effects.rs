@@ -13,7 +13,7 @@ use crate::trace::{NO_NODE, TraceKind};
 
 /// What faults do to nodes (called when a fault begins and when it heals).
 impl<N: Node> Simulation<N> {
-    fn crash_node(&mut self, node: NodeId) {
+    pub(crate) fn crash_node(&mut self, node: NodeId) {
         let now = self.world.now;
         let st = &mut self.world.states[node.index()];
         if !st.up {
@@ -167,6 +167,15 @@ impl<N: Node> Simulation<N> {
                 self.world.network.add_fault(index, NetworkFault::Duplicate(p));
                 Vec::new()
             }
+            FaultKind::Join { node } => {
+                let target = self.select(node);
+                target.into_iter().filter(|&id| self.join(id)).collect()
+            }
+            FaultKind::Leave { node, drain } => {
+                let target = self.select(node);
+                let drain = drain.unwrap_or_default();
+                target.into_iter().filter(|&id| self.leave(id, drain)).collect()
+            }
             FaultKind::Disk { node, mode } => {
                 let target = self.select(node);
                 for &id in &target {
@@ -222,7 +231,10 @@ impl<N: Node> Simulation<N> {
         let Some(pos) = self.records.iter().position(|r| r.index == index) else {
             return;
         };
-        if self.records[pos].healed_at_ns.is_some() {
+        // A membership change is not undone: it has no heal, not even in the quiet period.
+        let membership =
+            matches!(self.records[pos].spec.kind, FaultKind::Join { .. } | FaultKind::Leave { .. });
+        if self.records[pos].healed_at_ns.is_some() || membership {
             return;
         }
         let now = self.world.now;
@@ -244,7 +256,10 @@ impl<N: Node> Simulation<N> {
                     self.set_drift(id, own);
                 }
             }
-            FaultKind::Clock { .. } | FaultKind::Disk { .. } => {}
+            FaultKind::Clock { .. }
+            | FaultKind::Disk { .. }
+            | FaultKind::Join { .. }
+            | FaultKind::Leave { .. } => {}
             _ => {
                 self.world.network.heal(index);
             }

@@ -26,9 +26,11 @@
 // The model (kinds, specs, records) in `model`; the random nemesis in `nemesis`; what each
 // kind does to a running simulation in `effects`.
 mod effects;
+mod membership;
 mod model;
 mod nemesis;
 
+pub(crate) use membership::absent_at_start;
 pub use model::{DiskMode, FaultKind, FaultName, FaultRecord, FaultSpec, NodeSet, SELECTORS};
 pub(crate) use nemesis::expand;
 pub use nemesis::{MAX_NEMESIS_FAULTS, NemesisConfig};

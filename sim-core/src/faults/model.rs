@@ -40,11 +40,15 @@ pub enum FaultName {
     Duplicate,
     /// `disk`.
     Disk,
+    /// `join`.
+    Join,
+    /// `leave`.
+    Leave,
 }
 
 impl FaultName {
     /// Every kind, in the order the docs and `faultline list` give them.
-    pub const ALL: [FaultName; 11] = [
+    pub const ALL: [FaultName; 13] = [
         FaultName::Partition,
         FaultName::PartitionOneway,
         FaultName::Bridge,
@@ -56,6 +60,8 @@ impl FaultName {
         FaultName::Latency,
         FaultName::Duplicate,
         FaultName::Disk,
+        FaultName::Join,
+        FaultName::Leave,
     ];
 
     /// The name as scenario files write it (the same as its serde form, and as the `kind` tag
@@ -73,6 +79,8 @@ impl FaultName {
             FaultName::Latency => "latency",
             FaultName::Duplicate => "duplicate",
             FaultName::Disk => "disk",
+            FaultName::Join => "join",
+            FaultName::Leave => "leave",
         }
     }
 
@@ -225,6 +233,23 @@ pub enum FaultKind {
         /// What happens to its storage.
         mode: DiskMode,
     },
+    /// A membership change, not a fault: a server that is absent (it starts absent when its
+    /// first membership change in the scenario is a join, or it left) joins the cluster, fresh,
+    /// with empty storage. Every node that is up hears of it.
+    Join {
+        /// The server: a name, or `absent` (one absent server, drawn at random).
+        node: Selector,
+    },
+    /// A membership change, not a fault: a server leaves the cluster. Every node that is up
+    /// hears of it at once; the server itself runs on for `drain` (to hand its data over),
+    /// then departs for good, its storage with it, and every node hears it has gone.
+    Leave {
+        /// The server.
+        node: Selector,
+        /// How long it runs on after the announcement; default 0.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        drain: Option<SimDuration>,
+    },
 }
 
 impl FaultKind {
@@ -242,6 +267,8 @@ impl FaultKind {
             FaultKind::Latency { .. } => FaultName::Latency,
             FaultKind::Duplicate { .. } => FaultName::Duplicate,
             FaultKind::Disk { .. } => FaultName::Disk,
+            FaultKind::Join { .. } => FaultName::Join,
+            FaultKind::Leave { .. } => FaultName::Leave,
         }
     }
 }
@@ -321,7 +348,9 @@ impl FaultSpec {
             | FaultKind::Pause { node }
             | FaultKind::Slow { node, .. }
             | FaultKind::Clock { node, .. }
-            | FaultKind::Disk { node, .. } => vec![node],
+            | FaultKind::Disk { node, .. }
+            | FaultKind::Join { node }
+            | FaultKind::Leave { node, .. } => vec![node],
             FaultKind::Loss { nodes, .. } | FaultKind::Latency { nodes, .. } => {
                 nodes.iter().filter_map(one).collect()
             }
@@ -365,6 +394,14 @@ impl FaultSpec {
                 "`trigger` names the node whose event triggered the fault: give `on` (a protocol event)",
             ));
         }
+        if !matches!(self.kind, FaultKind::Join { .. })
+            && self.selectors().any(|s| matches!(s, Selector::Absent(_)))
+        {
+            return Err(ConfigError::invalid(
+                key,
+                "`absent` picks a server that is not a member: it is for `join`",
+            ));
+        }
         match &self.kind {
             FaultKind::Partition { groups, isolate } => match (groups, isolate) {
                 (Some(_), Some(_)) | (None, None) => {
@@ -400,6 +437,26 @@ impl FaultSpec {
             FaultKind::PartitionOneway { from, to } => {
                 check_set(topo, &k("from"), from)?;
                 check_set(topo, &k("to"), to)?;
+            }
+            FaultKind::Join { node } | FaultKind::Leave { node, .. } => {
+                if self.duration.is_some() {
+                    return Err(ConfigError::invalid(
+                        &k("duration"),
+                        "a join or a leave is a change of membership, not a fault that heals: no `duration`",
+                    ));
+                }
+                check_selector(topo, &k("node"), node, false)?;
+                if let Selector::Named(name) = node
+                    && topo.resolve(&k("node"), name)? >= NodeId(topo.servers)
+                {
+                    return Err(ConfigError::invalid(
+                        &k("node"),
+                        format!("`{name}` is a client: only servers join and leave"),
+                    ));
+                }
+                if let FaultKind::Leave { drain: Some(d), .. } = &self.kind {
+                    require_bounded(&k("drain"), *d)?;
+                }
             }
             FaultKind::Crash { node, restart_after } => {
                 check_selector(topo, &k("node"), node, false)?;
@@ -556,6 +613,8 @@ impl FaultRecord {
                 FaultKind::Clock { node: first(), step: *step, drift_ppm: *drift_ppm }
             }
             FaultKind::Disk { mode, .. } => FaultKind::Disk { node: first(), mode: *mode },
+            FaultKind::Join { .. } => FaultKind::Join { node: first() },
+            FaultKind::Leave { drain, .. } => FaultKind::Leave { node: first(), drain: *drain },
             FaultKind::Loss { rate, nodes: Some(_) } => {
                 FaultKind::Loss { rate: *rate, nodes: Some(NodeSet::List(self.resolved.clone())) }
             }
@@ -666,9 +725,18 @@ mod tests {
             kind = "disk"
             node = "n5"
             mode = "corrupt"
+            [[fault]]
+            at = "12s"
+            kind = "leave"
+            node = "n5"
+            drain = "1s"
+            [[fault]]
+            at = "13s"
+            kind = "join"
+            node = "absent"
         "#;
         check(ok).unwrap();
-        assert_eq!(parse(ok).unwrap().len(), 12);
+        assert_eq!(parse(ok).unwrap().len(), 14);
         // Each fault's `kind` tag is its kind's name, and the file above has every kind.
         let mut names = std::collections::BTreeSet::new();
         for f in parse(ok).unwrap() {

@@ -224,9 +224,19 @@ impl NemesisConfig {
                     nodes: None,
                 },
                 FaultName::Duplicate => FaultKind::Duplicate { rate: 0.2 },
-                FaultName::Disk => FaultKind::Disk { node: random, mode: DiskMode::LoseUnsynced },
+                FaultName::Disk => {
+                    FaultKind::Disk { node: random.clone(), mode: DiskMode::LoseUnsynced }
+                }
+                FaultName::Join => FaultKind::Join { node: Selector::Absent(None) },
+                FaultName::Leave => FaultKind::Leave { node: random, drain: None },
             };
-            let heals = !matches!(kind, FaultKind::Clock { .. } | FaultKind::Disk { .. });
+            let heals = !matches!(
+                kind,
+                FaultKind::Clock { .. }
+                    | FaultKind::Disk { .. }
+                    | FaultKind::Join { .. }
+                    | FaultKind::Leave { .. }
+            );
             let mut spec = FaultSpec {
                 at: SimDuration(t as u64),
                 on: None,
@@ -271,6 +281,7 @@ fn aimable(kind: &FaultKind) -> bool {
             | FaultKind::Slow { .. }
             | FaultKind::Clock { .. }
             | FaultKind::Disk { .. }
+            | FaultKind::Leave { .. }
             | FaultKind::Partition { isolate: Some(_), .. }
     )
 }
@@ -283,7 +294,8 @@ fn aim_at_trigger(kind: &mut FaultKind) {
         | FaultKind::Pause { node }
         | FaultKind::Slow { node, .. }
         | FaultKind::Clock { node, .. }
-        | FaultKind::Disk { node, .. } => *node = Selector::Trigger,
+        | FaultKind::Disk { node, .. }
+        | FaultKind::Leave { node, .. } => *node = Selector::Trigger,
         FaultKind::Partition { isolate: Some(sel), .. } => *sel = Selector::Trigger,
         _ => {}
     }

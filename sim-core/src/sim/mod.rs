@@ -152,7 +152,7 @@ type NodeFactory<N> = Box<dyn FnMut(NodeId, &Topology) -> N + Send>;
 // the rest only `sim`'s own files touch.
 pub struct Simulation<N: Node> {
     pub(crate) nodes: Vec<Option<N>>,
-    pub(super) factory: NodeFactory<N>,
+    pub(crate) factory: NodeFactory<N>,
     pub(crate) world: World<N>,
     pub(super) config: SimConfig,
     pub(crate) faults: Vec<FaultSpec>,
@@ -182,10 +182,13 @@ impl<N: Node> Simulation<N> {
             config.duration,
             &mut fault_rng,
         );
+        let absent = crate::faults::absent_at_start(&faults, &topo);
         let states = topo
             .nodes()
-            .map(|_| NodeState {
-                up: true,
+            .map(|id| NodeState {
+                up: !absent.contains(&id),
+                absent: absent.contains(&id),
+                leaving: false,
                 paused: false,
                 wake_pending: false,
                 incarnation: 0,
@@ -229,7 +232,7 @@ impl<N: Node> Simulation<N> {
             armed: Vec::new(),
             trigger: None,
         };
-        for id in topo.nodes() {
+        for id in topo.nodes().filter(|id| !absent.contains(id)) {
             world.queue.push(SimTime::ZERO, Event::Start(id));
         }
         for (i, f) in faults.iter().enumerate() {
@@ -239,7 +242,8 @@ impl<N: Node> Simulation<N> {
             world.queue.push(SimTime(config.duration.0), Event::HealAll);
         }
         let mut factory: NodeFactory<N> = Box::new(factory);
-        let nodes = topo.nodes().map(|id| Some(factory(id, &topo))).collect();
+        let nodes =
+            topo.nodes().map(|id| (!absent.contains(&id)).then(|| factory(id, &topo))).collect();
         Ok(Simulation {
             nodes,
             factory,

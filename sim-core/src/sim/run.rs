@@ -123,6 +123,7 @@ impl<N: Node> Simulation<N> {
             Event::Restart(node) => {
                 self.restart(node);
             }
+            Event::Depart(node) => self.depart(node),
             Event::HealAll => self.heal_all(),
         }
     }
@@ -208,7 +209,7 @@ impl<N: Node> Simulation<N> {
     }
 
     #[inline]
-    pub(super) fn with_node(&mut self, id: NodeId, f: impl FnOnce(&mut N, &mut Context<'_, N>)) {
+    pub(crate) fn with_node(&mut self, id: NodeId, f: impl FnOnce(&mut N, &mut Context<'_, N>)) {
         if let Some(node) = self.nodes[id.index()].as_mut() {
             let mut ctx = Context { world: &mut self.world, id };
             f(node, &mut ctx);

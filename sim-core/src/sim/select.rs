@@ -32,13 +32,20 @@ impl<N: Node> Simulation<N> {
                 }
                 best.map(|(_, id)| id).into_iter().collect()
             }
-            Selector::Random(_) => {
-                let up: Vec<NodeId> =
-                    range.map(NodeId).filter(|id| self.world.states[id.index()].up).collect();
-                if up.is_empty() {
+            Selector::Random(_) | Selector::Absent(_) => {
+                // `random`: a server that is up; `absent`: one that is not a member.
+                let absent = matches!(sel, Selector::Absent(_));
+                let pool: Vec<NodeId> = range
+                    .map(NodeId)
+                    .filter(|id| {
+                        let st = &self.world.states[id.index()];
+                        if absent { st.absent } else { st.up }
+                    })
+                    .collect();
+                if pool.is_empty() {
                     return Vec::new();
                 }
-                vec![up[self.world.fault_rng.below(up.len() as u64) as usize]]
+                vec![pool[self.world.fault_rng.below(pool.len() as u64) as usize]]
             }
             Selector::Minority(_) => {
                 let n = range.len();

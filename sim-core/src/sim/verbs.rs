@@ -82,7 +82,7 @@ impl<N: Node> Simulation<N> {
     /// Returns false if it was up.
     pub fn restart(&mut self, node: NodeId) -> bool {
         let st = &mut self.world.states[node.index()];
-        if st.up {
+        if st.up || st.absent {
             return false;
         }
         st.up = true;

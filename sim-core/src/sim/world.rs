@@ -50,6 +50,8 @@ pub(crate) enum Event<M> {
     },
     Heal(u32),
     Restart(NodeId),
+    /// A leaving server's drain ends: it departs.
+    Depart(NodeId),
     HealAll,
 }
 
@@ -58,6 +60,11 @@ pub(crate) enum Event<M> {
 /// per node instead of several hundred bytes).
 pub(crate) struct NodeState<M> {
     pub(crate) up: bool,
+    /// Not a member: it has not joined yet, or it left. It is down and nothing restarts it
+    /// but a join.
+    pub(crate) absent: bool,
+    /// It announced its leave and runs on until it departs.
+    pub(crate) leaving: bool,
     pub(crate) paused: bool,
     pub(crate) wake_pending: bool,
     /// Number of crashes so far.

@@ -1,7 +1,9 @@
 //! Test nodes shared by the kernel's integration tests.
 #![allow(dead_code)]
 
-use sim_core::{Context, Message, Node, NodeId, NodeStatus, SimDuration, TimerId};
+use sim_core::{
+    Context, MembershipChange, Message, Node, NodeId, NodeStatus, SimDuration, TimerId,
+};
 
 /// A numbered message that remembers when it was sent.
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
@@ -34,11 +36,23 @@ pub struct Chatter {
     /// Simulated send time of every note sent.
     pub sent_at_ns: Vec<u64>,
     pub received: Vec<Delivery>,
+    /// The members when it started, and each membership change it heard (with the time and
+    /// the members after it).
+    pub members_at_start: Vec<NodeId>,
+    pub changes: Vec<(u64, MembershipChange, Vec<NodeId>)>,
 }
 
 impl Chatter {
     pub fn new(interval: SimDuration, target: Option<NodeId>) -> Self {
-        Chatter { interval, target, sent: 0, sent_at_ns: Vec::new(), received: Vec::new() }
+        Chatter {
+            interval,
+            target,
+            sent: 0,
+            sent_at_ns: Vec::new(),
+            received: Vec::new(),
+            members_at_start: Vec::new(),
+            changes: Vec::new(),
+        }
     }
 
     fn arm(&mut self, ctx: &mut Context<'_, Self>) {
@@ -52,7 +66,12 @@ impl Node for Chatter {
     type Timer = ();
 
     fn on_start(&mut self, ctx: &mut Context<'_, Self>) {
+        self.members_at_start = ctx.members();
         self.arm(ctx);
+    }
+
+    fn on_membership(&mut self, ctx: &mut Context<'_, Self>, change: MembershipChange) {
+        self.changes.push((ctx.sim_time().as_nanos(), change, ctx.members()));
     }
 
     fn on_message(&mut self, ctx: &mut Context<'_, Self>, from: NodeId, msg: Note) {
