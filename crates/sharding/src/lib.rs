@@ -1,0 +1,32 @@
+//! A Dynamo-style partitioned, replicated key-value store (DeCandia et al., "Dynamo: Amazon's
+//! Highly Available Key-value Store", 2007) on faultline's kernel. This first part is key
+//! placement: which servers hold a key's replicas, and how that changes when servers join and
+//! leave.
+//!
+//! [`hash`] is the one named hash every placement decision uses (XXH3-64), pinned by test
+//! vectors. [`placement`] holds four partitioning schemes behind one trait, chosen per scenario
+//! by name: a consistent-hash ring with virtual nodes, jump consistent hash, rendezvous
+//! (highest-random-weight) hashing, and fixed hash ranges.
+//!
+//! ```
+//! use sharding::placement::{Scheme, build};
+//!
+//! // `[sharding]` in a scenario file: scheme = "ring", vnodes = 100.
+//! let scheme: Scheme = toml::from_str("scheme = \"ring\"\nvnodes = 100").unwrap();
+//! let mut placement = build(&scheme, &[1, 2, 3, 4, 5]).unwrap();
+//!
+//! let mut replicas = Vec::new();
+//! placement.replicas(42, 3, &mut replicas);
+//! assert_eq!(replicas.len(), 3);
+//! assert_eq!(replicas[0], placement.owner(42));
+//!
+//! // A sixth server joins: a key either keeps its owner or moves to the newcomer.
+//! let before = placement.owner(42);
+//! placement.join(6).unwrap();
+//! assert!([before, 6].contains(&placement.owner(42)));
+//! ```
+
+#![deny(missing_docs)]
+
+pub mod hash;
+pub mod placement;
