@@ -12,7 +12,7 @@ use sim_core::config::ConfigError;
 use crate::file::Scenario;
 
 /// Protocol names faultline plans to build in; a scenario naming one is told it is not built.
-pub const PLANNED: &[&str] = &["sharding", "cache", "failover", "saga"];
+pub const PLANNED: &[&str] = &["cache", "failover", "saga"];
 
 /// The protocols a binary runs.
 pub struct Registry {
@@ -56,7 +56,10 @@ impl Registry {
 
 /// The protocols built into faultline.
 pub fn builtin() -> Registry {
-    Registry::empty().with(&raft::Raft).with(&primary_backup::PrimaryBackup)
+    Registry::empty()
+        .with(&raft::Raft)
+        .with(&primary_backup::PrimaryBackup)
+        .with(&sharding::Sharding)
 }
 
 static REGISTRY: OnceLock<Registry> = OnceLock::new();

@@ -28,5 +28,15 @@
 
 #![deny(missing_docs)]
 
+pub mod config;
 pub mod hash;
+pub mod message;
+pub mod node;
+pub mod observer;
 pub mod placement;
+pub mod protocol;
+pub mod server;
+pub mod version;
+
+pub use config::{Bug, ShardingConfig};
+pub use protocol::{Sharding, ShardingRun};

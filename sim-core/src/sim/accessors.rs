@@ -43,6 +43,12 @@ impl<N: Node> Simulation<N> {
         self.world.states[id.index()].up
     }
 
+    /// Whether a server is a member now: joined and not leaving (up or crashed).
+    pub fn is_member(&self, id: NodeId) -> bool {
+        let st = &self.world.states[id.index()];
+        !st.absent && !st.leaving
+    }
+
     /// A node's durable storage.
     pub fn storage(&self, id: NodeId) -> &Storage {
         &self.world.resources[id.index()].storage

@@ -1,0 +1,72 @@
+//! The node type a sharding run simulates: servers and clients, one enum, and their timers.
+
+use sim_core::{Context, MembershipChange, Node, NodeId, NodeStatus, TimerId};
+use workload::{Client, ClientTimer};
+
+use crate::message::Msg;
+use crate::server::Server;
+
+/// Every timer of a sharding run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Timer {
+    /// A coordinator's operation ran out of time.
+    Operation(u64),
+    /// A client's timer.
+    Client(ClientTimer),
+}
+
+impl From<ClientTimer> for Timer {
+    fn from(t: ClientTimer) -> Self {
+        Timer::Client(t)
+    }
+}
+
+/// A node of a sharding run.
+pub enum ShardNode {
+    /// A server: replica and coordinator.
+    Server(Box<Server>),
+    /// A simulated client.
+    Client(Box<Client>),
+}
+
+impl Node for ShardNode {
+    type Msg = Msg;
+    type Timer = Timer;
+
+    fn on_start(&mut self, ctx: &mut Context<'_, Self>) {
+        match self {
+            ShardNode::Server(s) => s.start(ctx),
+            ShardNode::Client(c) => c.on_start(ctx),
+        }
+    }
+
+    fn on_message(&mut self, ctx: &mut Context<'_, Self>, from: NodeId, msg: Msg) {
+        match self {
+            ShardNode::Server(s) => s.on_message(ctx, from, msg),
+            ShardNode::Client(c) => {
+                c.on_message(ctx, from, &msg);
+            }
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Context<'_, Self>, _id: TimerId, timer: Timer) {
+        match (self, timer) {
+            (ShardNode::Server(s), Timer::Operation(op)) => s.on_timeout(ctx, op),
+            (ShardNode::Client(c), Timer::Client(t)) => c.on_timer(ctx, t),
+            _ => {}
+        }
+    }
+
+    fn on_membership(&mut self, ctx: &mut Context<'_, Self>, _change: MembershipChange) {
+        if let ShardNode::Server(s) = self {
+            s.membership_changed(ctx);
+        }
+    }
+
+    fn status(&self) -> NodeStatus {
+        match self {
+            ShardNode::Server(_) => NodeStatus { role: "server", leading: false, term: 0 },
+            ShardNode::Client(_) => NodeStatus::default(),
+        }
+    }
+}

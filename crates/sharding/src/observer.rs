@@ -1,0 +1,141 @@
+//! What the coordinators tell the checks: every write they acknowledged and every read they
+//! answered, with versions and times. The client history alone cannot say which version a read
+//! returned; this can.
+
+use std::sync::{Arc, Mutex};
+
+use sim_core::SimTime;
+
+use crate::version::Version;
+
+/// A write a coordinator acknowledged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AckedWrite {
+    /// The key.
+    pub key: u64,
+    /// The value.
+    pub value: i64,
+    /// Its version.
+    pub version: Version,
+    /// When the coordinator received the request.
+    pub started: SimTime,
+    /// When it acknowledged it.
+    pub acked: SimTime,
+}
+
+/// A read a coordinator answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AnsweredRead {
+    /// The key.
+    pub key: u64,
+    /// The version it returned (`None`: nothing was written that it saw).
+    pub version: Option<Version>,
+    /// When the coordinator received the request.
+    pub started: SimTime,
+}
+
+/// Everything the coordinators reported, in the order it happened.
+#[derive(Clone, Debug, Default)]
+pub struct Observer {
+    /// Acknowledged writes.
+    pub writes: Vec<AckedWrite>,
+    /// Answered reads.
+    pub reads: Vec<AnsweredRead>,
+}
+
+/// The observer the nodes share (it outlives crashes: it is the test harness, not a node).
+pub type SharedObserver = Arc<Mutex<Observer>>;
+
+impl Observer {
+    /// A fresh shared observer.
+    pub fn shared() -> SharedObserver {
+        Arc::new(Mutex::new(Observer::default()))
+    }
+
+    /// Reads that returned a version older than a write to the same key acknowledged before
+    /// the read began: stale by the only measure that needs no global clock of versions.
+    pub fn stale_reads(&self) -> u64 {
+        let mut latest_acked: std::collections::BTreeMap<u64, Vec<(SimTime, Version)>> =
+            std::collections::BTreeMap::new();
+        for w in &self.writes {
+            latest_acked.entry(w.key).or_default().push((w.acked, w.version));
+        }
+        for acks in latest_acked.values_mut() {
+            acks.sort();
+            // Running maximum of versions by acknowledgement time.
+            let mut best = Version::default();
+            for a in acks.iter_mut() {
+                best = best.max(a.1);
+                a.1 = best;
+            }
+        }
+        self.reads
+            .iter()
+            .filter(|r| {
+                let Some(acks) = latest_acked.get(&r.key) else { return false };
+                let before = acks.partition_point(|(t, _)| *t < r.started);
+                before > 0 && r.version.is_none_or(|v| v < acks[before - 1].1)
+            })
+            .count() as u64
+    }
+
+    /// Acknowledged writes that lost to an older write: a write acknowledged before this one
+    /// began carries a higher version, so readers never see this one (last writer wins, by
+    /// clocks that disagree).
+    pub fn writes_lost_to_skew(&self) -> Vec<AckedWrite> {
+        self.writes
+            .iter()
+            .filter(|w| {
+                self.writes
+                    .iter()
+                    .any(|e| e.key == w.key && e.acked < w.started && e.version > w.version)
+            })
+            .copied()
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(stamp: u64) -> Version {
+        Version { stamp, node: 0 }
+    }
+
+    #[test]
+    fn a_read_older_than_a_write_acknowledged_before_it_began_is_stale() {
+        let t = SimTime;
+        let o = Observer {
+            writes: vec![AckedWrite {
+                key: 1,
+                value: 5,
+                version: v(10),
+                started: t(0),
+                acked: t(5),
+            }],
+            reads: vec![
+                AnsweredRead { key: 1, version: None, started: t(4) },
+                AnsweredRead { key: 1, version: None, started: t(6) },
+                AnsweredRead { key: 1, version: Some(v(10)), started: t(7) },
+                AnsweredRead { key: 2, version: None, started: t(7) },
+            ],
+        };
+        assert_eq!(o.stale_reads(), 1);
+    }
+
+    #[test]
+    fn a_write_stamped_below_one_acknowledged_before_it_is_lost_to_skew() {
+        let t = SimTime;
+        let o = Observer {
+            writes: vec![
+                AckedWrite { key: 1, value: 1, version: v(10), started: t(0), acked: t(5) },
+                AckedWrite { key: 1, value: 2, version: v(8), started: t(6), acked: t(9) },
+                AckedWrite { key: 1, value: 3, version: v(20), started: t(7), acked: t(12) },
+            ],
+            reads: Vec::new(),
+        };
+        let lost: Vec<i64> = o.writes_lost_to_skew().iter().map(|w| w.value).collect();
+        assert_eq!(lost, vec![2]);
+    }
+}
