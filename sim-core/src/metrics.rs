@@ -103,6 +103,9 @@ pub enum MetricValue {
     Number(f64),
     /// A distribution, with its samples where they are kept.
     Distribution(DistributionSummary),
+    /// Figures by name, one object in `summary.json` (a probability at each of several
+    /// delays: `{"0ms": 0.97, "1ms": 0.99}`).
+    Table(BTreeMap<String, f64>),
 }
 
 /// Nearest-rank percentile of sorted values (`p` in [0, 1]); 0 for no values.

@@ -3,7 +3,8 @@
 //! Per message, in this order: a partition in force drops it (no randomness drawn); the loss
 //! probability (link loss combined with any loss fault) drops it; the duplication probability
 //! may send a second copy; the latency is drawn from the link's distribution (per-link override,
-//! else the route between the two nodes' regions, else the default) plus any latency fault;
+//! else the route between the two nodes' regions, else the entry of `class_latency` for the
+//! message's class, else the default) plus any latency fault;
 //! with bandwidth set, the sender's outgoing link serializes messages one after another
 //! (`size · 8 / bandwidth` each); with `fifo`, a message never arrives before an earlier one on
 //! the same directed link. Random draws, all from the `network` stream, happen only where a
@@ -53,6 +54,17 @@ pub struct NetworkConfig {
     /// Latency between regions (both directions unless the reverse route is also given).
     #[serde(default, rename = "route", skip_serializing_if = "Vec::is_empty")]
     pub routes: Vec<RouteConfig>,
+    /// One-way latency by message class ([`Message::class`](crate::Message::class)): a message
+    /// whose class has an entry draws its latency from it instead of `latency` (a link override
+    /// or a region route that sets a latency still wins). A class no message has is never
+    /// used. Names are letters, digits, `-` and `_`.
+    #[serde(
+        default,
+        deserialize_with = "serde_form::map::deserialize",
+        serialize_with = "serde_form::map::serialize",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub class_latency: BTreeMap<String, Distribution>,
 }
 
 /// `[[network.link]]`: overrides for one directed link.
@@ -158,6 +170,27 @@ impl NetworkConfig {
             }
             r.latency.validate(&format!("{key}.latency"))?;
         }
+        for (class, d) in &self.class_latency {
+            let key = format!("network.class_latency.{class}");
+            // The name is also a dotted key's last part (`--set`, sweep grids), so no dots.
+            if class.is_empty()
+                || !class.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(ConfigError::invalid(
+                    // Quoted, as TOML writes such a key, so that the key stays one part.
+                    &format!("network.class_latency.\"{class}\""),
+                    if class.is_empty() {
+                        "a message class name is never empty: use letters, digits, `-` and `_`"
+                            .to_string()
+                    } else {
+                        format!(
+                            "`{class}` is not a message class name: use letters, digits, `-` and `_`"
+                        )
+                    },
+                ));
+            }
+            d.validate(&key)?;
+        }
         Ok(())
     }
 }
@@ -165,7 +198,9 @@ impl NetworkConfig {
 /// What one link does to messages.
 #[derive(Clone, Debug, PartialEq)]
 struct LinkModel {
-    latency: Sampler,
+    /// `None` on an override that leaves latency alone, and on the default (whose latency is
+    /// [`Network::default_latency`]).
+    latency: Option<Sampler>,
     loss: Probability,
     duplicate: Probability,
 }
@@ -237,6 +272,21 @@ fn touches(nodes: &Option<Vec<bool>>, from: NodeId, to: NodeId) -> bool {
     nodes.as_ref().is_none_or(|m| m[from.index()] || m[to.index()])
 }
 
+/// What the network is told about one message.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Packet<'a> {
+    /// The sender.
+    pub(crate) from: NodeId,
+    /// The receiver.
+    pub(crate) to: NodeId,
+    /// The sender's processing time before the message leaves it.
+    pub(crate) delay: SimDuration,
+    /// Bytes on the wire (read only with bandwidth set).
+    pub(crate) size: u64,
+    /// Its class (read only when [`Network::has_classes`]; `""`: none).
+    pub(crate) class: &'a str,
+}
+
 /// What the network decided for one message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Routing {
@@ -258,6 +308,10 @@ pub(crate) enum Routing {
 #[derive(Clone, Debug)]
 pub(crate) struct Network {
     default: LinkModel,
+    /// `latency`: every message's, unless a link, route or class sets another.
+    default_latency: Sampler,
+    /// `class_latency` by class name, in name order.
+    classes: Vec<(String, Sampler)>,
     overrides: BTreeMap<(u32, u32), LinkModel>,
     region_of: Vec<u16>,
     /// `routes[from_region * regions + to_region]`; regions are numbered from 1.
@@ -278,7 +332,7 @@ impl Network {
         cfg.validate(topo)?;
         let n = topo.len() as usize;
         let default = LinkModel {
-            latency: cfg.latency.sampler(),
+            latency: None,
             loss: probability("network.loss", cfg.loss)?,
             duplicate: probability("network.duplicate", cfg.duplicate)?,
         };
@@ -287,7 +341,7 @@ impl Network {
             let from = topo.resolve("network.link.from", &l.from)?;
             let to = topo.resolve("network.link.to", &l.to)?;
             let m = LinkModel {
-                latency: l.latency.as_ref().map_or(default.latency, Distribution::sampler),
+                latency: l.latency.as_ref().map(Distribution::sampler),
                 loss: probability("network.link.loss", l.loss.unwrap_or(cfg.loss))?,
                 duplicate: probability(
                     "network.link.duplicate",
@@ -319,8 +373,11 @@ impl Network {
                 }
             }
         }
+        let classes = cfg.class_latency.iter().map(|(c, d)| (c.clone(), d.sampler())).collect();
         let mut net = Network {
             default,
+            default_latency: cfg.latency.sampler(),
+            classes,
             overrides,
             region_of,
             routes,
@@ -338,6 +395,7 @@ impl Network {
 
     fn update_plain(&mut self) {
         self.plain = self.overrides.is_empty()
+            && self.classes.is_empty()
             && self.regions == 1
             && !self.fifo
             && self.bandwidth.is_none()
@@ -364,6 +422,20 @@ impl Network {
         self.update_plain();
     }
 
+    /// True when some message class has a latency of its own: only then does a send need to
+    /// ask its message for its class.
+    #[inline]
+    pub(crate) fn has_classes(&self) -> bool {
+        !self.classes.is_empty()
+    }
+
+    /// The latency of messages of `class` where no link or route sets one: its entry in
+    /// `class_latency`, else the default.
+    fn class_latency(&self, class: &str) -> &Sampler {
+        // A handful of classes: a scan beats a map, and costs nothing without them.
+        self.classes.iter().find(|(c, _)| c == class).map_or(&self.default_latency, |(_, s)| s)
+    }
+
     /// True when a partition in force cuts `from` → `to`.
     pub(crate) fn is_cut(&self, from: NodeId, to: NodeId) -> bool {
         self.faults
@@ -371,39 +443,23 @@ impl Network {
             .any(|(_, f)| matches!(f, NetworkFault::Partition(p) if p.blocks(from, to)))
     }
 
-    /// Decides the fate of a message of `size` bytes sent at `now` (after the sender's own
-    /// `delay`) from `from` to `to`.
+    /// Decides the fate of a message sent at `now`.
     #[inline]
-    pub(crate) fn route(
-        &mut self,
-        rng: &mut SimRng,
-        now: SimTime,
-        from: NodeId,
-        to: NodeId,
-        delay: SimDuration,
-        size: u64,
-    ) -> Routing {
+    pub(crate) fn route(&mut self, rng: &mut SimRng, now: SimTime, packet: Packet<'_>) -> Routing {
         if self.plain {
             let m = &self.default;
             if m.loss.0 == 0 && m.duplicate.0 == 0 {
-                if let Sampler::Constant(lat) = m.latency {
-                    let departs = now + delay;
+                if let Sampler::Constant(lat) = self.default_latency {
+                    let departs = now + packet.delay;
                     return Routing::Deliver { at: departs + lat, duplicate_at: None, departs };
                 }
             }
         }
-        self.route_general(rng, now, from, to, delay, size)
+        self.route_general(rng, now, packet)
     }
 
-    fn route_general(
-        &mut self,
-        rng: &mut SimRng,
-        now: SimTime,
-        from: NodeId,
-        to: NodeId,
-        delay: SimDuration,
-        size: u64,
-    ) -> Routing {
+    fn route_general(&mut self, rng: &mut SimRng, now: SimTime, packet: Packet<'_>) -> Routing {
+        let Packet { from, to, delay, size, class } = packet;
         if self.is_cut(from, to) {
             return Routing::Drop(DropReason::Partition);
         }
@@ -429,18 +485,31 @@ impl Network {
             }
             None => now + delay,
         };
-        let at = self.arrival(rng, depart, from, to);
-        let duplicate_at = duplicated.then(|| self.arrival(rng, depart, from, to));
+        let at = self.arrival(rng, depart, from, to, class);
+        let duplicate_at = duplicated.then(|| self.arrival(rng, depart, from, to, class));
         Routing::Deliver { at, duplicate_at, departs: depart }
     }
 
-    fn arrival(&mut self, rng: &mut SimRng, depart: SimTime, from: NodeId, to: NodeId) -> SimTime {
+    fn arrival(
+        &mut self,
+        rng: &mut SimRng,
+        depart: SimTime,
+        from: NodeId,
+        to: NodeId,
+        class: &str,
+    ) -> SimTime {
         let base = match self.overrides.get(&(from.0, to.0)) {
-            Some(link) => &link.latency,
+            Some(LinkModel { latency: Some(latency), .. }) => latency,
+            // An override that sets no latency keeps the network's latency, not the route's (as
+            // it did before classes had latencies; a class's entry stands in for `latency`).
+            Some(_) => self.class_latency(class),
             None => {
                 let (a, b) =
                     (self.region_of[from.index()] as usize, self.region_of[to.index()] as usize);
-                self.routes[a * self.regions + b].as_ref().unwrap_or(&self.default.latency)
+                match &self.routes[a * self.regions + b] {
+                    Some(route) => route,
+                    None => self.class_latency(class),
+                }
             }
         };
         let mut latency = base.sample(rng);
@@ -471,12 +540,16 @@ mod tests {
         Topology::new(3, 1).unwrap()
     }
 
+    fn packet(from: u32, to: u32, delay_ns: u64, size: u64, class: &str) -> Packet<'_> {
+        Packet { from: NodeId(from), to: NodeId(to), delay: SimDuration(delay_ns), size, class }
+    }
+
     #[test]
     fn plain_constant_network_draws_nothing() {
         let mut net = Network::new(&NetworkConfig::default(), &topo()).unwrap();
         let mut rng = RngRoot::new(1).stream(Stream::Network);
         let before = rng.clone().next_u64();
-        let r = net.route(&mut rng, SimTime(10), NodeId(0), NodeId(1), SimDuration(5), 100);
+        let r = net.route(&mut rng, SimTime(10), packet(0, 1, 5, 100, ""));
         assert_eq!(
             r,
             Routing::Deliver {
@@ -520,18 +593,17 @@ mod tests {
         .unwrap();
         let mut net = Network::new(&cfg, &topo()).unwrap();
         let mut rng = RngRoot::new(1).stream(Stream::Network);
-        let mut at =
-            |a, b| match net.route(&mut rng, SimTime(0), NodeId(a), NodeId(b), SimDuration(0), 1) {
-                Routing::Deliver { at, .. } => at.0,
-                Routing::Drop(_) => panic!("dropped"),
-            };
+        let mut at = |a, b| match net.route(&mut rng, SimTime(0), packet(a, b, 0, 1, "")) {
+            Routing::Deliver { at, .. } => at.0,
+            Routing::Drop(_) => panic!("dropped"),
+        };
         assert_eq!(at(0, 1), 40_000_000);
         assert_eq!(at(2, 0), 40_000_000, "routes apply both ways");
         assert_eq!(at(1, 2), 1_000_000, "within a region: the default");
     }
 
     fn arrival(net: &mut Network, rng: &mut SimRng, from: u32, to: u32, size: u64) -> Option<u64> {
-        match net.route(rng, SimTime(0), NodeId(from), NodeId(to), SimDuration(0), size) {
+        match net.route(rng, SimTime(0), packet(from, to, 0, size, "")) {
             Routing::Deliver { at, .. } => Some(at.0),
             Routing::Drop(_) => None,
         }
@@ -569,6 +641,59 @@ mod tests {
         assert_eq!(arrival(&mut net, &mut rng, 1, 0, 1), Some(1_000_000));
         assert_eq!(arrival(&mut net, &mut rng, 1, 2, 1), None, "n2 → n3 loses (almost) everything");
         assert_eq!(arrival(&mut net, &mut rng, 2, 1, 1), Some(1_000_000));
+    }
+
+    #[test]
+    fn a_class_latency_replaces_the_default_only() {
+        // n1 in region eu, n2 and n3 in us; eu → us has a route; n3 → n2 and n1 → n3 have link
+        // overrides that set only loss, so their latency is still the class's or the default.
+        let cfg: NetworkConfig = toml::from_str(
+            r#"
+            latency = "1ms"
+            [class_latency]
+            vote = "5ms"
+            [[link]]
+            from = "n3"
+            to = "n2"
+            loss = 0.0
+            [[link]]
+            from = "n1"
+            to = "n3"
+            loss = 0.0
+            [[link]]
+            from = "n2"
+            to = "n3"
+            latency = "30ms"
+            [[region]]
+            name = "eu"
+            nodes = ["n1"]
+            [[region]]
+            name = "us"
+            nodes = ["n2", "n3"]
+            [[route]]
+            from = "eu"
+            to = "us"
+            latency = "40ms"
+            "#,
+        )
+        .unwrap();
+        let mut net = Network::new(&cfg, &topo()).unwrap();
+        assert!(net.has_classes());
+        let mut rng = RngRoot::new(1).stream(Stream::Network);
+        let mut at = |a, b, class| match net.route(&mut rng, SimTime(0), packet(a, b, 0, 1, class))
+        {
+            Routing::Deliver { at, .. } => at.0 / 1_000_000,
+            Routing::Drop(_) => panic!("dropped"),
+        };
+        assert_eq!((at(2, 1, "vote"), at(2, 1, "append")), (5, 1), "the class, else the default");
+        assert_eq!(at(1, 2, "vote"), 30, "a link override's latency wins");
+        assert_eq!(at(0, 1, "vote"), 40, "a route wins");
+        assert_eq!(
+            (at(0, 2, "vote"), at(0, 2, "append")),
+            (5, 1),
+            "a link override without latency keeps the network's (the class's), not the route's"
+        );
+        assert_eq!(at(3, 2, "vote"), 5, "a client takes the class latency too");
     }
 
     #[test]

@@ -32,6 +32,13 @@ pub trait Message: Clone + Debug + Hash + 'static {
     fn wire_size(&self) -> u64 {
         64
     }
+
+    /// The message's class (`"append"`, `"vote-reply"`): a scenario's `[network.class_latency]`
+    /// may give each class its own one-way latency. Default `""`, no class: the network's
+    /// latency. Asked only when the scenario sets a class latency.
+    fn class(&self) -> &'static str {
+        ""
+    }
 }
 
 /// A node's answer to "what are you?", for selectors (`leader`) and reports.

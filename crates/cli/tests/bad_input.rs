@@ -179,6 +179,64 @@ fn a_bad_value_is_shown_in_its_line_with_a_caret() {
 }
 
 #[test]
+fn a_bad_latency_model_is_shown_in_its_line_with_a_caret() {
+    let dir = scratch("latency-model");
+    let lnkd = r#"{ dist = "mixture", p = 0.0878, first = { dist = "exponential", mean = "602410ns" }, second = { dist = "pareto", scale = "235us", shape = 10.0 } }"#;
+    // (what the file adds, the key the error names, a phrase of it, the text under the caret)
+    let cases = [
+        (
+            format!("[network.class_latency]\nappend = {}\n", lnkd.replace("0.0878", "1.5")),
+            "network.class_latency.append.p",
+            "a probability in [0, 1]",
+            "p = 1.5",
+        ),
+        (
+            format!("[network]\nlatency = {}\n", lnkd.replace("10.0", "-1.0")),
+            "network.latency.second.shape",
+            "a number > 0",
+            "shape = -1.0",
+        ),
+        (
+            "[network.class_latency.append]\ndist = \"mixture\"\np = 0.5\nfirst = \"1ms\"\n[network.class_latency.append.second]\ndist = \"pareto\"\nscale = \"0ms\"\nshape = 2.0\n".to_string(),
+            "network.class_latency.append.second.scale",
+            "a duration > 0",
+            "scale = \"0ms\"",
+        ),
+        (
+            "[network.class_latency]\nwrite = \"3ms\"\n".to_string(),
+            "network.class_latency.write",
+            "not a message class raft sends: allowed [\"vote\"",
+            "write = \"3ms\"",
+        ),
+    ];
+    for (i, (extra, key, says, underlined)) in cases.iter().enumerate() {
+        let file = dir.join(format!("model{i}.toml"));
+        std::fs::write(&file, format!("{BASE}{extra}")).unwrap();
+        let out = dir.join("out");
+        for args in [
+            &["validate", file.to_str().unwrap()][..],
+            &["run", file.to_str().unwrap(), "--out", out.to_str().unwrap()][..],
+        ] {
+            let (code, _, err) = faultline(args, &dir);
+            let what = format!("{args:?}: exit {code}\n{err}");
+            assert_eq!(code, 2, "{what}");
+            let lines: Vec<&str> = err.lines().collect();
+            assert!(lines[0].contains(&format!("model{i}.toml:")), "names the file: {what}");
+            assert!(lines[0].contains(&format!("`{key}`")) && lines[0].contains(says), "{what}");
+            // The source line, then the caret line underlining exactly the offending key.
+            let source = lines.iter().position(|l| l.contains(" | ") && l.contains(underlined));
+            let source = source.expect(&what);
+            let (line, carets) = (lines[source], lines[source + 1]);
+            let start = line.find(underlined).unwrap();
+            assert_eq!(carets.find('^'), Some(start), "{what}");
+            assert_eq!(carets.trim_end().len(), start + underlined.len(), "{what}");
+            assert!(!out.exists(), "nothing written: {what}");
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn a_closed_stdout_ends_trace_quietly_with_exit_0() {
     let file = scenarios("raft-baseline.toml");
     // A window long enough that its output overflows the pipe: the writes after the reader

@@ -2,8 +2,8 @@
 //! any protocol.
 //!
 //! A protocol crate implements [`Protocol`] (its parameters, node groups, known bugs, headline
-//! figure, how the shrinker may reduce it, and how to prepare a run from a scenario's
-//! [`Setup`]) and, for the run itself, [`Model`] (build the simulation; judge and measure it
+//! figure, message classes, how the shrinker may reduce it, and how to prepare a run from a
+//! scenario's [`Setup`]) and, for the run itself, [`Model`] (build the simulation; judge and measure it
 //! when it ends). [`Driver`] turns any model into a [`Run`]: it runs the simulation, keeps the
 //! trace, checks the client history for linearizability when the configuration promises it,
 //! guards liveness against a run cut short by `events_max`, and returns one [`RunResult`]
@@ -20,6 +20,8 @@ pub mod result;
 pub mod series;
 
 pub use driver::{Driver, Judgement, Model, Run};
-pub use protocol::{Group, Knob, KnownBug, Parameter, Protocol, ProtocolEvent, Setup, Shrinkable};
+pub use protocol::{
+    Group, Knob, KnownBug, MessageClass, Parameter, Protocol, ProtocolEvent, Setup, Shrinkable,
+};
 pub use result::{RunResult, Stopwatch, Verdict};
 pub use series::{SeriesChart, SeriesLine, Show};

@@ -67,6 +67,17 @@ pub struct ProtocolEvent {
     pub about: &'static str,
 }
 
+/// A class of messages a protocol sends (`append`, `vote-reply`): what its messages'
+/// [`Message::class`](sim_core::Message::class) returns, and what a scenario's
+/// `[network.class_latency]` may name (any other name is an error there).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MessageClass {
+    /// Its name: letters, digits, `-` and `_`.
+    pub name: &'static str,
+    /// Which messages are in it, in a line.
+    pub about: &'static str,
+}
+
 /// A knob `hunt --swarm` may turn: a dotted scenario key and the values to draw from, as TOML
 /// text: a list (`"[1, 2, 64]"`, one drawn uniformly) or a range (`"{ min = 0.0, max = 0.05 }"`,
 /// drawn uniformly; integers if both ends are).
@@ -129,6 +140,11 @@ pub trait Protocol: Send + Sync + 'static {
     /// a protocol with a fixed cluster refuses scenarios that have them.
     fn membership(&self) -> bool {
         false
+    }
+    /// The classes of its messages, that `[network.class_latency]` may give latencies of their
+    /// own. A protocol that declares none takes no class latency.
+    fn message_classes(&self) -> &'static [MessageClass] {
+        &[]
     }
     /// The charts of its own time series the report draws after its client-operation charts.
     fn charts(&self) -> &'static [SeriesChart] {

@@ -3,6 +3,7 @@
 //! Each message is a named struct; the node's message type is an enum over them, plus the
 //! workload's client request and reply (so the shared [`workload::Client`] can talk to it).
 
+use platform::MessageClass;
 use sim_core::Message;
 use workload::{ClientReply, ClientRequest, KvMessage};
 
@@ -65,6 +66,22 @@ pub enum Msg {
     LogTail(LogTail),
 }
 
+const CLIENT_REQUEST: MessageClass =
+    MessageClass { name: "client-request", about: "a client's operation (client → primary)" };
+const CLIENT_REPLY: MessageClass =
+    MessageClass { name: "client-reply", about: "the primary's answer to a client" };
+const BATCH: MessageClass =
+    MessageClass { name: "batch", about: "replication: log entries (primary → backup)" };
+const ACK: MessageClass =
+    MessageClass { name: "ack", about: "replication acknowledged (backup → primary)" };
+const RECOVER: MessageClass =
+    MessageClass { name: "recover", about: "a restarted primary asks for the backups' logs" };
+const LOG_TAIL: MessageClass =
+    MessageClass { name: "log-tail", about: "a backup's answer to a recovering primary" };
+
+/// The message classes, as `[network.class_latency]` names them.
+pub const CLASSES: &[MessageClass] = &[CLIENT_REQUEST, CLIENT_REPLY, BATCH, ACK, RECOVER, LOG_TAIL];
+
 impl Message for Msg {
     /// A header plus the entries: a long catch-up batch costs bandwidth where one is set.
     fn wire_size(&self) -> u64 {
@@ -74,6 +91,18 @@ impl Message for Msg {
             _ => 0,
         };
         64 + (ENTRY_BYTES * entries) as u64
+    }
+
+    /// One class per message kind (a scenario may give each its own latency).
+    fn class(&self) -> &'static str {
+        match self {
+            Msg::Request(_) => CLIENT_REQUEST.name,
+            Msg::Reply(_) => CLIENT_REPLY.name,
+            Msg::Batch(_) => BATCH.name,
+            Msg::Ack(_) => ACK.name,
+            Msg::Recover(_) => RECOVER.name,
+            Msg::LogTail(_) => LOG_TAIL.name,
+        }
     }
 }
 
@@ -88,5 +117,34 @@ impl KvMessage for Msg {
             Msg::Reply(r) => Some(r),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sim_core::NodeId;
+    use workload::{KvOp, KvResult};
+
+    use super::*;
+
+    #[test]
+    fn every_message_has_a_declared_class_and_every_class_a_message() {
+        let request = ClientRequest {
+            client: NodeId(3),
+            request_id: 1,
+            acked_below: 0,
+            op: KvOp::Read { key: 1 },
+        };
+        let one_of_each = [
+            Msg::Request(request),
+            Msg::Reply(ClientReply { request_id: 1, result: KvResult::Ok(None) }),
+            Msg::Batch(Batch { epoch: 1, first: 1, entries: Vec::new() }),
+            Msg::Ack(Ack { durable: 1 }),
+            Msg::Recover(Recover { epoch: 2, have: 1 }),
+            Msg::LogTail(LogTail { epoch: 2, last: 1, entries: Vec::new() }),
+        ];
+        let names: Vec<&str> = CLASSES.iter().map(|c| c.name).collect();
+        let used: Vec<&str> = one_of_each.iter().map(Message::class).collect();
+        assert_eq!(used, names, "one class per message kind, declared in the same order");
     }
 }

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use check::outcome::CheckResult;
 use platform::driver::{Ending, Judgement, Model};
 use platform::{
-    Driver, Group, Knob, KnownBug, Parameter, Protocol, ProtocolEvent, Run, SeriesChart,
-    SeriesLine, Setup, Show, Shrinkable,
+    Driver, Group, Knob, KnownBug, MessageClass, Parameter, Protocol, ProtocolEvent, Run,
+    SeriesChart, SeriesLine, Setup, Show, Shrinkable,
 };
 use sim_core::{
     ConfigError, DistributionSummary, MetricValue, NodeId, NodeKind, SimConfig, Simulation,
@@ -145,6 +145,10 @@ impl Protocol for PrimaryBackup {
             Knob { key: "workload.read_ratio", values: "[0.2, 0.5, 0.7]" },
             Knob { key: "network.loss", values: "{ min = 0.0, max = 0.05 }" },
         ]
+    }
+
+    fn message_classes(&self) -> &'static [MessageClass] {
+        crate::message::CLASSES
     }
 
     fn events(&self) -> &'static [ProtocolEvent] {

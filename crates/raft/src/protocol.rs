@@ -1,7 +1,7 @@
 //! Raft as the platform sees it: its table, groups, known bugs and how to prepare a run.
 
 use platform::protocol::{
-    Group, Knob, KnownBug, Parameter, Protocol, ProtocolEvent, Setup, Shrinkable,
+    Group, Knob, KnownBug, MessageClass, Parameter, Protocol, ProtocolEvent, Setup, Shrinkable,
 };
 use platform::{Driver, Run, SeriesChart, SeriesLine, Show};
 use sim_core::Topology;
@@ -117,6 +117,10 @@ impl Protocol for Raft {
                 values: "[{ dist = \"lognormal\", p50 = \"1ms\", p99 = \"10ms\" }, { dist = \"exponential\", mean = \"5ms\" }, { dist = \"uniform\", min = \"0ms\", max = \"20ms\" }]",
             },
         ]
+    }
+
+    fn message_classes(&self) -> &'static [MessageClass] {
+        crate::message::CLASSES
     }
 
     fn events(&self) -> &'static [ProtocolEvent] {

@@ -173,6 +173,10 @@ fn metrics_table(s: &Summary, out: &mut String) {
             MetricValue::Number(v) => {
                 let _ = write!(out, "<td class=num>{v:.3}</td><td colspan=7></td>");
             }
+            MetricValue::Table(t) => {
+                let cells: Vec<String> = t.iter().map(|(k, v)| format!("{k}: {v:.5}")).collect();
+                let _ = write!(out, "<td colspan=8>{}</td>", esc(&cells.join(", ")));
+            }
             MetricValue::Distribution(d) => {
                 let _ =
                     write!(out, "<td class=muted>distribution</td><td class=num>{}</td>", d.count);

@@ -89,11 +89,16 @@ impl ScenarioError {
     }
 
     /// Points the error at the line that sets `key` (see [`locate_offset`]), underlining the
-    /// rest of that line; leaves it without a position if the key is not written in `text`.
+    /// rest of that line; a key inside an inline table or under a dotted header
+    /// (`network.class_latency.write.p`) is underlined as `key = value` (see [`locate_span`]).
+    /// Leaves it without a position if the key is not written in `text`.
     pub fn at_key(self, text: &str, key: &str) -> Self {
         match locate_offset(text, key) {
             Some(offset) => self.at_line(text, offset),
-            None => self,
+            None => match locate_span(text, key) {
+                Some(span) => self.at(text, span),
+                None => self,
+            },
         }
     }
 
@@ -211,6 +216,55 @@ pub fn locate_offset(text: &str, key: &str) -> Option<usize> {
     None
 }
 
+/// The bytes of `key = value` for a dotted key (`network.class_latency.write.p`,
+/// `fault[0].extra.shape`, `network.link[1].latency.scale`, `network.class_latency."a.b"`),
+/// however the file writes it: under a table header, inside inline tables, or as a dotted key.
+/// Found by walking the parsed document, which keeps every key's position; `None` when the text
+/// does not parse or the key is not written.
+pub fn locate_span(text: &str, key: &str) -> Option<Range<usize>> {
+    use toml::de::{DeTable, DeValue};
+    let doc = DeTable::parse(text).ok()?;
+    let mut table = doc.get_ref();
+    let parts = split_key(key);
+    for (i, part) in parts.iter().enumerate() {
+        let (name, index) = match part.strip_suffix(']').and_then(|p| p.split_once('[')) {
+            Some((name, i)) if !part.starts_with('"') => (name, Some(i.parse::<usize>().ok()?)),
+            _ => (part.trim_matches('"'), None),
+        };
+        let (k, mut value) = table.iter().find(|(k, _)| k.get_ref() == name)?;
+        let mut start = k.span().start;
+        if let Some(i) = index {
+            let DeValue::Array(items) = value.get_ref() else { return None };
+            value = items.get(i)?;
+            start = value.span().start;
+        }
+        if i + 1 == parts.len() {
+            return Some(start..value.span().end.max(start));
+        }
+        let DeValue::Table(inner) = value.get_ref() else { return None };
+        table = inner;
+    }
+    None
+}
+
+/// A dotted key's parts, a quoted part (`"a.b"`) kept whole with its quotes.
+fn split_key(key: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    for (i, c) in key.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            '.' if !quoted => {
+                parts.push(&key[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&key[start..]);
+    parts
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,5 +276,21 @@ mod tests {
         assert_eq!(locate(text, "network.loss"), Some((4, 1)));
         assert_eq!(locate(text, "fault[1].at"), Some((8, 3)));
         assert_eq!(locate(text, "raft.bug"), None);
+    }
+
+    #[test]
+    fn nested_keys_are_found_in_inline_and_dotted_tables() {
+        let text = "[network]\nlatency = { dist = \"mixture\", p = 1.5, first = \"1ms\", second = { dist = \"pareto\", scale = \"1ms\", shape = 0.0 } }\n[network.class_latency]\nwrite = \"1ms\"\n[network.class_latency.read-reply]\ndist = \"pareto\"\nshape = 0.0\n[[fault]]\nat = \"1s\"\nextra.p = 2.0\n";
+        let at = |key: &str| locate_span(text, key).map(|r| &text[r]);
+        assert_eq!(at("network.latency.p"), Some("p = 1.5"));
+        assert_eq!(at("network.latency.second.shape"), Some("shape = 0.0"));
+        assert_eq!(at("network.class_latency.write"), Some("write = \"1ms\""));
+        assert_eq!(at("network.class_latency.read-reply.shape"), Some("shape = 0.0"));
+        assert_eq!(at("fault[0].extra.p"), Some("p = 2.0"));
+        assert_eq!(at("network.latency.third"), None);
+        let quoted = "[network.class_latency]\n\"a.b\" = \"1ms\"\n";
+        let span = locate_span(quoted, "network.class_latency.\"a.b\"").map(|r| &quoted[r]);
+        assert_eq!(span, Some("\"a.b\" = \"1ms\""));
+        assert_eq!(at("fault[1].at"), None);
     }
 }

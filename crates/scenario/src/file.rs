@@ -162,6 +162,7 @@ impl Scenario {
     pub fn check(&self) -> Result<(), ConfigError> {
         self.validate_common()?;
         self.check_events()?;
+        self.check_classes()?;
         self.check_swarm()?;
         registry::prepare(self).map(|_| ())
     }
@@ -246,6 +247,35 @@ impl Scenario {
             }
         }
         Ok(())
+    }
+
+    /// `[network.class_latency]` names message classes the protocol declares: a misspelt class
+    /// would otherwise be silently unused. (A name that is no class name at all, `""` or
+    /// `"a.b"`, is left to the network's own check, which says what a name may hold.)
+    fn check_classes(&self) -> Result<(), ConfigError> {
+        let Some(p) = registry::protocol(&self.protocol) else { return Ok(()) };
+        let known: Vec<&str> = p.message_classes().iter().map(|c| c.name).collect();
+        let is_name = |c: &str| {
+            !c.is_empty() && c.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        };
+        let unknown = |c: &&String| is_name(c) && !known.contains(&c.as_str());
+        match self.network.class_latency.keys().find(unknown) {
+            None => Ok(()),
+            Some(class) => Err(ConfigError::invalid(
+                &format!("network.class_latency.{class}"),
+                if known.is_empty() {
+                    format!(
+                        "`{class}`: {} declares no message classes, so none can be given a latency",
+                        self.protocol
+                    )
+                } else {
+                    format!(
+                        "`{class}` is not a message class {} sends: allowed {known:?}",
+                        self.protocol
+                    )
+                },
+            )),
+        }
     }
 
     fn validate_common(&self) -> Result<(), ConfigError> {

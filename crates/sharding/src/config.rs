@@ -70,6 +70,9 @@ fn default_timeout() -> SimDuration {
 fn default_scheme() -> String {
     "ring".into()
 }
+fn default_probe_t() -> Vec<SimDuration> {
+    [0, 1, 5, 10].into_iter().map(SimDuration::from_millis).collect()
+}
 
 /// `[sharding]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -109,6 +112,13 @@ pub struct ShardingConfig {
     /// then times out: the operation is indeterminate); default `"500ms"`.
     #[serde(default = "default_timeout")]
     pub request_timeout: SimDuration,
+    /// The clients are t-visibility probers instead (Bailis et al.'s WARS experiment): each
+    /// writes fresh keys to all replicas itself and reads each one `probe_t` after its commit.
+    #[serde(default)]
+    pub probe: bool,
+    /// The delays after a commit at which a prober reads; default 0, 1, 5 and 10 ms.
+    #[serde(default = "default_probe_t")]
+    pub probe_t: Vec<SimDuration>,
     /// A known-bug switch; default none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bug: Option<Bug>,
@@ -128,6 +138,8 @@ impl Default for ShardingConfig {
             versions: Versions::default(),
             read_repair: false,
             request_timeout: default_timeout(),
+            probe: false,
+            probe_t: default_probe_t(),
             bug: None,
         }
     }
@@ -181,6 +193,16 @@ impl ShardingConfig {
                 "sharding.bug",
                 "\"no-write-back\" drops the write-back phase of linearizable reads: it needs consistency = \"linearizable\"",
             ));
+        }
+        if self.probe_t.is_empty() || self.probe_t.len() > 63 {
+            return Err(ConfigError::out_of_range(
+                "sharding.probe_t",
+                self.probe_t.len(),
+                "1..=63 delays",
+            ));
+        }
+        for &t in &self.probe_t {
+            require_bounded("sharding.probe_t", t)?;
         }
         require_positive("sharding.request_timeout", self.request_timeout)?;
         require_bounded("sharding.request_timeout", self.request_timeout)?;

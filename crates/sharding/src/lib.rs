@@ -34,6 +34,7 @@ pub mod message;
 pub mod node;
 pub mod observer;
 pub mod placement;
+pub mod probe;
 pub mod protocol;
 pub mod server;
 pub mod version;

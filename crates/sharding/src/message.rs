@@ -1,5 +1,6 @@
 //! What clients, coordinators and replicas say to each other.
 
+use platform::MessageClass;
 use sim_core::Message;
 use workload::{ClientReply, ClientRequest, KvMessage};
 
@@ -45,7 +46,44 @@ pub enum Msg {
     },
 }
 
-impl Message for Msg {}
+const CLIENT_REQUEST: MessageClass =
+    MessageClass { name: "client-request", about: "a client's operation (client → any server)" };
+const CLIENT_REPLY: MessageClass =
+    MessageClass { name: "client-reply", about: "a coordinator's answer to a client" };
+const FORWARD: MessageClass =
+    MessageClass { name: "forward", about: "a request handed to the key's first replica" };
+const WRITE: MessageClass =
+    MessageClass { name: "write", about: "a version to keep (coordinator → replica): PBS's W" };
+const WRITE_ACK: MessageClass = MessageClass {
+    name: "write-ack",
+    about: "the replica keeps it (replica → coordinator): PBS's A",
+};
+const READ: MessageClass =
+    MessageClass { name: "read", about: "a request for a replica's version: PBS's R" };
+const READ_REPLY: MessageClass = MessageClass {
+    name: "read-reply",
+    about: "a replica's version (replica → coordinator): PBS's S",
+};
+
+/// The message classes, as `[network.class_latency]` names them: the four legs of a quorum
+/// operation are the four delays of Bailis et al.'s WARS model.
+pub const CLASSES: &[MessageClass] =
+    &[CLIENT_REQUEST, CLIENT_REPLY, FORWARD, WRITE, WRITE_ACK, READ, READ_REPLY];
+
+impl Message for Msg {
+    /// One class per message kind (a scenario may give each its own latency).
+    fn class(&self) -> &'static str {
+        match self {
+            Msg::Request(_) => CLIENT_REQUEST.name,
+            Msg::Reply(_) => CLIENT_REPLY.name,
+            Msg::Forward(_) => FORWARD.name,
+            Msg::Put { .. } => WRITE.name,
+            Msg::PutAck { .. } => WRITE_ACK.name,
+            Msg::Get { .. } => READ.name,
+            Msg::GetReply { .. } => READ_REPLY.name,
+        }
+    }
+}
 
 impl KvMessage for Msg {
     fn request(request: ClientRequest) -> Self {

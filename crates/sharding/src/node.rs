@@ -4,6 +4,7 @@ use sim_core::{Context, MembershipChange, Node, NodeId, NodeStatus, TimerId};
 use workload::{Client, ClientTimer};
 
 use crate::message::Msg;
+use crate::probe::Prober;
 use crate::server::Server;
 
 /// Every timer of a sharding run.
@@ -11,6 +12,8 @@ use crate::server::Server;
 pub enum Timer {
     /// A coordinator's operation ran out of time.
     Operation(u64),
+    /// A prober's read at (trial, grid point) is due.
+    Probe(u64, usize),
     /// A client's timer.
     Client(ClientTimer),
 }
@@ -27,6 +30,8 @@ pub enum ShardNode {
     Server(Box<Server>),
     /// A simulated client.
     Client(Box<Client>),
+    /// A t-visibility prober, in a client's place (`sharding.probe`).
+    Prober(Box<Prober>),
 }
 
 impl Node for ShardNode {
@@ -37,6 +42,7 @@ impl Node for ShardNode {
         match self {
             ShardNode::Server(s) => s.start(ctx),
             ShardNode::Client(c) => c.on_start(ctx),
+            ShardNode::Prober(p) => p.start(ctx),
         }
     }
 
@@ -46,6 +52,7 @@ impl Node for ShardNode {
             ShardNode::Client(c) => {
                 c.on_message(ctx, from, &msg);
             }
+            ShardNode::Prober(p) => p.on_message(ctx, &msg),
         }
     }
 
@@ -53,6 +60,7 @@ impl Node for ShardNode {
         match (self, timer) {
             (ShardNode::Server(s), Timer::Operation(op)) => s.on_timeout(ctx, op),
             (ShardNode::Client(c), Timer::Client(t)) => c.on_timer(ctx, t),
+            (ShardNode::Prober(p), Timer::Probe(trial, point)) => p.on_timer(ctx, trial, point),
             _ => {}
         }
     }
@@ -66,7 +74,7 @@ impl Node for ShardNode {
     fn status(&self) -> NodeStatus {
         match self {
             ShardNode::Server(_) => NodeStatus { role: "server", leading: false, term: 0 },
-            ShardNode::Client(_) => NodeStatus::default(),
+            ShardNode::Client(_) | ShardNode::Prober(_) => NodeStatus::default(),
         }
     }
 }

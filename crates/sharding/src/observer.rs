@@ -41,12 +41,23 @@ pub struct Observer {
     pub writes: Vec<AckedWrite>,
     /// Answered reads.
     pub reads: Vec<AnsweredRead>,
+    /// The t-visibility probe: per grid point, (consistent reads, reads).
+    pub probe: Vec<(u64, u64)>,
 }
 
 /// The observer the nodes share (it outlives crashes: it is the test harness, not a node).
 pub type SharedObserver = Arc<Mutex<Observer>>;
 
 impl Observer {
+    /// A probe read at grid point `point` ended: it saw the write or not.
+    pub fn probe_outcome(&mut self, point: usize, consistent: bool) {
+        if self.probe.len() <= point {
+            self.probe.resize(point + 1, (0, 0));
+        }
+        self.probe[point].0 += u64::from(consistent);
+        self.probe[point].1 += 1;
+    }
+
     /// A fresh shared observer.
     pub fn shared() -> SharedObserver {
         Arc::new(Mutex::new(Observer::default()))
@@ -120,6 +131,7 @@ mod tests {
                 AnsweredRead { key: 1, version: Some(v(10)), started: t(7) },
                 AnsweredRead { key: 2, version: None, started: t(7) },
             ],
+            probe: Vec::new(),
         };
         assert_eq!(o.stale_reads(), 1);
     }
@@ -134,6 +146,7 @@ mod tests {
                 AckedWrite { key: 1, value: 3, version: v(20), started: t(7), acked: t(12) },
             ],
             reads: Vec::new(),
+            probe: Vec::new(),
         };
         let lost: Vec<i64> = o.writes_lost_to_skew().iter().map(|w| w.value).collect();
         assert_eq!(lost, vec![2]);

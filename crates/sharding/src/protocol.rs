@@ -6,13 +6,16 @@ use std::sync::Arc;
 
 use check::outcome::CheckResult;
 use platform::driver::{Ending, Judgement, Model};
-use platform::{Driver, Group, KnownBug, Parameter, Protocol, Run, Setup, Shrinkable};
+use platform::{
+    Driver, Group, KnownBug, MessageClass, Parameter, Protocol, Run, Setup, Shrinkable,
+};
 use sim_core::{ConfigError, MetricValue, NodeKind, SimConfig, Simulation, Topology, TraceOptions};
 use workload::{Client, WorkloadConfig};
 
 use crate::config::{Bug, Consistency, PARAMETERS, ShardingConfig};
 use crate::node::ShardNode;
 use crate::observer::{Observer, SharedObserver};
+use crate::probe::{Prober, point_name};
 use crate::server::{Server, keys_on, stored_on};
 
 /// Servers when the scenario does not set `nodes`.
@@ -82,6 +85,10 @@ impl Protocol for Sharding {
         ]
     }
 
+    fn message_classes(&self) -> &'static [MessageClass] {
+        crate::message::CLASSES
+    }
+
     fn prepare(&self, setup: &Setup) -> Result<Box<dyn Run>, ConfigError> {
         let config: ShardingConfig = setup.config()?;
         config.validate()?;
@@ -136,6 +143,9 @@ impl Model for ShardingRun {
         let sim = Simulation::new(self.sim.clone(), trace, move |id, topo| {
             if id.0 < topo.servers {
                 ShardNode::Server(Box::new(Server::new(id, config.clone(), shared.clone())))
+            } else if config.probe {
+                let index = id.0 - topo.servers;
+                ShardNode::Prober(Box::new(Prober::new(index, config.clone(), shared.clone())))
             } else {
                 ShardNode::Client(Box::new(Client::new(
                     id.0 - topo.servers,
@@ -159,7 +169,7 @@ impl Model for ShardingRun {
         let metrics = sim.metrics();
         let reads = obs.reads.len() as u64;
         let stale = obs.stale_reads();
-        let named = vec![
+        let mut named = vec![
             ("writes_acked", MetricValue::Count(obs.writes.len() as u64)),
             ("reads_answered", MetricValue::Count(reads)),
             ("stale_reads", MetricValue::Count(stale)),
@@ -177,12 +187,39 @@ impl Model for ShardingRun {
                 ),
             ),
         ];
+        if self.config.probe {
+            let (visibility, stderr) = t_visibility(&self.config, &obs);
+            named.push(("t_visibility", MetricValue::Table(visibility)));
+            named.push(("t_visibility_stderr", MetricValue::Table(stderr)));
+            let trials = obs.probe.first().map_or(0, |p| p.1);
+            named.push(("probe_trials", MetricValue::Count(trials)));
+        }
         Judgement {
             checks,
             liveness: None,
             metrics: named.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
         }
     }
+}
+
+/// The probe's t-visibility per grid point (the share of reads that saw the write) and its
+/// Monte-Carlo standard error, sqrt(p(1 - p) / n).
+fn t_visibility(
+    config: &ShardingConfig,
+    obs: &Observer,
+) -> (BTreeMap<String, f64>, BTreeMap<String, f64>) {
+    let mut visibility = BTreeMap::new();
+    let mut stderr = BTreeMap::new();
+    for (i, &t) in config.probe_t.iter().enumerate() {
+        let (seen, n) = obs.probe.get(i).copied().unwrap_or((0, 0));
+        if n == 0 {
+            continue;
+        }
+        let p = seen as f64 / n as f64;
+        visibility.insert(point_name(t), p);
+        stderr.insert(point_name(t), (p * (1.0 - p) / n as f64).sqrt());
+    }
+    (visibility, stderr)
 }
 
 impl ShardingRun {

@@ -40,6 +40,11 @@ pub fn figures(s: &Summary) -> Vec<(String, f64)> {
         match value {
             MetricValue::Count(n) => out.push((format!("metrics.{name}"), *n as f64)),
             MetricValue::Number(v) => out.push((format!("metrics.{name}"), *v)),
+            MetricValue::Table(t) => {
+                for (k, v) in t {
+                    out.push((format!("metrics.{name}.{k}"), *v));
+                }
+            }
             // Without a sample, a distribution has a count and nothing else to show.
             MetricValue::Distribution(d) if d.count == 0 => {
                 out.push((format!("metrics.{name}.count"), 0.0));

@@ -7,7 +7,7 @@ use crate::clock::Clock;
 use crate::config::DurationRange;
 use crate::history::HistoryEntry;
 use crate::metrics::Metrics;
-use crate::network::{Network, Routing};
+use crate::network::{Network, Packet, Routing};
 use crate::node::{Node, TimerId};
 use crate::queue::EventQueue;
 use crate::rng::SimRng;
@@ -186,7 +186,9 @@ impl<N: Node> World<N> {
         }
         let size =
             if self.network_has_bandwidth { crate::node::Message::wire_size(&msg) } else { 0 };
-        match self.network.route(&mut self.net_rng, now, from, to, delay, size) {
+        let class = if self.network.has_classes() { crate::node::Message::class(&msg) } else { "" };
+        let packet = Packet { from, to, delay, size, class };
+        match self.network.route(&mut self.net_rng, now, packet) {
             Routing::Drop(reason) => {
                 self.log(TraceKind::Drop, from.0, to.0, id, reason as u64);
             }

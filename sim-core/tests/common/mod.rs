@@ -14,7 +14,12 @@ pub struct Note {
     pub sent_at_ns: u64,
 }
 
-impl Message for Note {}
+/// Even-numbered notes are of class `even` (for per-class latency); odd ones have no class.
+impl Message for Note {
+    fn class(&self) -> &'static str {
+        if self.seq % 2 == 0 { "even" } else { "" }
+    }
+}
 
 /// One delivery as the receiver saw it.
 #[derive(Clone, Debug, PartialEq, Eq)]
