@@ -1,4 +1,9 @@
-//! Metrics a run collects: counters, latency histograms, time-bucketed series, samples.
+//! Metrics a run collects: counters, per-node counters and levels, latency histograms,
+//! time-bucketed series, samples.
+//!
+//! Per-node figures (requests a server served, keys it holds) are one number per node, so a
+//! report can show where load lands and how uneven it is ([`Metrics::node_imbalance`]). Like
+//! every metric they are observations: they never enter the trace hash.
 //!
 //! Histograms are `hdrhistogram` (3 significant digits, values up to one hour in nanoseconds,
 //! fixed memory whatever the run length);
@@ -13,6 +18,7 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use crate::time::{SimDuration, SimTime};
+use crate::topology::NodeId;
 
 /// The largest value a histogram distinguishes: one hour in nanoseconds.
 pub const HISTOGRAM_MAX: u64 = 3_600_000_000_000;
@@ -108,6 +114,20 @@ pub enum MetricValue {
     Table(BTreeMap<String, f64>),
 }
 
+/// How uneven per-node values are: the largest over the mean, so 1 is perfectly even and `k`
+/// means the busiest node carries `k` times its share. The mean is over every value given,
+/// zeros included; 0 when there are none or they are all 0.
+pub fn imbalance(values: &[u64]) -> f64 {
+    let Some(&max) = values.iter().max() else { return 0.0 };
+    // max / (sum / len) as max · len / sum, in u128 (neither can overflow: fewer than 2^64
+    // values below 2^64 each), so a perfectly even load gives exactly 1.
+    let sum: u128 = values.iter().map(|&v| u128::from(v)).sum();
+    if sum == 0 {
+        return 0.0;
+    }
+    (u128::from(max) * values.len() as u128) as f64 / sum as f64
+}
+
 /// Nearest-rank percentile of sorted values (`p` in [0, 1]); 0 for no values.
 pub fn nearest_rank(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
@@ -122,18 +142,25 @@ pub fn nearest_rank(sorted: &[f64], p: f64) -> f64 {
 pub struct Metrics {
     window: SimDuration,
     counters: BTreeMap<String, u64>,
+    /// Per-node counters and levels, indexed by node: at least one entry per server.
+    node_counters: BTreeMap<String, Vec<u64>>,
+    /// Servers in the topology: what a per-node figure covers and averages over.
+    servers: usize,
     histograms: BTreeMap<String, Histogram<u64>>,
     series: BTreeMap<String, Series>,
     samples: BTreeMap<String, Vec<f64>>,
 }
 
 impl Metrics {
-    /// Metrics whose series use windows of `window` (> 0).
-    pub(crate) fn new(window: SimDuration) -> Self {
+    /// Metrics whose series use windows of `window` (> 0), for a topology of `servers`
+    /// servers.
+    pub(crate) fn new(window: SimDuration, servers: u32) -> Self {
         assert!(window > SimDuration::ZERO, "metrics window must be positive");
         Metrics {
             window,
             counters: BTreeMap::new(),
+            node_counters: BTreeMap::new(),
+            servers: servers as usize,
             histograms: BTreeMap::new(),
             series: BTreeMap::new(),
             samples: BTreeMap::new(),
@@ -148,6 +175,37 @@ impl Metrics {
                 self.counters.insert(name.to_string(), n);
             }
         }
+    }
+
+    /// Adds `n` to `node`'s count of `name` (requests it served, say). A node's own handlers
+    /// can use [`crate::Context::count_here`].
+    pub fn count_node(&mut self, name: &str, node: NodeId, n: u64) {
+        self.update_node(name, node, |v| *v += n);
+    }
+
+    /// Sets `node`'s level of `name` (keys it holds, say): a level is replaced, not added to.
+    /// A node's own handlers can use [`crate::Context::set_here`].
+    pub fn set_node(&mut self, name: &str, node: NodeId, value: u64) {
+        self.update_node(name, node, |v| *v = value);
+    }
+
+    /// Applies `update` to `node`'s entry of a per-node figure, created at 0 (with one entry
+    /// per server) on first use.
+    fn update_node(&mut self, name: &str, node: NodeId, update: impl FnOnce(&mut u64)) {
+        let i = node.index();
+        // Look up before inserting, so only a figure's first use allocates its name.
+        let values = match self.node_counters.get_mut(name) {
+            Some(v) => v,
+            None => {
+                let servers = self.servers;
+                self.node_counters.entry(name.to_string()).or_insert_with(|| vec![0; servers])
+            }
+        };
+        // A client's entry lies past the servers'.
+        if values.len() <= i {
+            values.resize(i + 1, 0);
+        }
+        update(&mut values[i]);
     }
 
     /// Records a value (nanoseconds for latencies) in a histogram; values above one hour of
@@ -200,6 +258,28 @@ impl Metrics {
         &self.counters
     }
 
+    /// A per-node counter or level, indexed by [`NodeId::index`], if any node recorded it:
+    /// one entry per server (0 for a server that never recorded), and entries for clients
+    /// only up to the last client that did.
+    pub fn node_counters(&self, name: &str) -> Option<&[u64]> {
+        self.node_counters.get(name).map(Vec::as_slice)
+    }
+
+    /// All per-node counters and levels, by name.
+    pub fn all_node_counters(&self) -> &BTreeMap<String, Vec<u64>> {
+        &self.node_counters
+    }
+
+    /// How uneven a per-node figure is over the servers: the largest server's value over the
+    /// mean of every server in the topology (up, crashed, or not yet joined alike, so a server
+    /// that holds nothing pulls the mean down); clients are left out. 0 when the mean is 0,
+    /// and for a figure never recorded. For another set of nodes (the members now, one
+    /// group), pass their values to [`imbalance`].
+    pub fn node_imbalance(&self, name: &str) -> f64 {
+        let values = self.node_counters(name).unwrap_or(&[]);
+        imbalance(&values[..self.servers.min(values.len())])
+    }
+
     /// A histogram, if anything was recorded in it.
     pub fn histogram(&self, name: &str) -> Option<&Histogram<u64>> {
         self.histograms.get(name)
@@ -237,7 +317,7 @@ mod tests {
 
     #[test]
     fn series_bucket_by_window_and_memory_follows_sim_time() {
-        let mut m = Metrics::new(SimDuration::from_secs(1));
+        let mut m = Metrics::new(SimDuration::from_secs(1), 3);
         for i in 0..100_000u64 {
             m.add_to_series("ok", SimTime(i * 10_000), 1);
         }
@@ -257,7 +337,7 @@ mod tests {
 
     #[test]
     fn histograms_and_counters() {
-        let mut m = Metrics::new(SimDuration::from_secs(1));
+        let mut m = Metrics::new(SimDuration::from_secs(1), 3);
         for v in 1..=1000 {
             m.record("lat", v * 1000);
         }
@@ -268,5 +348,53 @@ mod tests {
         assert_eq!(h.len(), 1000);
         let median = h.value_at_quantile(0.5) as f64;
         assert!((median - 500_000.0).abs() / 500_000.0 < 0.005, "median {median}");
+    }
+
+    #[test]
+    fn per_node_counts_add_up_beside_the_global_counters() {
+        let mut m = Metrics::new(SimDuration::from_secs(1), 3);
+        m.count("served", 7);
+        m.count_node("served", NodeId(1), 2);
+        m.count_node("served", NodeId(1), 3);
+        m.count_node("served", NodeId(2), 1);
+        // One entry per server, whether it counted or not.
+        assert_eq!(m.node_counters("served"), Some(&[0, 5, 1][..]));
+        assert_eq!(m.counter("served"), 7, "a global counter of the same name is its own");
+        assert_eq!(m.node_counters("other"), None);
+        // A client (index 4, past servers 0..3) gets its own entry, after the servers'.
+        m.count_node("sent", NodeId(4), 1);
+        assert_eq!(m.node_counters("sent"), Some(&[0, 0, 0, 0, 1][..]));
+        assert_eq!(m.all_node_counters().keys().collect::<Vec<_>>(), ["sent", "served"]);
+    }
+
+    #[test]
+    fn per_node_levels_are_replaced() {
+        let mut m = Metrics::new(SimDuration::from_secs(1), 3);
+        m.set_node("keys", NodeId(0), 10);
+        m.set_node("keys", NodeId(0), 4);
+        m.set_node("keys", NodeId(2), 8);
+        assert_eq!(m.node_counters("keys"), Some(&[4, 0, 8][..]));
+    }
+
+    #[test]
+    fn imbalance_is_the_largest_over_the_mean_of_the_servers() {
+        assert_eq!(imbalance(&[]), 0.0);
+        assert_eq!(imbalance(&[0, 0]), 0.0);
+        assert_eq!(imbalance(&[5, 5, 5]), 1.0);
+        assert_eq!(imbalance(&[6, 0, 0]), 3.0);
+        assert_eq!(imbalance(&[u64::MAX, u64::MAX]), 1.0);
+
+        let mut m = Metrics::new(SimDuration::from_secs(1), 4);
+        assert_eq!(m.node_imbalance("keys"), 0.0, "never recorded");
+        m.set_node("keys", NodeId(0), 0);
+        assert_eq!(m.node_imbalance("keys"), 0.0, "mean 0");
+        // Servers 2 and 3 never recorded: they hold nothing and count in the mean (2).
+        m.set_node("keys", NodeId(0), 3);
+        m.set_node("keys", NodeId(1), 5);
+        assert_eq!(m.node_imbalance("keys"), 2.5);
+        // A client's entry is not a server's load.
+        m.set_node("keys", NodeId(6), 1000);
+        assert_eq!(m.node_imbalance("keys"), 2.5);
+        assert_eq!(imbalance(&m.node_counters("keys").unwrap()[..2]), 5.0 / 4.0);
     }
 }

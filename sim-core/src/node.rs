@@ -227,6 +227,20 @@ impl<N: Node> Context<'_, N> {
         &mut self.world.metrics
     }
 
+    /// Adds `n` to this node's count of `name` (requests served): a per-node counter, read
+    /// with [`Metrics::node_counters`]. Global counters ([`Metrics::count`]) are separate.
+    pub fn count_here(&mut self, name: &str, n: u64) {
+        let id = self.id;
+        self.world.metrics.count_node(name, id, n);
+    }
+
+    /// Sets this node's level of `name` (keys held): a per-node value replaced on each call,
+    /// read with [`Metrics::node_counters`].
+    pub fn set_here(&mut self, name: &str, value: u64) {
+        let id = self.id;
+        self.world.metrics.set_node(name, id, value);
+    }
+
     /// Appends a client-history entry stamped with the current simulated time.
     pub fn history(
         &mut self,

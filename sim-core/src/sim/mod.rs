@@ -225,7 +225,7 @@ impl<N: Node> Simulation<N> {
             fault_rng,
             disk_rng: root.stream(Stream::Disk),
             trace: Trace::new(topo.names(), trace),
-            metrics: Metrics::new(config.metrics_window),
+            metrics: Metrics::new(config.metrics_window, topo.servers),
             history: Vec::new(),
             next_message: 0,
             sent: [0; 2],
