@@ -180,6 +180,9 @@ impl Model for ShardingRun {
             ("writes_lost_to_skew", MetricValue::Count(obs.writes_lost_to_skew().len() as u64)),
             ("ops_given_up", MetricValue::Count(metrics.counter("sharding.ops_given_up"))),
             ("read_repairs", MetricValue::Count(metrics.counter("sharding.read_repairs"))),
+            // Load per server, as the largest over the mean (1 is perfectly even).
+            ("key_imbalance", MetricValue::Number(metrics.node_imbalance("sharding.keys"))),
+            ("load_imbalance", MetricValue::Number(metrics.node_imbalance("sharding.replica_ops"))),
             (
                 "messages",
                 MetricValue::Count(

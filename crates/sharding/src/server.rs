@@ -115,10 +115,12 @@ impl Server {
             Msg::Request(req) => self.on_request(ctx, req, true),
             Msg::Forward(req) => self.on_request(ctx, req, false),
             Msg::Get { op, key } => {
+                ctx.count_here("sharding.replica_ops", 1);
                 let stored = self.read_local(ctx, key);
                 ctx.send(from, Msg::GetReply { op, stored });
             }
             Msg::Put { op, key, stored } => {
+                ctx.count_here("sharding.replica_ops", 1);
                 self.write_local(ctx, key, stored);
                 if op != 0 {
                     ctx.send(from, Msg::PutAck { op });
@@ -144,6 +146,9 @@ impl Server {
     /// Keeps `stored` if it is newer than what this replica holds, durably before any ack.
     fn write_local(&self, ctx: Ctx, key: u64, stored: Stored) {
         let current = self.read_local(ctx, key);
+        if current.is_none() {
+            ctx.count_here("sharding.keys", 1);
+        }
         if current.is_none_or(|c| stored.version > c.version) {
             ctx.storage().put(&storage_key(key), stored.encode());
             ctx.storage().sync();
