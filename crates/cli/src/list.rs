@@ -42,6 +42,15 @@ pub fn run() -> Status {
                 println!("    {:<12} {}", e.name, e.about);
             }
         }
+        if !p.message_classes().is_empty() {
+            println!("  message classes ([network.class_latency]):");
+            for c in p.message_classes() {
+                println!("    {:<16} {}", c.name, c.about);
+            }
+        }
+        if p.membership() {
+            println!("  membership: servers may join and leave (kind = \"join\", \"leave\")");
+        }
         println!("  known bugs (bug = \"…\"), each with the check it must fail:");
         let width = p.bugs().iter().map(|b| b.check.chars().count()).max().unwrap_or(0).max(22);
         for b in p.bugs() {

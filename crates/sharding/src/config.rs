@@ -234,6 +234,14 @@ pub const PARAMETERS: &[Parameter] = &[
     Parameter { key: "read_repair", about: "false: a read sends the winner to stale replicas" },
     Parameter { key: "request_timeout", about: "\"500ms\": a coordinator gives up on a quorum" },
     Parameter {
+        key: "probe",
+        about: "false: the clients are t-visibility probers (PBS's WARS experiment)",
+    },
+    Parameter {
+        key: "probe_t",
+        about: "[\"0ms\", \"1ms\", \"5ms\", \"10ms\"]: when a prober reads after a commit",
+    },
+    Parameter {
         key: "bug",
         about: "none | \"no-write-back\" (needs consistency = \"linearizable\")",
     },

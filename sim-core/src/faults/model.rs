@@ -97,8 +97,15 @@ impl std::fmt::Display for FaultName {
 }
 
 /// Every selector keyword (besides node names).
-pub const SELECTORS: &[&str] =
-    &["leader", "random", "random:<group>", "minority", "minority:<group>", "trigger (with `on`)"];
+pub const SELECTORS: &[&str] = &[
+    "leader",
+    "random",
+    "random:<group>",
+    "minority",
+    "minority:<group>",
+    "trigger (with `on`)",
+    "absent (with `join`)",
+];
 
 /// Nodes a fault applies to: one selector, or a list of node names.
 #[derive(Clone, Debug, PartialEq, Eq)]
