@@ -162,7 +162,7 @@ impl Model for ShardingRun {
         &self,
         sim: &mut Simulation<ShardNode>,
         observer: &SharedObserver,
-        _ending: Ending,
+        ending: Ending,
     ) -> Judgement {
         let obs = observer.lock().expect("observer");
         let checks = vec![self.writes_survive(sim, &obs), self.replicas_where_placed(sim)];
@@ -197,9 +197,10 @@ impl Model for ShardingRun {
             let trials = obs.probe.first().map_or(0, |p| p.1);
             named.push(("probe_trials", MetricValue::Count(trials)));
         }
+        let liveness = ending.quiet.map(|(start, quiet)| self.liveness(&obs, start, quiet));
         Judgement {
             checks,
-            liveness: None,
+            liveness,
             metrics: named.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
         }
     }
@@ -226,6 +227,35 @@ fn t_visibility(
 }
 
 impl ShardingRun {
+    /// After every fault healed, some coordinator acknowledges a write within the quiet period.
+    fn liveness(
+        &self,
+        obs: &Observer,
+        start: sim_core::SimTime,
+        quiet: sim_core::SimDuration,
+    ) -> CheckResult {
+        const NAME: &str = "liveness";
+        if self.config.probe || self.workload.clients == 0 || self.workload.read_ratio >= 1.0 {
+            return CheckResult::not_applicable(
+                NAME,
+                "no client writes: nothing to answer after every fault healed",
+            );
+        }
+        match obs.writes.iter().map(|w| w.acked).filter(|&t| t >= start).min() {
+            Some(t) => CheckResult::pass(
+                NAME,
+                format!(
+                    "after every fault healed, a write was acknowledged within {:.1} ms (bound: the {quiet} quiet period)",
+                    t.saturating_since(start).as_millis_f64()
+                ),
+            ),
+            None => CheckResult::fail(
+                NAME,
+                format!("no write was acknowledged in the {quiet} after every fault healed"),
+            ),
+        }
+    }
+
     /// Every copy of a key at the end is on one of the N servers the scheme names for it over
     /// the final membership: a copy anywhere else is data placement lost track of.
     fn replicas_where_placed(&self, sim: &Simulation<ShardNode>) -> CheckResult {
