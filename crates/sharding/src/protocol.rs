@@ -15,6 +15,7 @@ use workload::{Client, WorkloadConfig};
 use crate::config::{Bug, Consistency, PARAMETERS, ShardingConfig};
 use crate::node::ShardNode;
 use crate::observer::{Observer, SharedObserver};
+use crate::placement::PlacementCache;
 use crate::probe::{Prober, point_name};
 use crate::server::{Server, keys_on, stored_on};
 
@@ -138,11 +139,18 @@ impl Model for ShardingRun {
     ) -> Result<(Simulation<ShardNode>, SharedObserver), ConfigError> {
         let observer = Observer::shared();
         let shared = observer.clone();
+        // One placement per membership for all servers, as the observer, per run.
+        let placements = PlacementCache::shared();
         let config = Arc::new(self.config.clone());
         let workload = self.workload.clone();
         let sim = Simulation::new(self.sim.clone(), trace, move |id, topo| {
             if id.0 < topo.servers {
-                ShardNode::Server(Box::new(Server::new(id, config.clone(), shared.clone())))
+                ShardNode::Server(Box::new(Server::new(
+                    id,
+                    config.clone(),
+                    shared.clone(),
+                    placements.clone(),
+                )))
             } else if config.probe {
                 let index = id.0 - topo.servers;
                 ShardNode::Prober(Box::new(Prober::new(index, config.clone(), shared.clone())))

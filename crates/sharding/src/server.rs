@@ -19,7 +19,7 @@ use crate::config::{Bug, Consistency, Coordinator, ShardingConfig};
 use crate::message::Msg;
 use crate::node::{ShardNode, Timer};
 use crate::observer::{AckedWrite, AnsweredRead, SharedObserver};
-use crate::placement::{self, Placement};
+use crate::placement::{self, Placement, SharedPlacements};
 use crate::version::{Stored, Version, newest};
 
 type Ctx<'a, 'b> = &'a mut Context<'b, ShardNode>;
@@ -71,18 +71,26 @@ pub struct Server {
     id: NodeId,
     config: Arc<ShardingConfig>,
     observer: SharedObserver,
-    placement: Box<dyn Placement>,
+    /// The run's placements, shared by every server (see [`placement::PlacementCache`]).
+    placements: SharedPlacements,
+    placement: Arc<dyn Placement>,
     next_op: u64,
     ops: BTreeMap<u64, Operation>,
 }
 
 impl Server {
     /// A server built by the kernel's factory (at the start and after every crash): only its
-    /// disk outlives a crash.
-    pub fn new(id: NodeId, config: Arc<ShardingConfig>, observer: SharedObserver) -> Self {
+    /// disk outlives a crash. Until it starts it places keys on itself alone.
+    pub fn new(
+        id: NodeId,
+        config: Arc<ShardingConfig>,
+        observer: SharedObserver,
+        placements: SharedPlacements,
+    ) -> Self {
         let scheme = config.placement().expect("validated before the run");
-        let placement = placement::build(&scheme, &[id.0]).expect("one member is a placement");
-        Server { id, config, observer, placement, next_op: 1, ops: BTreeMap::new() }
+        let placement =
+            Arc::from(placement::build(&scheme, &[id.0]).expect("one member is a placement"));
+        Server { id, config, observer, placements, placement, next_op: 1, ops: BTreeMap::new() }
     }
 
     /// Starts (or restarts): places keys over the members as they are now.
@@ -99,7 +107,8 @@ impl Server {
         let members: Vec<u32> = ctx.members().iter().map(|id| id.0).collect();
         let scheme = self.config.placement().expect("validated before the run");
         if !members.is_empty() {
-            self.placement = placement::build(&scheme, &members).expect("members are distinct");
+            let mut placements = self.placements.lock().expect("placements");
+            self.placement = placements.get(&scheme, &members).expect("members are distinct");
         }
     }
 

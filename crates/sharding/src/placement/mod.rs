@@ -29,6 +29,7 @@ pub mod ring;
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use sim_core::config::ConfigError;
@@ -234,6 +235,46 @@ pub fn build(scheme: &Scheme, members: &[u32]) -> Result<Box<dyn Placement>, Con
     })
 }
 
+/// The placements one run's servers share, keyed by the scheme and the member list they were
+/// built from. Every server places keys over the same members, and a placement is a pure
+/// function of the scheme and the list ([`build`]), so one copy serves them all: a ring of
+/// 1,000 servers × 100 vnodes is 100,000 points (about 2 MiB), which each server building its
+/// own would make 2 GiB and 1,000 builds at every membership change. The cache keeps the last
+/// list only (servers ask one after another for the same list when membership changes); a
+/// miss builds afresh, so what a server gets never depends on the cache. It belongs to one
+/// run (created where the run builds its nodes, like the observer), never to the process.
+#[derive(Debug, Default)]
+pub struct PlacementCache {
+    last: Option<(Scheme, Vec<u32>, Arc<dyn Placement>)>,
+}
+
+/// The cache as a run's nodes share it.
+pub type SharedPlacements = Arc<Mutex<PlacementCache>>;
+
+impl PlacementCache {
+    /// A fresh cache for one run.
+    pub fn shared() -> SharedPlacements {
+        Arc::new(Mutex::new(PlacementCache::default()))
+    }
+
+    /// The scheme over `members`, built by [`build`] unless the last call asked for the same.
+    pub fn get(
+        &mut self,
+        scheme: &Scheme,
+        members: &[u32],
+    ) -> Result<Arc<dyn Placement>, ConfigError> {
+        if let Some((s, m, p)) = &self.last
+            && s == scheme
+            && m == members
+        {
+            return Ok(p.clone());
+        }
+        let placement: Arc<dyn Placement> = Arc::from(build(scheme, members)?);
+        self.last = Some((scheme.clone(), members.to_vec(), placement.clone()));
+        Ok(placement)
+    }
+}
+
 /// Checks a member list given to a constructor: at least one member, none twice. The members'
 /// count comes from the scenario's `nodes`, so the error names that key.
 pub(crate) fn check_members(members: &[u32]) -> Result<(), ConfigError> {
@@ -288,4 +329,28 @@ pub(crate) fn remove_member(members: &mut Vec<u32>, member: u32) -> Result<(), M
     }
     members.remove(i);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_shares_one_placement_per_member_list_and_agrees_with_build() {
+        let scheme = Scheme::default();
+        let mut cache = PlacementCache::default();
+        let a = cache.get(&scheme, &[1, 2, 3]).unwrap();
+        let b = cache.get(&scheme, &[1, 2, 3]).unwrap();
+        assert!(Arc::ptr_eq(&a, &b), "the same list is built once");
+        let c = cache.get(&scheme, &[1, 2, 3, 4]).unwrap();
+        assert!(!Arc::ptr_eq(&a, &c));
+        let built = build(&scheme, &[1, 2, 3, 4]).unwrap();
+        let (mut from_cache, mut fresh) = (Vec::new(), Vec::new());
+        for key in 0..1000 {
+            c.replicas(key, 3, &mut from_cache);
+            built.replicas(key, 3, &mut fresh);
+            assert_eq!(from_cache, fresh, "key {key}");
+        }
+        assert!(cache.get(&scheme, &[]).is_err(), "an empty list is refused as build refuses it");
+    }
 }
