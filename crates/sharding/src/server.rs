@@ -95,15 +95,15 @@ impl Server {
 
     /// Starts (or restarts): places keys over the members as they are now.
     pub fn start(&mut self, ctx: Ctx) {
-        self.replace(ctx);
+        self.place_over_members(ctx);
     }
 
     /// The membership changed: place keys over the members as they are now.
     pub fn membership_changed(&mut self, ctx: Ctx) {
-        self.replace(ctx);
+        self.place_over_members(ctx);
     }
 
-    fn replace(&mut self, ctx: Ctx) {
+    fn place_over_members(&mut self, ctx: Ctx) {
         let members: Vec<u32> = ctx.members().iter().map(|id| id.0).collect();
         let scheme = self.config.placement().expect("validated before the run");
         if !members.is_empty() {
@@ -257,8 +257,9 @@ impl Server {
         }
     }
 
-    /// Read repair: the replicas that answered an older version (or none) get the newest.
-    /// Only the answers so far are known, so the slower replicas are left to later reads.
+    /// Read repair: when an answer so far was older than the newest (or empty), the newest goes
+    /// to every replica of the key; those that hold it already keep theirs. The answers do not
+    /// say who sent them, so the repair cannot be aimed at the stale replicas alone.
     fn repair(&self, ctx: Ctx, op: u64, best: Stored) {
         let o = &self.ops[&op];
         let stale = o.answers.iter().filter(|a| a.is_none_or(|s| s.version < best.version)).count();
