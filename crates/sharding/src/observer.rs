@@ -129,7 +129,7 @@ mod tests {
     use super::*;
 
     fn v(stamp: u64) -> Version {
-        Version { stamp, node: 0 }
+        Version { stamp, node: 0, op: 0 }
     }
 
     #[test]
@@ -184,7 +184,7 @@ mod tests {
                 AckedWrite {
                     key: next(4),
                     value: i as i64,
-                    version: Version { stamp: next(50), node: next(3) as u32 },
+                    version: Version { stamp: next(50), node: next(3) as u32, op: 0 },
                     started: SimTime(started),
                     acked: SimTime(started + 1 + next(30)),
                 }

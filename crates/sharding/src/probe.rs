@@ -78,9 +78,9 @@ impl Prober {
         let mut out = Vec::new();
         placement.replicas(self.key(), self.config.replicas as usize, &mut out);
         self.replicas = out.into_iter().map(NodeId).collect();
-        let stored =
-            Stored { value: self.trial as i64, version: Version { stamp: 1, node: ctx.id().0 } };
         let (op, key) = (self.trial * SLOTS, self.key());
+        let version = Version { stamp: 1, node: ctx.id().0, op };
+        let stored = Stored { value: self.trial as i64, version };
         for &r in &self.replicas {
             ctx.send(r, Msg::Put { op, key, stored });
         }

@@ -64,6 +64,9 @@ struct Operation {
     chosen: Option<Stored>,
     timer: TimerId,
     started: SimTime,
+    /// Past this (local clock) the operation is given up, whatever arrives: a coordinator that
+    /// was paused must not finish with answers from before its pause.
+    deadline: i64,
 }
 
 /// A server of a sharding run.
@@ -93,8 +96,21 @@ impl Server {
         Server { id, config, observer, placements, placement, next_op: 1, ops: BTreeMap::new() }
     }
 
-    /// Starts (or restarts): places keys over the members as they are now.
+    /// Starts (or restarts): numbers its operations afresh and places keys over the members as
+    /// they are now. Operation ids carry a boot count kept on disk: answers still on their way
+    /// to the previous incarnation must not count toward a new operation's quorum.
     pub fn start(&mut self, ctx: Ctx) {
+        let boots = ctx
+            .storage()
+            .get("boots")
+            .ok()
+            .flatten()
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, u64::from_le_bytes)
+            + 1;
+        ctx.storage().put("boots", boots.to_le_bytes().to_vec());
+        ctx.storage().sync();
+        self.next_op = (boots << 40) | 1;
         self.place_over_members(ctx);
     }
 
@@ -190,7 +206,7 @@ impl Server {
         let eventual_write = write.is_some() && self.config.consistency == Consistency::Eventual;
         let chosen = write.filter(|_| eventual_write).map(|value| Stored {
             value,
-            version: Version { stamp: ctx.now().0.max(0) as u64, node: self.id.0 },
+            version: Version { stamp: ctx.now().0.max(0) as u64, node: self.id.0, op },
         });
         let operation = Operation {
             client: req.client,
@@ -204,6 +220,7 @@ impl Server {
             chosen,
             timer,
             started: ctx.sim_time(),
+            deadline: ctx.now().0.saturating_add(self.config.request_timeout.as_nanos() as i64),
         };
         self.ops.insert(op, operation);
         self.send_phase(ctx, op);
@@ -220,7 +237,23 @@ impl Server {
         }
     }
 
+    /// Gives `op` up if its deadline passed (its timer may not have fired yet: a pause holds
+    /// timers and answers alike); true if it did.
+    fn expired(&mut self, ctx: Ctx, op: u64) -> bool {
+        let now = ctx.now().0;
+        if self.ops.get(&op).is_some_and(|o| now > o.deadline) {
+            let o = self.ops.remove(&op).expect("present");
+            ctx.cancel_timer(o.timer);
+            ctx.metrics().count("sharding.ops_given_up", 1);
+            return true;
+        }
+        false
+    }
+
     fn on_answer(&mut self, ctx: Ctx, op: u64, stored: Option<Stored>) {
+        if self.expired(ctx, op) {
+            return;
+        }
         let r = self.config.r as usize;
         let Some(o) = self.ops.get_mut(&op).filter(|o| o.phase == Phase::Query) else { return };
         o.answers.push(stored);
@@ -232,7 +265,8 @@ impl Server {
             // ABD write: one past the highest version a quorum held.
             Some(value) => {
                 let stamp = newest.map_or(0, |s| s.version.stamp) + 1;
-                o.chosen = Some(Stored { value, version: Version { stamp, node: self.id.0 } });
+                let version = Version { stamp, node: self.id.0, op };
+                o.chosen = Some(Stored { value, version });
                 o.phase = Phase::Update;
                 self.send_phase(ctx, op);
             }
@@ -273,6 +307,9 @@ impl Server {
     }
 
     fn on_ack(&mut self, ctx: Ctx, op: u64) {
+        if self.expired(ctx, op) {
+            return;
+        }
         let w = self.config.w;
         let Some(o) = self.ops.get_mut(&op).filter(|o| o.phase == Phase::Update) else { return };
         o.acks += 1;
