@@ -155,12 +155,10 @@ impl Model for ShardingRun {
                 let index = id.0 - topo.servers;
                 ShardNode::Prober(Box::new(Prober::new(index, config.clone(), shared.clone())))
             } else {
-                ShardNode::Client(Box::new(Client::new(
-                    id.0 - topo.servers,
-                    topo.clients,
-                    topo.servers,
-                    workload.clone(),
-                )))
+                ShardNode::Client(Box::new(
+                    Client::new(id.0 - topo.servers, topo.clients, topo.servers, workload.clone())
+                        .without_resend(),
+                ))
             }
         })?;
         Ok((sim, observer))

@@ -77,6 +77,9 @@ pub struct Client {
     next_request: u64,
     next_round: u64,
     leader_guess: NodeId,
+    /// Resend an unanswered request to another server before the timeout (see
+    /// [`Client::without_resend`]).
+    resend: bool,
 }
 
 fn invoke_value(op: &KvOp) -> Value {
@@ -101,7 +104,17 @@ impl Client {
             next_request: 0,
             next_round: 0,
             leader_guess: NodeId(index % servers.max(1)),
+            resend: true,
         }
+    }
+
+    /// This client never resends an unanswered request to another server; it waits for the
+    /// timeout (the operation is then indeterminate). For a leaderless store: there any server
+    /// coordinates, nothing deduplicates a request run at two coordinators, and the slower run
+    /// could apply a write again after the faster one was answered.
+    pub fn without_resend(mut self) -> Self {
+        self.resend = false;
+        self
     }
 
     fn new_process<N: Node>(&mut self, ctx: &mut Context<'_, N>) -> u64 {
@@ -212,7 +225,7 @@ impl Client {
     {
         let client = ctx.id();
         let target = self.leader_guess;
-        let retry_after = self.retry_interval();
+        let retry_after = if self.resend { self.retry_interval() } else { self.config.timeout };
         let acked_below = self
             .slots
             .iter()
