@@ -30,15 +30,6 @@ struct Args {
     seed: u64,
 }
 
-/// Peak resident memory of this process, from `/proc/self/status` (0 where unavailable).
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_string))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        .unwrap_or(0)
-}
-
 // A benchmark measures wall time around the run, never inside it.
 #[allow(clippy::disallowed_methods)]
 fn main() {
@@ -87,7 +78,7 @@ fn main() {
         outcome.history.len() / 2,
         simulated / total,
         check_s / total,
-        peak_rss_kib() as f64 / 1024.0,
+        faultline_benches::peak_rss_kib() as f64 / 1024.0,
         outcome.raft.messages_per_op,
         commit.map_or(f64::NAN, |c| c.p50),
         commit.map_or(f64::NAN, |c| c.p99),

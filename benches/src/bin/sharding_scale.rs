@@ -54,15 +54,6 @@ struct Args {
     seed: u64,
 }
 
-/// Peak resident memory of this process, from `/proc/self/status` (0 where unavailable).
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_string))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        .unwrap_or(0)
-}
-
 /// The scenario file the run is, as a user would write it.
 fn scenario_text(a: &Args) -> String {
     let vnodes =
@@ -140,7 +131,7 @@ fn main() {
     let wall_s = started.elapsed().as_secs_f64();
 
     // Peak memory of the run itself, before the counting below allocates.
-    let peak_rss_mib = peak_rss_kib() as f64 / 1024.0;
+    let peak_rss_mib = faultline_benches::peak_rss_kib() as f64 / 1024.0;
     let mut held: Vec<u64> =
         sim.topology().servers().flat_map(|id| keys_on(sim.storage(id))).collect();
     let copies = held.len();
