@@ -146,12 +146,26 @@ impl<N: Node> Context<'_, N> {
     /// The servers that are members now, in id order: joined and not leaving (whether up or
     /// crashed). The authoritative view; a protocol whose routers may be stale keeps its own.
     pub fn members(&self) -> Vec<NodeId> {
-        let states = &self.world.states;
-        self.world
-            .topology
-            .servers()
-            .filter(|id| !states[id.index()].absent && !states[id.index()].leaving)
-            .collect()
+        self.world.current_members()
+    }
+
+    /// How many joins and leaves have happened: the membership's epoch. Epoch 0 is the servers
+    /// present at the start.
+    pub fn membership_epoch(&self) -> u64 {
+        self.world.membership_log.len() as u64 - 1
+    }
+
+    /// The members at `epoch` (as [`Context::members`] listed them then); `None` past the
+    /// current epoch. The membership service's history: a server that was down while the
+    /// membership changed reads what it missed here.
+    pub fn members_at(&self, epoch: u64) -> Option<&[NodeId]> {
+        self.world.membership_log.get(usize::try_from(epoch).ok()?).map(Vec::as_slice)
+    }
+
+    /// Whether a server is present: joined and not yet departed (a member, or leaving and
+    /// still draining).
+    pub fn is_present(&self, id: NodeId) -> bool {
+        !self.world.states[id.index()].absent
     }
 
     /// The cluster's shape (servers, clients, names).

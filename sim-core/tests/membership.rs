@@ -68,6 +68,12 @@ fn a_server_joins_fresh_and_a_leaver_departs_after_its_drain_for_good() {
             (1700 * MS, MembershipChange::Left(n2), vec![n1, NodeId(2), n4]),
         ]
     );
+    // The membership service's history, by epoch: the start, the join, the leave (a departure
+    // changes no member list, so it is no epoch of its own).
+    assert_eq!(
+        s.membership_history(),
+        &[vec![n1, n2, NodeId(2)], vec![n1, n2, NodeId(2), n4], vec![n1, NodeId(2), n4]]
+    );
     let records = s.fault_records();
     assert_eq!(records.len(), 2);
     assert!(records.iter().all(|r| r.skipped.is_none()));

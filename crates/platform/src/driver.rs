@@ -26,6 +26,11 @@ pub struct Judgement {
     pub liveness: Option<CheckResult>,
     /// The protocol's own figures (`summary.json`'s `metrics`), in its order.
     pub metrics: Vec<(String, MetricValue)>,
+    /// Why the client history cannot be judged against the protocol's promise, if faults made
+    /// it so (a departure that took the only copies of acknowledged writes with it): the
+    /// linearizability check then says unknown, with this reason, instead of failing the
+    /// protocol for a loss the faults caused.
+    pub history_unjudgeable: Option<String>,
 }
 
 /// What the driver tells a protocol's judge about the run it judges.
@@ -131,7 +136,10 @@ impl<M: Model> Driver<M> {
         // Without clients there is no history to judge: the check does not run (and is not
         // listed).
         if self.linearizable && config.topology.clients > 0 {
-            checks.push(linearizable(sim.history(), self.check_budget));
+            checks.push(match judgement.history_unjudgeable.take() {
+                Some(why) => CheckResult::unknown("linearizable", why),
+                None => linearizable(sim.history(), self.check_budget),
+            });
         }
         if quiet.is_some() {
             if !complete {

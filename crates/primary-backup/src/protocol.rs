@@ -301,6 +301,7 @@ impl Model for PrimaryBackupRun {
             checks,
             liveness,
             metrics: named.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            ..Judgement::default()
         }
     }
 }

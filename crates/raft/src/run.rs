@@ -224,6 +224,7 @@ impl Model for RaftRun {
             checks: obs.safety_checks(),
             liveness,
             metrics: raft_metrics(self, sim, &obs).named(),
+            ..Judgement::default()
         }
     }
 }

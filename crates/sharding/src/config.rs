@@ -18,6 +18,11 @@ pub enum Bug {
     /// saw a write on one replica answers with it, and a later read that misses that replica
     /// answers the older value.
     NoWriteBack,
+    /// Ownership moves before the data arrives: at a membership change, operations use the
+    /// new placement at once, and the old replicas send the moved keys on and drop them
+    /// without waiting. A write to a moved key before its copy lands is stamped from an empty
+    /// quorum and then overwritten by the older copy.
+    SwitchBeforeCopy,
 }
 
 /// What the configuration promises, and so what a run is held to.
@@ -67,6 +72,9 @@ fn default_quorum() -> u32 {
 fn default_timeout() -> SimDuration {
     SimDuration::from_millis(500)
 }
+fn default_rebalance_interval() -> SimDuration {
+    SimDuration::from_millis(100)
+}
 fn default_scheme() -> String {
     "ring".into()
 }
@@ -112,6 +120,10 @@ pub struct ShardingConfig {
     /// then times out: the operation is indeterminate); default `"500ms"`.
     #[serde(default = "default_timeout")]
     pub request_timeout: SimDuration,
+    /// How often a server gossips its progress while a membership change is unsettled;
+    /// default `"100ms"`.
+    #[serde(default = "default_rebalance_interval")]
+    pub rebalance_interval: SimDuration,
     /// The clients are t-visibility probers instead (Bailis et al.'s WARS experiment): each
     /// writes fresh keys to all replicas itself and reads each one `probe_t` after its commit.
     #[serde(default)]
@@ -138,6 +150,7 @@ impl Default for ShardingConfig {
             versions: Versions::default(),
             read_repair: false,
             request_timeout: default_timeout(),
+            rebalance_interval: default_rebalance_interval(),
             probe: false,
             probe_t: default_probe_t(),
             bug: None,
@@ -205,6 +218,8 @@ impl ShardingConfig {
             require_bounded("sharding.probe_t", t)?;
         }
         require_positive("sharding.request_timeout", self.request_timeout)?;
+        require_positive("sharding.rebalance_interval", self.rebalance_interval)?;
+        require_bounded("sharding.rebalance_interval", self.rebalance_interval)?;
         require_bounded("sharding.request_timeout", self.request_timeout)?;
         Ok(())
     }
@@ -234,6 +249,10 @@ pub const PARAMETERS: &[Parameter] = &[
     Parameter { key: "read_repair", about: "false: a read sends the winner to stale replicas" },
     Parameter { key: "request_timeout", about: "\"500ms\": a coordinator gives up on a quorum" },
     Parameter {
+        key: "rebalance_interval",
+        about: "\"100ms\": servers gossip their progress while a membership change is unsettled",
+    },
+    Parameter {
         key: "probe",
         about: "false: the clients are t-visibility probers (PBS's WARS experiment)",
     },
@@ -243,6 +262,6 @@ pub const PARAMETERS: &[Parameter] = &[
     },
     Parameter {
         key: "bug",
-        about: "none | \"no-write-back\" (needs consistency = \"linearizable\")",
+        about: "none | \"no-write-back\" (needs consistency = \"linearizable\") | \"switch-before-copy\"",
     },
 ];

@@ -36,6 +36,7 @@ pub mod observer;
 pub mod placement;
 pub mod probe;
 pub mod protocol;
+pub mod rebalance;
 pub mod server;
 pub mod version;
 

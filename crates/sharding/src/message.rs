@@ -44,6 +44,15 @@ pub enum Msg {
         /// The coordinator's operation.
         op: u64,
     },
+    /// A server's rebalancing progress, gossiped while a membership change is unsettled.
+    Migrated {
+        /// It has migrated every epoch up to this one.
+        migrated: u64,
+        /// It knows every epoch up to this one has settled.
+        settled: u64,
+        /// An answer to the sender's own report (not answered again).
+        reply: bool,
+    },
 }
 
 const CLIENT_REQUEST: MessageClass =
@@ -60,6 +69,10 @@ const WRITE_ACK: MessageClass = MessageClass {
 };
 const READ: MessageClass =
     MessageClass { name: "read", about: "a request for a replica's version: PBS's R" };
+const REBALANCE: MessageClass = MessageClass {
+    name: "rebalance",
+    about: "a server's progress moving keys after a membership change (server → server)",
+};
 const READ_REPLY: MessageClass = MessageClass {
     name: "read-reply",
     about: "a replica's version (replica → coordinator): PBS's S",
@@ -68,7 +81,7 @@ const READ_REPLY: MessageClass = MessageClass {
 /// The message classes, as `[network.class_latency]` names them: the four legs of a quorum
 /// operation are the four delays of Bailis et al.'s WARS model.
 pub const CLASSES: &[MessageClass] =
-    &[CLIENT_REQUEST, CLIENT_REPLY, FORWARD, WRITE, WRITE_ACK, READ, READ_REPLY];
+    &[CLIENT_REQUEST, CLIENT_REPLY, FORWARD, WRITE, WRITE_ACK, READ, READ_REPLY, REBALANCE];
 
 impl Message for Msg {
     /// One class per message kind (a scenario may give each its own latency).
@@ -81,6 +94,7 @@ impl Message for Msg {
             Msg::PutAck { .. } => WRITE_ACK.name,
             Msg::Get { .. } => READ.name,
             Msg::GetReply { .. } => READ_REPLY.name,
+            Msg::Migrated { .. } => REBALANCE.name,
         }
     }
 }

@@ -12,6 +12,8 @@ use crate::server::Server;
 pub enum Timer {
     /// A coordinator's operation ran out of time.
     Operation(u64),
+    /// A server's rebalancing gossip is due.
+    Rebalance,
     /// A prober's read at (trial, grid point) is due.
     Probe(u64, usize),
     /// A client's timer.
@@ -59,6 +61,7 @@ impl Node for ShardNode {
     fn on_timer(&mut self, ctx: &mut Context<'_, Self>, _id: TimerId, timer: Timer) {
         match (self, timer) {
             (ShardNode::Server(s), Timer::Operation(op)) => s.on_timeout(ctx, op),
+            (ShardNode::Server(s), Timer::Rebalance) => s.on_tick(ctx),
             (ShardNode::Client(c), Timer::Client(t)) => c.on_timer(ctx, t),
             (ShardNode::Prober(p), Timer::Probe(trial, point)) => p.on_timer(ctx, trial, point),
             _ => {}

@@ -2,14 +2,16 @@
 //! answered, with versions and times. The client history alone cannot say which version a read
 //! returned; this can.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use sim_core::SimTime;
+use sim_core::{NodeId, SimTime};
 
+use crate::placement::SharedPlacements;
 use crate::version::Version;
 
 /// A write a coordinator acknowledged.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AckedWrite {
     /// The key.
     pub key: u64,
@@ -21,6 +23,8 @@ pub struct AckedWrite {
     pub started: SimTime,
     /// When it acknowledged it.
     pub acked: SimTime,
+    /// The replicas whose acknowledgements made its quorum.
+    pub acked_by: Vec<NodeId>,
 }
 
 /// A read a coordinator answered.
@@ -43,6 +47,12 @@ pub struct Observer {
     pub reads: Vec<AnsweredRead>,
     /// The t-visibility probe: per grid point, (consistent reads, reads).
     pub probe: Vec<(u64, u64)>,
+    /// The run's placement at every membership epoch (what the servers placed keys by).
+    pub placements: Option<SharedPlacements>,
+    /// Servers that departed, and when (the kernel's record, copied in when the run ends).
+    pub departed: Vec<(NodeId, SimTime)>,
+    /// Every version a replica kept on disk, by key: (server, version, when).
+    pub stores: BTreeMap<u64, Vec<(NodeId, Version, SimTime)>>,
 }
 
 /// The observer the nodes share (it outlives crashes: it is the test harness, not a node).
@@ -58,9 +68,9 @@ impl Observer {
         self.probe[point].1 += 1;
     }
 
-    /// A fresh shared observer.
-    pub fn shared() -> SharedObserver {
-        Arc::new(Mutex::new(Observer::default()))
+    /// A fresh shared observer of a run whose servers place keys by `placements`.
+    pub fn shared(placements: SharedPlacements) -> SharedObserver {
+        Arc::new(Mutex::new(Observer { placements: Some(placements), ..Observer::default() }))
     }
 
     /// Reads that returned a version older than a write to the same key acknowledged before
@@ -92,36 +102,90 @@ impl Observer {
 
     /// Acknowledged writes that lost to an older write: a write acknowledged before this one
     /// began carries a higher version, so readers never see this one (last writer wins, by
-    /// clocks that disagree). In the order they were acknowledged.
+    /// clocks that disagree; or a write stamped from a quorum that had not seen the older). In
+    /// the order they were acknowledged.
     ///
     /// O(writes × log writes): per key, the writes sorted by acknowledgement time with a running
     /// maximum of their versions, so each write asks one binary search whether any write
     /// acknowledged before it began has a higher version (a pairwise comparison of all writes
     /// took hours at a million writes).
-    pub fn writes_lost_to_skew(&self) -> Vec<AckedWrite> {
-        let mut by_key: std::collections::BTreeMap<u64, Vec<(SimTime, Version)>> =
-            std::collections::BTreeMap::new();
-        for w in &self.writes {
-            by_key.entry(w.key).or_default().push((w.acked, w.version));
-        }
-        for acks in by_key.values_mut() {
-            acks.sort();
-            let mut best = Version::default();
-            for a in acks.iter_mut() {
-                best = best.max(a.1);
-                a.1 = best;
-            }
-        }
+    pub fn lost_writes(&self) -> Vec<AckedWrite> {
+        lost_among(&self.writes)
+    }
+
+    /// Acknowledged writes destroyed by departures: after the write was acknowledged, a
+    /// departure left no server holding its version or a newer one (a departing server takes
+    /// its disk with it; crashes lose nothing synced). What happens to the key afterwards does
+    /// not bring it back: a version stamped later from the survivors is numerically higher,
+    /// not newer. These are lost to faults, not to the protocol.
+    pub fn destroyed(&self) -> Vec<&AckedWrite> {
+        let drops = self.drops();
         self.writes
             .iter()
             .filter(|w| {
-                let acks = &by_key[&w.key];
-                let before = acks.partition_point(|(t, _)| *t < w.started);
-                before > 0 && acks[before - 1].1 > w.version
+                drops.get(&w.key).is_some_and(|d| {
+                    d.iter().any(|&(t, held)| t >= w.acked && held.is_none_or(|v| v < w.version))
+                })
             })
-            .copied()
             .collect()
     }
+
+    /// Per key, after each departure that took copies of it: when, and the highest version
+    /// still held anywhere (`None`: no copy left).
+    fn drops(&self) -> BTreeMap<u64, Vec<(SimTime, Option<Version>)>> {
+        let mut out = BTreeMap::new();
+        if self.departed.is_empty() {
+            return out;
+        }
+        for (&key, stores) in &self.stores {
+            let mut live: BTreeMap<NodeId, Version> = BTreeMap::new();
+            let mut drops = Vec::new();
+            let mut next_store = stores.iter().peekable();
+            for &(gone, at) in &self.departed {
+                while let Some(&&(n, v, t)) = next_store.peek() {
+                    if t > at {
+                        break;
+                    }
+                    let e = live.entry(n).or_insert(v);
+                    *e = (*e).max(v);
+                    next_store.next();
+                }
+                if live.remove(&gone).is_some() {
+                    drops.push((at, live.values().copied().max()));
+                }
+            }
+            if !drops.is_empty() {
+                out.insert(key, drops);
+            }
+        }
+        out
+    }
+}
+
+/// Writes of `writes` lost to an older write (see [`Observer::lost_writes`]).
+pub fn lost_among(writes: &[AckedWrite]) -> Vec<AckedWrite> {
+    let mut by_key: std::collections::BTreeMap<u64, Vec<(SimTime, Version)>> =
+        std::collections::BTreeMap::new();
+    for w in writes {
+        by_key.entry(w.key).or_default().push((w.acked, w.version));
+    }
+    for acks in by_key.values_mut() {
+        acks.sort();
+        let mut best = Version::default();
+        for a in acks.iter_mut() {
+            best = best.max(a.1);
+            a.1 = best;
+        }
+    }
+    writes
+        .iter()
+        .filter(|w| {
+            let acks = &by_key[&w.key];
+            let before = acks.partition_point(|(t, _)| *t < w.started);
+            before > 0 && acks[before - 1].1 > w.version
+        })
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]
@@ -142,6 +206,7 @@ mod tests {
                 version: v(10),
                 started: t(0),
                 acked: t(5),
+                acked_by: vec![],
             }],
             reads: vec![
                 AnsweredRead { key: 1, version: None, started: t(4) },
@@ -150,6 +215,9 @@ mod tests {
                 AnsweredRead { key: 2, version: None, started: t(7) },
             ],
             probe: Vec::new(),
+            placements: None,
+            departed: Vec::new(),
+            stores: BTreeMap::new(),
         };
         assert_eq!(o.stale_reads(), 1);
     }
@@ -159,19 +227,43 @@ mod tests {
         let t = SimTime;
         let o = Observer {
             writes: vec![
-                AckedWrite { key: 1, value: 1, version: v(10), started: t(0), acked: t(5) },
-                AckedWrite { key: 1, value: 2, version: v(8), started: t(6), acked: t(9) },
-                AckedWrite { key: 1, value: 3, version: v(20), started: t(7), acked: t(12) },
+                AckedWrite {
+                    key: 1,
+                    value: 1,
+                    version: v(10),
+                    started: t(0),
+                    acked: t(5),
+                    acked_by: vec![],
+                },
+                AckedWrite {
+                    key: 1,
+                    value: 2,
+                    version: v(8),
+                    started: t(6),
+                    acked: t(9),
+                    acked_by: vec![],
+                },
+                AckedWrite {
+                    key: 1,
+                    value: 3,
+                    version: v(20),
+                    started: t(7),
+                    acked: t(12),
+                    acked_by: vec![],
+                },
             ],
             reads: Vec::new(),
             probe: Vec::new(),
+            placements: None,
+            departed: Vec::new(),
+            stores: BTreeMap::new(),
         };
-        let lost: Vec<i64> = o.writes_lost_to_skew().iter().map(|w| w.value).collect();
+        let lost: Vec<i64> = o.lost_writes().iter().map(|w| w.value).collect();
         assert_eq!(lost, vec![2]);
     }
 
     #[test]
-    fn writes_lost_to_skew_agrees_with_comparing_every_pair() {
+    fn lost_writes_agree_with_comparing_every_pair() {
         // A fixed pseudo-random mix: 4 keys, overlapping writes, stamps out of time order.
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = |m: u64| {
@@ -187,6 +279,7 @@ mod tests {
                     version: Version { stamp: next(50), node: next(3) as u32, op: 0 },
                     started: SimTime(started),
                     acked: SimTime(started + 1 + next(30)),
+                    acked_by: Vec::new(),
                 }
             })
             .collect();
@@ -197,10 +290,10 @@ mod tests {
                     .iter()
                     .any(|e| e.key == w.key && e.acked < w.started && e.version > w.version)
             })
-            .copied()
+            .cloned()
             .collect();
-        let o = Observer { writes, reads: Vec::new(), probe: Vec::new() };
+        let o = Observer { writes, ..Observer::default() };
         assert!(!pairwise.is_empty());
-        assert_eq!(o.writes_lost_to_skew(), pairwise);
+        assert_eq!(o.lost_writes(), pairwise);
     }
 }

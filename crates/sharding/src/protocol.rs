@@ -7,15 +7,15 @@ use std::sync::Arc;
 use check::outcome::CheckResult;
 use platform::driver::{Ending, Judgement, Model};
 use platform::{
-    Driver, Group, KnownBug, MessageClass, Parameter, Protocol, Run, Setup, Shrinkable,
+    Driver, Group, Knob, KnownBug, MessageClass, Parameter, Protocol, Run, Setup, Shrinkable,
 };
 use sim_core::{ConfigError, MetricValue, NodeKind, SimConfig, Simulation, Topology, TraceOptions};
 use workload::{Client, WorkloadConfig};
 
 use crate::config::{Bug, Consistency, PARAMETERS, ShardingConfig};
 use crate::node::ShardNode;
-use crate::observer::{Observer, SharedObserver};
-use crate::placement::PlacementCache;
+use crate::observer::{AckedWrite, Observer, SharedObserver};
+use crate::placement::PlacementHistory;
 use crate::probe::{Prober, point_name};
 use crate::server::{Server, keys_on, stored_on};
 
@@ -48,11 +48,16 @@ impl Bug {
                 check: "linearizable",
                 about: "linearizable reads answer without writing the version they return back to a quorum",
             },
+            Bug::SwitchBeforeCopy => KnownBug {
+                name: "switch-before-copy",
+                check: SURVIVE,
+                about: "at a membership change, ownership moves to the new replicas before the moved keys' data arrives",
+            },
         }
     }
 }
 
-const BUGS: &[KnownBug] = &[Bug::NoWriteBack.known()];
+const BUGS: &[KnownBug] = &[Bug::NoWriteBack.known(), Bug::SwitchBeforeCopy.known()];
 
 impl Protocol for Sharding {
     fn name(&self) -> &'static str {
@@ -84,6 +89,35 @@ impl Protocol for Sharding {
             Shrinkable { key: "workload.clients", default: 4, min: 1, by: 0 },
             Shrinkable { key: "nodes", default: DEFAULT_SERVERS as i64, min: 1, by: 1 },
         ]
+    }
+
+    fn knobs(&self) -> &'static [Knob] {
+        &[
+            // A slow, uneven write leg leaves a new version on some replicas only for a while.
+            Knob {
+                key: "network.class_latency.write",
+                values: "[{ dist = \"uniform\", min = \"0ms\", max = \"40ms\" }, \"1ms\"]",
+            },
+            Knob { key: "network.loss", values: "{ min = 0.0, max = 0.05 }" },
+            Knob { key: "sharding.coordinator", values: "[\"any\", \"replica\"]" },
+            // Combinations a linearizable run refuses (r + w <= replicas) are not taken.
+            Knob { key: "sharding.r", values: "[1, 2, 3]" },
+            Knob { key: "sharding.read_repair", values: "[true, false]" },
+            // One copy per key: a move leaves nobody else holding it.
+            Knob { key: "sharding.replicas", values: "[1, 2, 3]" },
+            Knob {
+                key: "sharding.scheme",
+                values: "[\"ring\", \"jump\", \"rendezvous\", \"ranges\"]",
+            },
+            Knob { key: "sharding.w", values: "[1, 2, 3]" },
+            // Few keys under a high rate put operations on a moved key within its move.
+            Knob { key: "workload.keys", values: "[2, 10, 50]" },
+            Knob { key: "workload.rate", values: "[50, 200, 500]" },
+        ]
+    }
+
+    fn membership(&self) -> bool {
+        true
     }
 
     fn message_classes(&self) -> &'static [MessageClass] {
@@ -137,10 +171,9 @@ impl Model for ShardingRun {
         &self,
         trace: TraceOptions,
     ) -> Result<(Simulation<ShardNode>, SharedObserver), ConfigError> {
-        let observer = Observer::shared();
+        let placements = PlacementHistory::shared(self.config.placement()?);
+        let observer = Observer::shared(placements.clone());
         let shared = observer.clone();
-        // One placement per membership for all servers, as the observer, per run.
-        let placements = PlacementCache::shared();
         let config = Arc::new(self.config.clone());
         let workload = self.workload.clone();
         let sim = Simulation::new(self.sim.clone(), trace, move |id, topo| {
@@ -170,8 +203,18 @@ impl Model for ShardingRun {
         observer: &SharedObserver,
         ending: Ending,
     ) -> Judgement {
-        let obs = observer.lock().expect("observer");
-        let checks = vec![self.writes_survive(sim, &obs), self.replicas_where_placed(sim)];
+        let mut obs = observer.lock().expect("observer");
+        obs.departed = sim.departures().to_vec();
+        let destroyed = obs.destroyed().len();
+        let history_unjudgeable = (destroyed > 0).then(|| {
+            format!(
+                "{destroyed} acknowledged writes were destroyed: every server holding them or newer departed (see Acknowledged Writes Survive); a history missing writes the faults destroyed cannot be judged"
+            )
+        });
+        let checks = vec![
+            self.writes_survive(sim, &obs),
+            self.replicas_where_placed(sim, &obs, ending.quiet.is_some()),
+        ];
         let metrics = sim.metrics();
         let reads = obs.reads.len() as u64;
         let stale = obs.stale_reads();
@@ -183,7 +226,7 @@ impl Model for ShardingRun {
                 "stale_read_rate",
                 MetricValue::Number(if reads == 0 { 0.0 } else { stale as f64 / reads as f64 }),
             ),
-            ("writes_lost_to_skew", MetricValue::Count(obs.writes_lost_to_skew().len() as u64)),
+            ("writes_lost_to_skew", MetricValue::Count(obs.lost_writes().len() as u64)),
             ("ops_given_up", MetricValue::Count(metrics.counter("sharding.ops_given_up"))),
             ("read_repairs", MetricValue::Count(metrics.counter("sharding.read_repairs"))),
             // Load per server, as the largest over the mean (1 is perfectly even).
@@ -196,6 +239,15 @@ impl Model for ShardingRun {
                 ),
             ),
         ];
+        if sim.membership_history().len() > 1 {
+            let (moved, ideal) = keys_moved(sim, &obs);
+            named.push(("keys_moved", MetricValue::Table(moved)));
+            named.push(("keys_moved_ideal", MetricValue::Table(ideal)));
+            named.push((
+                "keys_migrated",
+                MetricValue::Count(metrics.counter("sharding.keys_migrated")),
+            ));
+        }
         if self.config.probe {
             let (visibility, stderr) = t_visibility(&self.config, &obs);
             named.push(("t_visibility", MetricValue::Table(visibility)));
@@ -203,13 +255,60 @@ impl Model for ShardingRun {
             let trials = obs.probe.first().map_or(0, |p| p.1);
             named.push(("probe_trials", MetricValue::Count(trials)));
         }
-        let liveness = ending.quiet.map(|(start, quiet)| self.liveness(&obs, start, quiet));
+        let members = sim.topology().servers().filter(|&id| sim.is_member(id)).count();
+        let liveness = ending.quiet.map(|(start, quiet)| {
+            if members == 0 {
+                CheckResult::not_applicable(
+                    "liveness",
+                    "every server left: no member is there to answer after the faults",
+                )
+            } else {
+                self.liveness(&obs, start, quiet)
+            }
+        });
         Judgement {
             checks,
             liveness,
             metrics: named.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            history_unjudgeable,
         }
     }
+}
+
+/// Keys the scheme's owner of which a membership change moved: the share of a fixed sample
+/// (keys 0..10,000, so the figure is a property of the scheme, not of the workload's few keys)
+/// whose owner changed at each epoch, against the ideal share, 1/(n + 1) when one member joins
+/// n and 1/n when one of n leaves. Keyed by epoch and change ("01 +n6", "02 -n2").
+fn keys_moved(
+    sim: &Simulation<ShardNode>,
+    obs: &Observer,
+) -> (BTreeMap<String, f64>, BTreeMap<String, f64>) {
+    const SAMPLE: u64 = 10_000;
+    let history = sim.membership_history();
+    let (mut moved, mut ideal) = (BTreeMap::new(), BTreeMap::new());
+    let Some(placements) = obs.placements.as_ref() else { return (moved, ideal) };
+    let mut placements = placements.lock().expect("placements");
+    let members_at = |e: u64| -> Vec<u32> { history[e as usize].iter().map(|id| id.0).collect() };
+    for e in 1..history.len() {
+        let (before, after) = (&history[e - 1], &history[e]);
+        let (Some(p0), Some(p1)) =
+            (placements.at(e as u64 - 1, members_at), placements.at(e as u64, members_at))
+        else {
+            continue;
+        };
+        let joined = after.iter().find(|m| !before.contains(m));
+        let left = before.iter().find(|m| !after.contains(m));
+        let (label, share) = match (joined, left) {
+            (Some(j), None) => (format!("+{}", sim.topology().name(*j)), 1.0 / after.len() as f64),
+            (None, Some(l)) => (format!("-{}", sim.topology().name(*l)), 1.0 / before.len() as f64),
+            _ => continue,
+        };
+        let changed = (0..SAMPLE).filter(|&k| p0.owner(k) != p1.owner(k)).count();
+        let name = format!("{e:02} {label}");
+        moved.insert(name.clone(), changed as f64 / SAMPLE as f64);
+        ideal.insert(name, share);
+    }
+    (moved, ideal)
 }
 
 /// The probe's t-visibility per grid point (the share of reads that saw the write) and its
@@ -262,16 +361,48 @@ impl ShardingRun {
         }
     }
 
-    /// Every copy of a key at the end is on one of the N servers the scheme names for it over
-    /// the final membership: a copy anywhere else is data placement lost track of.
-    fn replicas_where_placed(&self, sim: &Simulation<ShardNode>) -> CheckResult {
+    /// Once rebalancing has ended, every copy of a key is on one of the N servers the scheme
+    /// names for it over the final membership: a copy anywhere else is data placement lost
+    /// track of. Rebalancing must end within the quiet period (a fail if it did not); without
+    /// one, a run that ends mid-move is unknown.
+    fn replicas_where_placed(
+        &self,
+        sim: &Simulation<ShardNode>,
+        obs: &Observer,
+        quiet: bool,
+    ) -> CheckResult {
         let topo = sim.topology();
-        let members: Vec<u32> =
-            topo.servers().filter(|&id| sim.is_member(id)).map(|id| id.0).collect();
-        let scheme = self.config.placement().expect("validated before the run");
-        let Ok(placement) = crate::placement::build(&scheme, &members) else {
+        let history = sim.membership_history();
+        let last = history.len() as u64 - 1;
+        let members_at =
+            |e: u64| -> Vec<u32> { history[e as usize].iter().map(|id| id.0).collect() };
+        let placement = obs
+            .placements
+            .as_ref()
+            .and_then(|p| p.lock().expect("placements").at(last, members_at));
+        let Some(placement) = placement else {
             return CheckResult::not_applicable(PLACED, "no server is a member at the end");
         };
+        let unsettled: Vec<String> = topo
+            .servers()
+            .filter_map(|id| match sim.node(id) {
+                Some(ShardNode::Server(s)) => s
+                    .settled_and_current()
+                    .filter(|&(settled, current)| settled < current)
+                    .map(|(settled, current)| {
+                        format!("{} settled epoch {settled} of {current}", topo.name(id))
+                    }),
+                _ => None,
+            })
+            .collect();
+        if !unsettled.is_empty() {
+            let why = format!("rebalancing had not ended at the end: {}", unsettled.join(", "));
+            return if quiet {
+                CheckResult::fail(PLACED, format!("{why} (within the quiet period)"))
+            } else {
+                CheckResult::unknown(PLACED, why)
+            };
+        }
         let mut copies = 0;
         let mut replicas = Vec::new();
         for id in topo.servers() {
@@ -311,14 +442,44 @@ impl ShardingRun {
         if obs.writes.is_empty() {
             return CheckResult::not_applicable(SURVIVE, "no write was acknowledged");
         }
-        let mut highest: BTreeMap<u64, crate::observer::AckedWrite> = BTreeMap::new();
-        for w in &obs.writes {
-            let e = highest.entry(w.key).or_insert(*w);
+        let topo = sim.topology();
+        // Writes that departures destroyed (no copy of them or newer left) were lost to those
+        // faults: named, not held against the protocol.
+        let destroyed = obs.destroyed();
+        let kept: Vec<AckedWrite> =
+            obs.writes.iter().filter(|w| !destroyed.contains(w)).cloned().collect();
+        // A write lower than one acknowledged before it began is lost: every later read prefers
+        // the older write.
+        if let Some(lost) = crate::observer::lost_among(&kept).first() {
+            let earlier = kept
+                .iter()
+                .filter(|e| e.key == lost.key && e.acked < lost.started && e.version > lost.version)
+                .max_by_key(|e| e.version)
+                .expect("a lost write lost to one");
+            return CheckResult::fail(
+                SURVIVE,
+                format!(
+                    "key {}: the write of {} acknowledged at {} (version {}.{}) is below the write of {} acknowledged at {} by {} before it began (version {}.{}): no later read returns it",
+                    lost.key,
+                    lost.value,
+                    lost.acked,
+                    lost.version.stamp,
+                    lost.version.node,
+                    earlier.value,
+                    earlier.acked,
+                    earlier.acked_by.iter().map(|&n| topo.name(n)).collect::<Vec<_>>().join(", "),
+                    earlier.version.stamp,
+                    earlier.version.node
+                ),
+            );
+        }
+        let mut highest: BTreeMap<u64, &AckedWrite> = BTreeMap::new();
+        for w in &kept {
+            let e = highest.entry(w.key).or_insert(w);
             if w.version > e.version {
-                *e = *w;
+                *e = w;
             }
         }
-        let topo = sim.topology();
         for (key, w) in &highest {
             let held = topo
                 .servers()
@@ -338,13 +499,25 @@ impl ShardingRun {
                 );
             }
         }
-        CheckResult::pass(
-            SURVIVE,
-            format!(
-                "{} keys: each held at its highest acknowledged version or newer (of {} acknowledged writes)",
-                highest.len(),
-                obs.writes.len()
-            ),
-        )
+        let mut detail = format!(
+            "{} keys: each held at its highest acknowledged version or newer (of {} acknowledged writes)",
+            highest.len(),
+            kept.len()
+        );
+        if let Some(w) = destroyed.first() {
+            let by: Vec<String> = w.acked_by.iter().map(|&n| topo.name(n)).collect();
+            detail.push_str(&format!(
+                "; {} writes destroyed by departures, not judged (the first: key {}, the write of {} acknowledged at {} by {}: every server holding it or newer departed)",
+                destroyed.len(),
+                w.key,
+                w.value,
+                w.acked,
+                by.join(", ")
+            ));
+        }
+        if highest.is_empty() {
+            return CheckResult::not_applicable(SURVIVE, detail);
+        }
+        CheckResult::pass(SURVIVE, detail)
     }
 }

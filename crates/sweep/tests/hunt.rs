@@ -88,3 +88,19 @@ fn a_swarm_repro_is_one_minimal() {
     }
     println!("{} faults and {reset} drawn knobs, each needed", repro.faults.len());
 }
+
+/// `hunt --swarm` on the sharding nemesis file finds each of its known bugs by the check the
+/// bug names, well within the 2,000 seeds (no-write-back at seed 29 and
+/// switch-before-copy at seed 45 today).
+#[test]
+fn a_swarm_hunt_finds_each_sharding_bug_by_its_check() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/sharding-nemesis.toml");
+    let protocol = scenario::registry::protocol("sharding").expect("registered");
+    for bug in protocol.bugs() {
+        let s = scenario::load(&path, &[format!("sharding.bug=\"{}\"", bug.name)]).unwrap();
+        let options = HuntOptions { seeds: 1..201, jobs: 2, swarm: true, shard: None };
+        let failure = hunt(&s, &options, &|_, _, _| {}).unwrap().failure;
+        let failure = failure.unwrap_or_else(|| panic!("{} not found in 200 seeds", bug.name));
+        assert_eq!(failure.check, bug.check, "{} at seed {}", bug.name, failure.seed);
+    }
+}

@@ -111,7 +111,9 @@ impl Client {
     /// This client never resends an unanswered request to another server; it waits for the
     /// timeout (the operation is then indeterminate). For a leaderless store: there any server
     /// coordinates, nothing deduplicates a request run at two coordinators, and the slower run
-    /// could apply a write again after the faster one was answered.
+    /// could apply a write again after the faster one was answered. It sends each request to
+    /// the next server in turn, as a load balancer in front of a leaderless store does, so a
+    /// server that is down or gone costs the requests sent to it, not every request after.
     pub fn without_resend(mut self) -> Self {
         self.resend = false;
         self
@@ -239,6 +241,10 @@ impl Client {
         let request =
             ClientRequest { client, request_id: f.request_id, acked_below, op: f.op.clone() };
         ctx.send(target, N::Msg::request(request));
+        if !self.resend {
+            // Leaderless: the next request goes to the next server.
+            self.leader_guess = NodeId((target.0 + 1) % self.servers.max(1));
+        }
         self.arm(ctx, slot, retry_after);
     }
 
@@ -304,7 +310,9 @@ impl Client {
                 self.arm(ctx, slot, backoff);
             }
             KvResult::Ok(value) => {
-                self.leader_guess = from;
+                if self.resend {
+                    self.leader_guess = from;
+                }
                 let f = self.slots[slot].op.as_ref().expect("in flight");
                 let out = match f.op {
                     KvOp::Read { .. } => value.map_or(Value::Null, |v| json!(v)),
@@ -313,7 +321,9 @@ impl Client {
                 self.finish(ctx, slot, OpType::Ok, out);
             }
             KvResult::CasFailed => {
-                self.leader_guess = from;
+                if self.resend {
+                    self.leader_guess = from;
+                }
                 let out = invoke_value(&self.slots[slot].op.as_ref().expect("in flight").op);
                 self.finish(ctx, slot, OpType::Fail, out);
             }

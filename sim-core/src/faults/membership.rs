@@ -54,6 +54,8 @@ impl<N: Node> Simulation<N> {
         self.world.resources[id.index()].storage = Storage::default();
         self.nodes[id.index()] = Some((self.factory)(id, &self.world.topology));
         self.world.log(TraceKind::Start, id.0, NO_NODE, incarnation, 0);
+        let members = self.world.current_members();
+        self.world.membership_log.push(members);
         self.with_node(id, |n, ctx| n.on_start(ctx));
         self.tell_members(id, MembershipChange::Joined(id));
         true
@@ -67,6 +69,8 @@ impl<N: Node> Simulation<N> {
             return false;
         }
         st.leaving = true;
+        let members = self.world.current_members();
+        self.world.membership_log.push(members);
         self.tell_members(NodeId(u32::MAX), MembershipChange::Leaving(id));
         if drain.is_zero() {
             self.depart(id);
@@ -90,6 +94,8 @@ impl<N: Node> Simulation<N> {
         st.leaving = false;
         self.world.resources[id.index()].storage = Storage::default();
         self.world.log(TraceKind::Depart, id.0, NO_NODE, 0, 0);
+        let now = self.world.now;
+        self.world.departures.push((id, now));
         self.tell_members(id, MembershipChange::Left(id));
     }
 

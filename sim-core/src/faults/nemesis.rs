@@ -228,7 +228,7 @@ impl NemesisConfig {
                     FaultKind::Disk { node: random.clone(), mode: DiskMode::LoseUnsynced }
                 }
                 FaultName::Join => FaultKind::Join { node: Selector::Absent(None) },
-                FaultName::Leave => FaultKind::Leave { node: random, drain: None },
+                FaultName::Leave => FaultKind::Leave { node: random, drain: Some(duration) },
             };
             let heals = !matches!(
                 kind,

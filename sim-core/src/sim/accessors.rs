@@ -49,6 +49,16 @@ impl<N: Node> Simulation<N> {
         !st.absent && !st.leaving
     }
 
+    /// The members after each membership change, by epoch (see `Context::members_at`).
+    pub fn membership_history(&self) -> &[Vec<NodeId>] {
+        &self.world.membership_log
+    }
+
+    /// Servers that departed (their storage gone with them), and when, in order.
+    pub fn departures(&self) -> &[(NodeId, SimTime)] {
+        &self.world.departures
+    }
+
     /// A node's durable storage.
     pub fn storage(&self, id: NodeId) -> &Storage {
         &self.world.resources[id.index()].storage

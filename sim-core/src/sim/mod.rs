@@ -231,7 +231,10 @@ impl<N: Node> Simulation<N> {
             sent: [0; 2],
             armed: Vec::new(),
             trigger: None,
+            membership_log: Vec::new(),
+            departures: Vec::new(),
         };
+        world.membership_log.push(world.current_members());
         for id in topo.nodes().filter(|id| !absent.contains(id)) {
             world.queue.push(SimTime::ZERO, Event::Start(id));
         }

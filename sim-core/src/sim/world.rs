@@ -136,6 +136,22 @@ pub(crate) struct World<N: Node> {
     /// While a triggered fault resolves its selectors: the node whose event triggered it.
     /// (and when its event came).
     pub(crate) trigger: Option<(NodeId, SimTime)>,
+    /// The members after each membership change, in order: entry 0 is the servers present at
+    /// the start, entry k the members after the k-th join or leave. The membership service a
+    /// real store keeps (ZooKeeper, etcd): its history, numbered by epoch.
+    pub(crate) membership_log: Vec<Vec<NodeId>>,
+    /// Servers that departed, and when.
+    pub(crate) departures: Vec<(NodeId, SimTime)>,
+}
+
+impl<N: Node> World<N> {
+    /// The servers that are members now: joined and not leaving.
+    pub(crate) fn current_members(&self) -> Vec<NodeId> {
+        self.topology
+            .servers()
+            .filter(|id| !self.states[id.index()].absent && !self.states[id.index()].leaving)
+            .collect()
+    }
 }
 
 impl<N: Node> World<N> {

@@ -157,6 +157,10 @@ impl Placement for Jump {
         Ok(())
     }
 
+    fn boxed(&self) -> Box<dyn Placement> {
+        Box::new(self.clone())
+    }
+
     fn leave(&mut self, member: u32) -> Result<(), MembershipError> {
         super::remove_member(&mut self.members, member)?;
         let slot = self.slots.iter().position(|&s| s == Some(member)).expect("a member has a slot");

@@ -71,6 +71,9 @@ pub trait Placement: Send + Sync + fmt::Debug {
     /// Removes `member`, moving only keys that it held (see each scheme's module for where
     /// they go).
     fn leave(&mut self, member: u32) -> Result<(), MembershipError>;
+
+    /// A copy, to change without touching this one.
+    fn boxed(&self) -> Box<dyn Placement>;
 }
 
 /// A membership change that cannot be applied. The placement is unchanged.
@@ -235,43 +238,72 @@ pub fn build(scheme: &Scheme, members: &[u32]) -> Result<Box<dyn Placement>, Con
     })
 }
 
-/// The placements one run's servers share, keyed by the scheme and the member list they were
-/// built from. Every server places keys over the same members, and a placement is a pure
-/// function of the scheme and the list ([`build`]), so one copy serves them all: a ring of
-/// 1,000 servers × 100 vnodes is 100,000 points (about 2 MiB), which each server building its
-/// own would make 2 GiB and 1,000 builds at every membership change. The cache keeps the last
-/// list only (servers ask one after another for the same list when membership changes); a
-/// miss builds afresh, so what a server gets never depends on the cache. It belongs to one
-/// run (created where the run builds its nodes, like the observer), never to the process.
-#[derive(Debug, Default)]
-pub struct PlacementCache {
-    last: Option<(Scheme, Vec<u32>, Arc<dyn Placement>)>,
+/// The placement at every membership epoch of one run, shared by its servers: the
+/// configuration history a real store keeps beside its membership service.
+///
+/// Epoch 0 is built by [`build`] from the members present at the start; each later epoch is
+/// the one before it with the change applied ([`Placement::join`] or [`Placement::leave`]), so
+/// jump hash and fixed ranges move only the keys they must (building afresh from the new list
+/// would renumber jump's slots). Every server places keys over the same epochs, so one copy
+/// serves them all: a ring of 1,000 servers × 100 vnodes is 100,000 points (about 2 MiB),
+/// which each server building its own would make 2 GiB. It belongs to one run (created where
+/// the run builds its nodes, like the observer), never to the process.
+#[derive(Debug)]
+pub struct PlacementHistory {
+    scheme: Scheme,
+    /// By epoch; `None` while no server is a member (there is nothing to place keys on).
+    epochs: Vec<Option<Arc<dyn Placement>>>,
 }
 
-/// The cache as a run's nodes share it.
-pub type SharedPlacements = Arc<Mutex<PlacementCache>>;
+/// The history as a run's nodes share it.
+pub type SharedPlacements = Arc<Mutex<PlacementHistory>>;
 
-impl PlacementCache {
-    /// A fresh cache for one run.
-    pub fn shared() -> SharedPlacements {
-        Arc::new(Mutex::new(PlacementCache::default()))
+impl PlacementHistory {
+    /// An empty history for one run of `scheme`.
+    pub fn new(scheme: Scheme) -> Self {
+        PlacementHistory { scheme, epochs: Vec::new() }
     }
 
-    /// The scheme over `members`, built by [`build`] unless the last call asked for the same.
-    pub fn get(
+    /// A fresh history, shared.
+    pub fn shared(scheme: Scheme) -> SharedPlacements {
+        Arc::new(Mutex::new(PlacementHistory::new(scheme)))
+    }
+
+    /// The placement at `epoch`; `members_at(e)` lists the members at each epoch `e` up to it
+    /// (the membership service's history). `None` while nobody is a member. A change that
+    /// would leave no member keeps the placement before it.
+    pub fn at(
         &mut self,
-        scheme: &Scheme,
-        members: &[u32],
-    ) -> Result<Arc<dyn Placement>, ConfigError> {
-        if let Some((s, m, p)) = &self.last
-            && s == scheme
-            && m == members
-        {
-            return Ok(p.clone());
+        epoch: u64,
+        members_at: impl Fn(u64) -> Vec<u32>,
+    ) -> Option<Arc<dyn Placement>> {
+        while self.epochs.len() as u64 <= epoch {
+            let e = self.epochs.len() as u64;
+            let members = members_at(e);
+            let next = match self.epochs.last().cloned().flatten() {
+                _ if members.is_empty() => self.epochs.last().cloned().flatten(),
+                None => Some(Arc::from(build(&self.scheme, &members).expect("distinct members"))),
+                Some(before) => Some(Self::apply(&*before, &members)),
+            };
+            self.epochs.push(next);
         }
-        let placement: Arc<dyn Placement> = Arc::from(build(scheme, members)?);
-        self.last = Some((scheme.clone(), members.to_vec(), placement.clone()));
-        Ok(placement)
+        self.epochs[epoch as usize].clone()
+    }
+
+    /// `before` changed to `members`: joins first, then leaves.
+    fn apply(before: &dyn Placement, members: &[u32]) -> Arc<dyn Placement> {
+        let mut after = before.boxed();
+        for &m in members {
+            if !after.members().contains(&m) {
+                after.join(m).expect("a newcomer joins");
+            }
+        }
+        let leavers: Vec<u32> =
+            after.members().iter().copied().filter(|m| !members.contains(m)).collect();
+        for m in leavers {
+            after.leave(m).expect("a member leaves, others remain");
+        }
+        Arc::from(after)
     }
 }
 
@@ -336,21 +368,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_cache_shares_one_placement_per_member_list_and_agrees_with_build() {
-        let scheme = Scheme::default();
-        let mut cache = PlacementCache::default();
-        let a = cache.get(&scheme, &[1, 2, 3]).unwrap();
-        let b = cache.get(&scheme, &[1, 2, 3]).unwrap();
-        assert!(Arc::ptr_eq(&a, &b), "the same list is built once");
-        let c = cache.get(&scheme, &[1, 2, 3, 4]).unwrap();
-        assert!(!Arc::ptr_eq(&a, &c));
-        let built = build(&scheme, &[1, 2, 3, 4]).unwrap();
-        let (mut from_cache, mut fresh) = (Vec::new(), Vec::new());
-        for key in 0..1000 {
-            c.replicas(key, 3, &mut from_cache);
-            built.replicas(key, 3, &mut fresh);
-            assert_eq!(from_cache, fresh, "key {key}");
+    fn the_history_applies_each_change_to_the_epoch_before_it() {
+        let lists = [vec![1, 2, 3], vec![1, 2, 3, 4], vec![2, 3, 4]];
+        for scheme in [Scheme::Jump, Scheme::default(), Scheme::Ranges { ranges: None }] {
+            let mut history = PlacementHistory::new(scheme.clone());
+            let members_at = |e: u64| lists[e as usize].clone();
+            let first = history.at(0, members_at).unwrap();
+            let last = history.at(2, members_at).unwrap();
+            assert!(Arc::ptr_eq(&first, &history.at(0, members_at).unwrap()), "built once");
+            // Built change by change, as the scheme's own join and leave would.
+            let mut by_hand = build(&scheme, &[1, 2, 3]).unwrap();
+            by_hand.join(4).unwrap();
+            by_hand.leave(1).unwrap();
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            for key in 0..1000 {
+                last.replicas(key, 3, &mut a);
+                by_hand.replicas(key, 3, &mut b);
+                assert_eq!(a, b, "{} key {key}", scheme.name());
+            }
         }
-        assert!(cache.get(&scheme, &[]).is_err(), "an empty list is refused as build refuses it");
+        let mut empty = PlacementHistory::new(Scheme::Jump);
+        assert!(empty.at(0, |_| Vec::new()).is_none(), "nobody to place keys on");
     }
 }

@@ -157,6 +157,10 @@ impl Placement for Ranges {
         Ok(())
     }
 
+    fn boxed(&self) -> Box<dyn Placement> {
+        Box::new(self.clone())
+    }
+
     fn leave(&mut self, member: u32) -> Result<(), MembershipError> {
         remove_member(&mut self.members, member)?;
         let mut held = self.holdings();

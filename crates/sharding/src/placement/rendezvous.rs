@@ -96,6 +96,10 @@ impl Placement for Rendezvous {
         Ok(())
     }
 
+    fn boxed(&self) -> Box<dyn Placement> {
+        Box::new(self.clone())
+    }
+
     fn leave(&mut self, member: u32) -> Result<(), MembershipError> {
         remove_member(&mut self.members, member)
     }

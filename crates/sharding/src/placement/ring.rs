@@ -208,6 +208,10 @@ impl Placement for Ring {
         Ok(())
     }
 
+    fn boxed(&self) -> Box<dyn Placement> {
+        Box::new(self.clone())
+    }
+
     fn leave(&mut self, member: u32) -> Result<(), MembershipError> {
         remove_member(&mut self.members, member)?;
         self.points.retain(|&(_, m)| m != member);
