@@ -30,6 +30,8 @@ pub struct Line {
     pub label: String,
     /// (x, median, p10, p90) over the seeds, in x order.
     pub points: Vec<(f64, f64, f64, f64)>,
+    /// A reference (an ideal, a closed form): drawn dashed in black, without a band.
+    pub reference: bool,
 }
 
 /// A figure against a swept key.
@@ -110,7 +112,15 @@ fn draw_comparison<DB: DrawingBackend>(
         mesh.x_labels(t.len().max(2) * 4 + 1);
     }
     mesh.draw().map_err(err)?;
-    for (i, line) in c.lines.iter().enumerate() {
+    for line in c.lines.iter().filter(|l| l.reference) {
+        let points = line.points.iter().map(|p| (p.0, p.1));
+        chart
+            .draw_series(DashedLineSeries::new(points, 8, 6, BLACK.stroke_width(2)))
+            .map_err(err)?
+            .label(line.label.clone())
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], BLACK.stroke_width(2)));
+    }
+    for (i, line) in c.lines.iter().filter(|l| !l.reference).enumerate() {
         let color = PALETTE[i % PALETTE.len()];
         // The band: p90 along the top, p10 back along the bottom.
         let mut band: Vec<(f64, f64)> = line.points.iter().map(|p| (p.0, p.3)).collect();

@@ -28,6 +28,10 @@ pub struct SweepConfig {
     /// The key on the charts' x axis; default: the first grid key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub x: Option<String>,
+    /// Reference lines: a charted figure → another figure drawn on its chart as a dashed line
+    /// (an ideal, a closed form), one line where every point agrees on it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub references: BTreeMap<String, String>,
 }
 
 fn one() -> u64 {
@@ -134,6 +138,18 @@ impl SweepConfig {
                     format!("sweep: \"{key}\""),
                     format!("`{head}` cannot be swept (seeds come from `sweep.seeds`)"),
                 ));
+            }
+        }
+        for (chart, reference) in &self.references {
+            for figure in [chart, reference] {
+                if !is_figure(figure) {
+                    return Err((
+                        format!("sweep.references.\"{chart}\""),
+                        format!(
+                            "`{figure}` is not a summary figure (`metrics.…`, `latency_ms.…`, `availability`, `ops.…`)"
+                        ),
+                    ));
+                }
             }
         }
         if let Some(x) = &self.x

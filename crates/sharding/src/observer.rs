@@ -36,6 +36,8 @@ pub struct AnsweredRead {
     pub version: Option<Version>,
     /// When the coordinator received the request.
     pub started: SimTime,
+    /// When it answered.
+    pub answered: SimTime,
 }
 
 /// Everything the coordinators reported, in the order it happened.
@@ -209,10 +211,10 @@ mod tests {
                 acked_by: vec![],
             }],
             reads: vec![
-                AnsweredRead { key: 1, version: None, started: t(4) },
-                AnsweredRead { key: 1, version: None, started: t(6) },
-                AnsweredRead { key: 1, version: Some(v(10)), started: t(7) },
-                AnsweredRead { key: 2, version: None, started: t(7) },
+                AnsweredRead { key: 1, version: None, started: t(4), answered: t(4) },
+                AnsweredRead { key: 1, version: None, started: t(6), answered: t(6) },
+                AnsweredRead { key: 1, version: Some(v(10)), started: t(7), answered: t(7) },
+                AnsweredRead { key: 2, version: None, started: t(7), answered: t(7) },
             ],
             probe: Vec::new(),
             placements: None,

@@ -217,6 +217,9 @@ impl Model for ShardingRun {
         ];
         let metrics = sim.metrics();
         let reads = obs.reads.len() as u64;
+        let messages = sim.messages_sent(NodeKind::Server) + sim.messages_sent(NodeKind::Client);
+        // Every message of the run (rebalancing's too) over the operations answered.
+        let answered = reads + obs.writes.len() as u64;
         let stale = obs.stale_reads();
         let mut named = vec![
             ("writes_acked", MetricValue::Count(obs.writes.len() as u64)),
@@ -228,17 +231,33 @@ impl Model for ShardingRun {
             ),
             ("writes_lost_to_skew", MetricValue::Count(obs.lost_writes().len() as u64)),
             ("ops_given_up", MetricValue::Count(metrics.counter("sharding.ops_given_up"))),
+            // Latency by operation, at the coordinator (request received to answer sent).
+            (
+                "read_latency_ms",
+                latency(obs.reads.iter().map(|r| r.answered.saturating_since(r.started))),
+            ),
+            (
+                "write_latency_ms",
+                latency(obs.writes.iter().map(|w| w.acked.saturating_since(w.started))),
+            ),
             ("read_repairs", MetricValue::Count(metrics.counter("sharding.read_repairs"))),
             // Load per server, as the largest over the mean (1 is perfectly even).
             ("key_imbalance", MetricValue::Number(metrics.node_imbalance("sharding.keys"))),
             ("load_imbalance", MetricValue::Number(metrics.node_imbalance("sharding.replica_ops"))),
+            ("messages", MetricValue::Count(messages)),
             (
-                "messages",
-                MetricValue::Count(
-                    sim.messages_sent(NodeKind::Server) + sim.messages_sent(NodeKind::Client),
-                ),
+                "messages_per_op",
+                MetricValue::Number(if answered == 0 {
+                    0.0
+                } else {
+                    messages as f64 / answered as f64
+                }),
             ),
         ];
+        if let Some((moved, ideal)) = keys_moved_by_a_join(sim, &obs) {
+            named.push(("keys_moved_by_a_join", MetricValue::Number(moved)));
+            named.push(("keys_moved_by_a_join_ideal", MetricValue::Number(ideal)));
+        }
         if sim.membership_history().len() > 1 {
             let (moved, ideal) = keys_moved(sim, &obs);
             named.push(("keys_moved", MetricValue::Table(moved)));
@@ -275,6 +294,38 @@ impl Model for ShardingRun {
     }
 }
 
+/// A distribution of durations in milliseconds, from a histogram (no samples kept: a large run
+/// answers millions of operations).
+fn latency(durations: impl Iterator<Item = sim_core::SimDuration>) -> MetricValue {
+    // 1 ns to an hour; a longer duration (never, with request timeouts) counts as an hour.
+    let mut h = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 3_600_000_000_000, 3)
+        .expect("valid bounds");
+    for d in durations {
+        h.saturating_record(d.as_nanos().max(1));
+    }
+    MetricValue::Distribution(sim_core::DistributionSummary::of_histogram_ms(&h))
+}
+
+/// What one more server joining the final membership would move: the share of the sample of
+/// [`keys_moved`] whose owner would change, and the ideal, 1/(n + 1) for n members. A
+/// property of the scheme at that size, so a sweep over the server count charts it for each
+/// scheme without scripting a join at every point.
+fn keys_moved_by_a_join(sim: &Simulation<ShardNode>, obs: &Observer) -> Option<(f64, f64)> {
+    let history = sim.membership_history();
+    let last = history.len() as u64 - 1;
+    let members_at = |e: u64| -> Vec<u32> { history[e as usize].iter().map(|id| id.0).collect() };
+    let before = obs.placements.as_ref()?.lock().expect("placements").at(last, members_at)?;
+    let mut after = before.boxed();
+    // The id the next server would have: past every server of the topology.
+    after.join(sim.topology().servers).ok()?;
+    let changed = (0..MOVE_SAMPLE).filter(|&k| before.owner(k) != after.owner(k)).count();
+    Some((changed as f64 / MOVE_SAMPLE as f64, 1.0 / after.members().len() as f64))
+}
+
+/// Keys sampled to measure how many keys a membership change moves: 10,000, so the share
+/// moved is known to within about ±0.006 (two standard errors at a share of 0.1).
+const MOVE_SAMPLE: u64 = 10_000;
+
 /// Keys the scheme's owner of which a membership change moved: the share of a fixed sample
 /// (keys 0..10,000, so the figure is a property of the scheme, not of the workload's few keys)
 /// whose owner changed at each epoch, against the ideal share, 1/(n + 1) when one member joins
@@ -283,7 +334,6 @@ fn keys_moved(
     sim: &Simulation<ShardNode>,
     obs: &Observer,
 ) -> (BTreeMap<String, f64>, BTreeMap<String, f64>) {
-    const SAMPLE: u64 = 10_000;
     let history = sim.membership_history();
     let (mut moved, mut ideal) = (BTreeMap::new(), BTreeMap::new());
     let Some(placements) = obs.placements.as_ref() else { return (moved, ideal) };
@@ -303,9 +353,9 @@ fn keys_moved(
             (None, Some(l)) => (format!("-{}", sim.topology().name(*l)), 1.0 / before.len() as f64),
             _ => continue,
         };
-        let changed = (0..SAMPLE).filter(|&k| p0.owner(k) != p1.owner(k)).count();
+        let changed = (0..MOVE_SAMPLE).filter(|&k| p0.owner(k) != p1.owner(k)).count();
         let name = format!("{e:02} {label}");
-        moved.insert(name.clone(), changed as f64 / SAMPLE as f64);
+        moved.insert(name.clone(), changed as f64 / MOVE_SAMPLE as f64);
         ideal.insert(name, share);
     }
     (moved, ideal)

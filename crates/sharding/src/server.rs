@@ -654,7 +654,7 @@ impl Server {
             }
             None => {
                 let version = o.chosen.map(|s| s.version);
-                let r = AnsweredRead { key: o.key, version, started: o.started };
+                let r = AnsweredRead { key: o.key, version, started: o.started, answered: now };
                 self.observer.lock().expect("observer").reads.push(r);
                 KvResult::Ok(o.chosen.map(|s| s.value))
             }

@@ -61,6 +61,22 @@ fn x_key(plan: &Plan) -> Option<String> {
     plan.scenario.sweep.as_ref().and_then(|s| s.x.clone()).or_else(|| plan.keys.first().cloned())
 }
 
+/// The reference line `[sweep] references` gives the chart of `name`: the reference figure
+/// against `x`, one line when every point agrees on it (an ideal that depends on x alone).
+fn reference_line(plan: &Plan, records: &[RunRecord], name: &str, x: &str) -> Option<Line> {
+    let sweep = plan.scenario.sweep.as_ref()?;
+    let figure = sweep.references.get(name)?;
+    let path = resolve(records, figure)?;
+    let lines = comparison(plan, records, &path, x).lines;
+    let first = lines.first()?;
+    let agree = lines.iter().all(|l| {
+        l.points.len() == first.points.len()
+            && l.points.iter().zip(&first.points).all(|(a, b)| a.0 == b.0 && a.1 == b.1)
+    });
+    let label = format!("{path} (reference)");
+    agree.then(|| Line { label, points: first.points.clone(), reference: true })
+}
+
 /// One comparison chart of `name` (a resolved figure path) against `x`: a swept key, or
 /// another figure (each point's median over its seeds).
 fn comparison(plan: &Plan, records: &[RunRecord], name: &str, x: &str) -> Comparison {
@@ -158,7 +174,7 @@ fn lines(
         .into_iter()
         .map(|(label, mut points)| {
             points.sort_by(|a, b| a.0.total_cmp(&b.0));
-            Line { label, points }
+            Line { label, points, reference: false }
         })
         .collect()
 }
@@ -256,7 +272,11 @@ pub fn write(dir: &Path, plan: &Plan, records: &[RunRecord], png: bool) -> Resul
     if let Some(x) = x_key(plan) {
         for name in chart_figures(plan) {
             let Some(path) = resolve(records, &name) else { continue };
-            let chart = SweepChart::Comparison(comparison(plan, records, &path, &x));
+            let mut comparison = comparison(plan, records, &path, &x);
+            if let Some(reference) = reference_line(plan, records, &name, &x) {
+                comparison.lines.insert(0, reference);
+            }
+            let chart = SweepChart::Comparison(comparison);
             charts.push((
                 format!("compare-{}", path.replace('.', "-")),
                 format!("{path} against {x}"),

@@ -181,3 +181,20 @@ fn two_numeric_keys_get_a_heatmap() {
     assert!(svg.contains("workload.clients") && svg.contains("network.loss"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `[sweep] references` draws the reference figure on the chart it names, once, as a dashed
+/// line (here the ideal share of keys a join moves, which depends on the server count alone),
+/// and refuses a reference that is not a summary figure.
+#[test]
+fn a_reference_figure_is_drawn_once_on_its_chart() {
+    let text = "name = \"ref\"\nprotocol = \"sharding\"\nduration = \"1s\"\n[workload]\nrate = 50\n[sweep]\nmetrics = [\"metrics.keys_moved_by_a_join\"]\nx = \"nodes\"\nreferences = { \"metrics.keys_moved_by_a_join\" = \"metrics.keys_moved_by_a_join_ideal\" }\n[sweep.grid]\nnodes = [5, 10]\n\"sharding.scheme\" = [\"ring\", \"jump\"]\n";
+    let plan = Plan::new(&scenario::load_str(Path::new("ref.toml"), text, &[]).unwrap());
+    let dir = scratch("reference");
+    sweep(&plan, &dir, 2, None);
+    let svg = String::from_utf8(read(&dir, "compare-metrics-keys_moved_by_a_join.svg")).unwrap();
+    assert_eq!(svg.matches("metrics.keys_moved_by_a_join_ideal (reference)").count(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+    let bad = text.replace("= \"metrics.keys_moved_by_a_join_ideal\"", "= \"nodes\"");
+    let err = scenario::load_str(Path::new("ref.toml"), &bad, &[]).unwrap_err();
+    assert!(err.to_string().contains("not a summary figure"), "{err}");
+}
