@@ -128,7 +128,8 @@ pub struct ShardingConfig {
     /// writes fresh keys to all replicas itself and reads each one `probe_t` after its commit.
     #[serde(default)]
     pub probe: bool,
-    /// The delays after a commit at which a prober reads; default 0, 1, 5 and 10 ms.
+    /// The t-visibility grid: the delays after a commit at which a prober reads, or, without
+    /// probers, after which the workload's reads are counted; default 0, 1, 5 and 10 ms.
     #[serde(default = "default_probe_t")]
     pub probe_t: Vec<SimDuration>,
     /// A known-bug switch; default none.
@@ -258,7 +259,7 @@ pub const PARAMETERS: &[Parameter] = &[
     },
     Parameter {
         key: "probe_t",
-        about: "[\"0ms\", \"1ms\", \"5ms\", \"10ms\"]: when a prober reads after a commit",
+        about: "[\"0ms\", \"1ms\", \"5ms\", \"10ms\"]: the t-visibility grid (when a prober reads after a commit)",
     },
     Parameter {
         key: "bug",

@@ -78,28 +78,40 @@ impl Observer {
     /// Reads that returned a version older than a write to the same key acknowledged before
     /// the read began: stale by the only measure that needs no global clock of versions.
     pub fn stale_reads(&self) -> u64 {
-        let mut latest_acked: std::collections::BTreeMap<u64, Vec<(SimTime, Version)>> =
-            std::collections::BTreeMap::new();
-        for w in &self.writes {
-            latest_acked.entry(w.key).or_default().push((w.acked, w.version));
-        }
-        for acks in latest_acked.values_mut() {
-            acks.sort();
-            // Running maximum of versions by acknowledgement time.
-            let mut best = Version::default();
-            for a in acks.iter_mut() {
-                best = best.max(a.1);
-                a.1 = best;
-            }
-        }
+        let acked = acked_by_time(&self.writes);
         self.reads
             .iter()
             .filter(|r| {
-                let Some(acks) = latest_acked.get(&r.key) else { return false };
+                let Some(acks) = acked.get(&r.key) else { return false };
                 let before = acks.partition_point(|(t, _)| *t < r.started);
                 before > 0 && r.version.is_none_or(|v| v < acks[before - 1].1)
             })
             .count() as u64
+    }
+
+    /// t-visibility measured on the client operations, for each delay of `grid`: of the reads
+    /// that began more than t after some write to their key was acknowledged (so at t = 0,
+    /// one minus it is the stale-read rate among reads that had a write before them), (those that
+    /// returned the newest such write or a newer version, all of them). Bailis et al.'s
+    /// t-visibility with the workload's own reads instead of one probe per write.
+    pub fn t_visibility(&self, grid: &[sim_core::SimDuration]) -> Vec<(u64, u64)> {
+        let acked = acked_by_time(&self.writes);
+        grid.iter()
+            .map(|&t| {
+                let (mut seen, mut n) = (0, 0);
+                for r in &self.reads {
+                    let Some(acks) = acked.get(&r.key) else { continue };
+                    let Some(cutoff) = r.started.0.checked_sub(t.as_nanos()) else { continue };
+                    let before = acks.partition_point(|(at, _)| at.0 < cutoff);
+                    if before == 0 {
+                        continue;
+                    }
+                    n += 1;
+                    seen += u64::from(r.version.is_some_and(|v| v >= acks[before - 1].1));
+                }
+                (seen, n)
+            })
+            .collect()
     }
 
     /// Acknowledged writes that lost to an older write: a write acknowledged before this one
@@ -164,10 +176,10 @@ impl Observer {
     }
 }
 
-/// Writes of `writes` lost to an older write (see [`Observer::lost_writes`]).
-pub fn lost_among(writes: &[AckedWrite]) -> Vec<AckedWrite> {
-    let mut by_key: std::collections::BTreeMap<u64, Vec<(SimTime, Version)>> =
-        std::collections::BTreeMap::new();
+/// Per key, the writes' acknowledgement times in order, each with the highest version
+/// acknowledged by then.
+fn acked_by_time(writes: &[AckedWrite]) -> BTreeMap<u64, Vec<(SimTime, Version)>> {
+    let mut by_key: BTreeMap<u64, Vec<(SimTime, Version)>> = BTreeMap::new();
     for w in writes {
         by_key.entry(w.key).or_default().push((w.acked, w.version));
     }
@@ -179,6 +191,12 @@ pub fn lost_among(writes: &[AckedWrite]) -> Vec<AckedWrite> {
             a.1 = best;
         }
     }
+    by_key
+}
+
+/// Writes of `writes` lost to an older write (see [`Observer::lost_writes`]).
+pub fn lost_among(writes: &[AckedWrite]) -> Vec<AckedWrite> {
+    let by_key = acked_by_time(writes);
     writes
         .iter()
         .filter(|w| {
@@ -297,5 +315,41 @@ mod tests {
         let o = Observer { writes, ..Observer::default() };
         assert!(!pairwise.is_empty());
         assert_eq!(o.lost_writes(), pairwise);
+    }
+
+    #[test]
+    fn t_visibility_counts_reads_begun_more_than_t_after_an_acknowledged_write() {
+        let t = SimTime;
+        let ms = 1_000_000;
+        let write = |version: u64, acked: u64| AckedWrite {
+            key: 1,
+            value: 0,
+            version: v(version),
+            started: t(0),
+            acked: t(acked),
+            acked_by: vec![],
+        };
+        let read = |version: Option<u64>, started: u64| AnsweredRead {
+            key: 1,
+            version: version.map(v),
+            started: t(started),
+            answered: t(started),
+        };
+        let o = Observer {
+            writes: vec![write(1, 10 * ms), write(2, 20 * ms)],
+            reads: vec![
+                read(None, 5 * ms),     // before any write: not counted
+                read(Some(1), 21 * ms), // 1 ms after the second write: stale
+                read(Some(2), 22 * ms), // saw it
+                read(Some(1), 40 * ms), // 20 ms after: stale
+            ],
+            ..Observer::default()
+        };
+        let grid = [0, 5, 15].map(sim_core::SimDuration::from_millis);
+        // t = 0: three reads after the second write, one saw it; t = 5 ms: the 21 and 22 ms
+        // reads count against the first write (both saw it or newer), the 40 ms one against
+        // the second; t = 15 ms: the 40 ms read alone.
+        assert_eq!(o.t_visibility(&grid), vec![(1, 3), (2, 3), (0, 1)]);
+        assert_eq!(o.stale_reads(), 2);
     }
 }

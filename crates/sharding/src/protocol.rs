@@ -267,8 +267,17 @@ impl Model for ShardingRun {
                 MetricValue::Count(metrics.counter("sharding.keys_migrated")),
             ));
         }
+        if !self.config.probe {
+            // The workload's own reads, over the same grid as the probe's.
+            let (visibility, stderr) =
+                visibility_table(&self.config, &obs.t_visibility(&self.config.probe_t));
+            if !visibility.is_empty() {
+                named.push(("t_visibility", MetricValue::Table(visibility)));
+                named.push(("t_visibility_stderr", MetricValue::Table(stderr)));
+            }
+        }
         if self.config.probe {
-            let (visibility, stderr) = t_visibility(&self.config, &obs);
+            let (visibility, stderr) = visibility_table(&self.config, &obs.probe);
             named.push(("t_visibility", MetricValue::Table(visibility)));
             named.push(("t_visibility_stderr", MetricValue::Table(stderr)));
             let trials = obs.probe.first().map_or(0, |p| p.1);
@@ -361,16 +370,16 @@ fn keys_moved(
     (moved, ideal)
 }
 
-/// The probe's t-visibility per grid point (the share of reads that saw the write) and its
-/// Monte-Carlo standard error, sqrt(p(1 - p) / n).
-fn t_visibility(
+/// t-visibility per grid point from (reads that saw the write, reads) counts, and its
+/// Monte-Carlo standard error, sqrt(p(1 - p) / n); points without reads are left out.
+fn visibility_table(
     config: &ShardingConfig,
-    obs: &Observer,
+    counts: &[(u64, u64)],
 ) -> (BTreeMap<String, f64>, BTreeMap<String, f64>) {
     let mut visibility = BTreeMap::new();
     let mut stderr = BTreeMap::new();
     for (i, &t) in config.probe_t.iter().enumerate() {
-        let (seen, n) = obs.probe.get(i).copied().unwrap_or((0, 0));
+        let (seen, n) = counts.get(i).copied().unwrap_or((0, 0));
         if n == 0 {
             continue;
         }
