@@ -53,8 +53,12 @@ pub struct Observer {
     pub placements: Option<SharedPlacements>,
     /// Servers that departed, and when (the kernel's record, copied in when the run ends).
     pub departed: Vec<(NodeId, SimTime)>,
-    /// Every version a replica kept on disk, by key: (server, version, when).
+    /// Every version a replica kept on disk, by key: (server, version, when). Kept only in
+    /// runs where servers can leave (`track_stores`): it serves to tell which writes a
+    /// departure destroyed, and at a million writes it costs a few hundred MiB.
     pub stores: BTreeMap<u64, Vec<(NodeId, Version, SimTime)>>,
+    /// Whether `stores` is kept.
+    pub track_stores: bool,
 }
 
 /// The observer the nodes share (it outlives crashes: it is the test harness, not a node).
@@ -70,9 +74,12 @@ impl Observer {
         self.probe[point].1 += 1;
     }
 
-    /// A fresh shared observer of a run whose servers place keys by `placements`.
-    pub fn shared(placements: SharedPlacements) -> SharedObserver {
-        Arc::new(Mutex::new(Observer { placements: Some(placements), ..Observer::default() }))
+    /// A fresh shared observer of a run whose servers place keys by `placements`;
+    /// `track_stores` if servers can leave.
+    pub fn shared(placements: SharedPlacements, track_stores: bool) -> SharedObserver {
+        let observer =
+            Observer { placements: Some(placements), track_stores, ..Observer::default() };
+        Arc::new(Mutex::new(observer))
     }
 
     /// Reads that returned a version older than a write to the same key acknowledged before
@@ -238,6 +245,7 @@ mod tests {
             placements: None,
             departed: Vec::new(),
             stores: BTreeMap::new(),
+            track_stores: false,
         };
         assert_eq!(o.stale_reads(), 1);
     }
@@ -277,6 +285,7 @@ mod tests {
             placements: None,
             departed: Vec::new(),
             stores: BTreeMap::new(),
+            track_stores: false,
         };
         let lost: Vec<i64> = o.lost_writes().iter().map(|w| w.value).collect();
         assert_eq!(lost, vec![2]);

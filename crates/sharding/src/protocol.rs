@@ -172,7 +172,11 @@ impl Model for ShardingRun {
         trace: TraceOptions,
     ) -> Result<(Simulation<ShardNode>, SharedObserver), ConfigError> {
         let placements = PlacementHistory::shared(self.config.placement()?);
-        let observer = Observer::shared(placements.clone());
+        // Only runs where servers can leave need the record of every store (see the observer).
+        let leaves =
+            self.sim.faults.iter().any(|f| matches!(f.kind, sim_core::FaultKind::Leave { .. }))
+                || self.sim.nemesis.as_ref().is_some_and(|n| n.kinds.iter().any(|k| k == "leave"));
+        let observer = Observer::shared(placements.clone(), leaves);
         let shared = observer.clone();
         let config = Arc::new(self.config.clone());
         let workload = self.workload.clone();

@@ -418,7 +418,9 @@ impl Server {
             ctx.storage().sync();
             let at = ctx.sim_time();
             let mut observer = self.observer.lock().expect("observer");
-            observer.stores.entry(key).or_default().push((self.id, stored.version, at));
+            if observer.track_stores {
+                observer.stores.entry(key).or_default().push((self.id, stored.version, at));
+            }
         }
     }
 
