@@ -319,15 +319,24 @@ fn latency(durations: impl Iterator<Item = sim_core::SimDuration>) -> MetricValu
     MetricValue::Distribution(sim_core::DistributionSummary::of_histogram_ms(&h))
 }
 
+/// The placement the servers used at `epoch` (`None` while nobody was a member).
+fn placement_at(
+    sim: &Simulation<ShardNode>,
+    obs: &Observer,
+    epoch: u64,
+) -> Option<Arc<dyn crate::placement::Placement>> {
+    let history = sim.membership_history();
+    let members_at = |e: u64| -> Vec<u32> { history[e as usize].iter().map(|id| id.0).collect() };
+    obs.placements.as_ref()?.lock().expect("placements").at(epoch, members_at)
+}
+
 /// What one more server joining the final membership would move: the share of the sample of
 /// [`keys_moved`] whose owner would change, and the ideal, 1/(n + 1) for n members. A
 /// property of the scheme at that size, so a sweep over the server count charts it for each
 /// scheme without scripting a join at every point.
 fn keys_moved_by_a_join(sim: &Simulation<ShardNode>, obs: &Observer) -> Option<(f64, f64)> {
-    let history = sim.membership_history();
-    let last = history.len() as u64 - 1;
-    let members_at = |e: u64| -> Vec<u32> { history[e as usize].iter().map(|id| id.0).collect() };
-    let before = obs.placements.as_ref()?.lock().expect("placements").at(last, members_at)?;
+    let last = sim.membership_history().len() as u64 - 1;
+    let before = placement_at(sim, obs, last)?;
     let mut after = before.boxed();
     // The id the next server would have: past every server of the topology.
     after.join(sim.topology().servers).ok()?;
@@ -349,13 +358,10 @@ fn keys_moved(
 ) -> (BTreeMap<String, f64>, BTreeMap<String, f64>) {
     let history = sim.membership_history();
     let (mut moved, mut ideal) = (BTreeMap::new(), BTreeMap::new());
-    let Some(placements) = obs.placements.as_ref() else { return (moved, ideal) };
-    let mut placements = placements.lock().expect("placements");
-    let members_at = |e: u64| -> Vec<u32> { history[e as usize].iter().map(|id| id.0).collect() };
     for e in 1..history.len() {
         let (before, after) = (&history[e - 1], &history[e]);
         let (Some(p0), Some(p1)) =
-            (placements.at(e as u64 - 1, members_at), placements.at(e as u64, members_at))
+            (placement_at(sim, obs, e as u64 - 1), placement_at(sim, obs, e as u64))
         else {
             continue;
         };
@@ -435,15 +441,8 @@ impl ShardingRun {
         quiet: bool,
     ) -> CheckResult {
         let topo = sim.topology();
-        let history = sim.membership_history();
-        let last = history.len() as u64 - 1;
-        let members_at =
-            |e: u64| -> Vec<u32> { history[e as usize].iter().map(|id| id.0).collect() };
-        let placement = obs
-            .placements
-            .as_ref()
-            .and_then(|p| p.lock().expect("placements").at(last, members_at));
-        let Some(placement) = placement else {
+        let last = sim.membership_history().len() as u64 - 1;
+        let Some(placement) = placement_at(sim, obs, last) else {
             return CheckResult::not_applicable(PLACED, "no server is a member at the end");
         };
         let unsettled: Vec<String> = topo
