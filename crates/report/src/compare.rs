@@ -118,7 +118,12 @@ fn draw_comparison<DB: DrawingBackend>(
             .draw_series(DashedLineSeries::new(points, 8, 6, BLACK.stroke_width(2)))
             .map_err(err)?
             .label(line.label.clone())
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], BLACK.stroke_width(2)));
+            .legend(|(x, y)| {
+                // Dashed in the legend too: two short strokes.
+                EmptyElement::at((x, y))
+                    + PathElement::new([(0, 0), (6, 0)], BLACK.stroke_width(2))
+                    + PathElement::new([(10, 0), (16, 0)], BLACK.stroke_width(2))
+            });
     }
     for (i, line) in c.lines.iter().filter(|l| !l.reference).enumerate() {
         let color = PALETTE[i % PALETTE.len()];
