@@ -37,8 +37,8 @@ pub struct Epochs {
     pub migrated: u64,
     /// What each other server reported it has migrated.
     reported: BTreeMap<NodeId, u64>,
-    /// The placements of epochs `settled..=current`, in order.
-    placements: Vec<Arc<dyn Placement>>,
+    /// The placements of epochs `settled..=current`, in order (`None`: nobody was a member).
+    placements: Vec<Option<Arc<dyn Placement>>>,
 }
 
 /// Where a server keeps its progress, so that a restart does not redo or forget it.
@@ -69,18 +69,18 @@ impl Epochs {
         };
         let mut history = history.lock().expect("placements");
         self.placements =
-            (self.settled..=self.current).filter_map(|e| history.at(e, members_at)).collect();
+            (self.settled..=self.current).map(|e| history.at(e, members_at)).collect();
     }
 
     /// The placements an operation must reach quorums in, oldest first: one once the current
     /// epoch has settled.
-    pub fn placements(&self) -> &[Arc<dyn Placement>] {
-        &self.placements
+    pub fn placements(&self) -> impl Iterator<Item = &Arc<dyn Placement>> {
+        self.placements.iter().flatten()
     }
 
     /// The current epoch's placement (`None` while nobody is a member).
     pub fn newest(&self) -> Option<&Arc<dyn Placement>> {
-        self.placements.last()
+        self.placements.last().and_then(Option::as_ref)
     }
 
     /// Whether every move has been absorbed: operations use the current placement alone.
@@ -114,7 +114,8 @@ impl Epochs {
             let j = self.settled + 1;
             // The members of j - 1's placement: the membership's list, or, when the membership
             // was empty then, the last servers that held keys (the placement kept them).
-            let Some(before_j) = self.at(j - 1).map(|p| p.members().to_vec()) else { break };
+            // Nobody was a member before j: nothing to move, nobody to wait for.
+            let before_j = self.at(j - 1).map(|p| p.members().to_vec()).unwrap_or_default();
             let done =
                 before_j.iter().map(|&m| NodeId(m)).filter(|&m| ctx.is_present(m)).all(|m| {
                     let migrated = if m == me {
@@ -155,9 +156,9 @@ impl Epochs {
         storage.sync();
     }
 
-    /// The placement at `epoch`, if it is one this view holds.
+    /// The placement at `epoch`, if it is one this view holds and somebody was a member then.
     pub fn at(&self, epoch: u64) -> Option<&Arc<dyn Placement>> {
         let i = epoch.checked_sub(self.settled)?;
-        self.placements.get(usize::try_from(i).ok()?)
+        self.placements.get(usize::try_from(i).ok()?)?.as_ref()
     }
 }

@@ -205,7 +205,6 @@ impl Server {
                 ctx.send(NodeId(r), Msg::Put { op: 0, key, stored });
             }
         }
-        ctx.metrics().count("sharding.keys_pushed", 1);
     }
 
     /// Settles what it can, starts the next migration, drops copies it no longer holds, and
@@ -264,7 +263,13 @@ impl Server {
     /// `j - 1` to `j`.
     fn begin_migration(&mut self, ctx: Ctx, j: u64) {
         let epochs = self.epochs.as_ref().expect("started");
-        let (Some(before), Some(after)) = (epochs.at(j - 1).cloned(), epochs.at(j).cloned()) else {
+        // Nobody to move keys to yet: wait for a member.
+        let Some(after) = epochs.at(j).cloned() else { return };
+        // Nobody was a member before j (the history keeps the last members when all leave, so
+        // only at the start): nothing was placed, nothing moves.
+        let Some(before) = epochs.at(j - 1).cloned() else {
+            self.migrating = Some((j, 0));
+            self.migrate_more(ctx);
             return;
         };
         let n = self.config.replicas as usize;
@@ -340,7 +345,7 @@ impl Server {
     fn replica_of(&self, key: u64) -> bool {
         let Some(epochs) = self.epochs.as_ref() else { return false };
         let mut replicas = Vec::new();
-        epochs.placements().iter().any(|p| {
+        epochs.placements().any(|p| {
             p.replicas(key, self.config.replicas as usize, &mut replicas);
             replicas.contains(&self.id.0)
         })
@@ -481,7 +486,7 @@ impl Server {
     /// of them once, in preference order, the oldest placement's first.
     fn replica_groups(&self, key: u64) -> (Vec<Vec<NodeId>>, Vec<NodeId>) {
         let mut groups = Vec::new();
-        for p in self.epochs.as_ref().map_or(&[][..], |e| e.placements()) {
+        for p in self.epochs.iter().flat_map(|e| e.placements()) {
             let mut replicas = Vec::new();
             p.replicas(key, self.config.replicas as usize, &mut replicas);
             let group: Vec<NodeId> = replicas.into_iter().map(NodeId).collect();
