@@ -138,12 +138,13 @@ impl Observer {
     /// departure left no server holding its version or a newer one (a departing server takes
     /// its disk with it; crashes lose nothing synced). What happens to the key afterwards does
     /// not bring it back: a version stamped later from the survivors is numerically higher,
-    /// not newer. These are lost to faults, not to the protocol.
-    pub fn destroyed(&self) -> Vec<&AckedWrite> {
+    /// not newer. These are lost to faults, not to the protocol. Their indices in `writes`,
+    /// ascending.
+    pub fn destroyed(&self) -> Vec<usize> {
         let drops = self.drops();
-        self.writes
-            .iter()
-            .filter(|w| {
+        (0..self.writes.len())
+            .filter(|&i| {
+                let w = &self.writes[i];
                 drops.get(&w.key).is_some_and(|d| {
                     d.iter().any(|&(t, held)| t >= w.acked && held.is_none_or(|v| v < w.version))
                 })

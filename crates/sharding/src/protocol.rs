@@ -209,14 +209,15 @@ impl Model for ShardingRun {
     ) -> Judgement {
         let mut obs = observer.lock().expect("observer");
         obs.departed = sim.departures().to_vec();
-        let destroyed = obs.destroyed().len();
-        let history_unjudgeable = (destroyed > 0).then(|| {
+        let destroyed = obs.destroyed();
+        let history_unjudgeable = (!destroyed.is_empty()).then(|| {
             format!(
-                "{destroyed} acknowledged writes were destroyed: every server holding them or newer departed (see Acknowledged Writes Survive); a history missing writes the faults destroyed cannot be judged"
+                "{} acknowledged writes were destroyed: every server holding them or newer departed (see Acknowledged Writes Survive); a history missing writes the faults destroyed cannot be judged",
+                destroyed.len()
             )
         });
         let checks = vec![
-            self.writes_survive(sim, &obs),
+            self.writes_survive(sim, &obs, &destroyed),
             self.replicas_where_placed(sim, &obs, ending.quiet.is_some()),
         ];
         let metrics = sim.metrics();
@@ -494,7 +495,12 @@ impl ShardingRun {
     /// each key at the highest version acknowledged for it, or a newer one. Eventual quorums
     /// with last-writer-wins promise only that the highest timestamp wins, so their losses are
     /// counted (`writes_lost_to_skew`), not judged.
-    fn writes_survive(&self, sim: &Simulation<ShardNode>, obs: &Observer) -> CheckResult {
+    fn writes_survive(
+        &self,
+        sim: &Simulation<ShardNode>,
+        obs: &Observer,
+        destroyed: &[usize],
+    ) -> CheckResult {
         if self.config.consistency != Consistency::Linearizable {
             return CheckResult::not_applicable(
                 SURVIVE,
@@ -507,9 +513,10 @@ impl ShardingRun {
         let topo = sim.topology();
         // Writes that departures destroyed (no copy of them or newer left) were lost to those
         // faults: named, not held against the protocol.
-        let destroyed = obs.destroyed();
-        let kept: Vec<AckedWrite> =
-            obs.writes.iter().filter(|w| !destroyed.contains(w)).cloned().collect();
+        let kept: Vec<AckedWrite> = (obs.writes.iter().enumerate())
+            .filter(|(i, _)| destroyed.binary_search(i).is_err())
+            .map(|(_, w)| w.clone())
+            .collect();
         // A write lower than one acknowledged before it began is lost: every later read prefers
         // the older write.
         if let Some(lost) = crate::observer::lost_among(&kept).first() {
@@ -566,7 +573,7 @@ impl ShardingRun {
             highest.len(),
             kept.len()
         );
-        if let Some(w) = destroyed.first() {
+        if let Some(w) = destroyed.first().map(|&i| &obs.writes[i]) {
             let by: Vec<String> = w.acked_by.iter().map(|&n| topo.name(n)).collect();
             detail.push_str(&format!(
                 "; {} writes destroyed by departures, not judged (the first: key {}, the write of {} acknowledged at {} by {}: every server holding it or newer departed)",

@@ -124,6 +124,9 @@ pub struct Server {
     migrating: Option<(u64, u32)>,
     /// Whether the gossip timer is set.
     ticking: bool,
+    /// Whether the observer records every store (runs where servers can leave); read once
+    /// here, so that other runs' stores take no lock.
+    track_stores: bool,
 }
 
 impl Server {
@@ -135,8 +138,10 @@ impl Server {
         observer: SharedObserver,
         placements: SharedPlacements,
     ) -> Self {
+        let track_stores = observer.lock().expect("observer").track_stores;
         Server {
             id,
+            track_stores,
             config,
             observer,
             placements,
@@ -236,7 +241,7 @@ impl Server {
     /// every key of every server has moved).
     pub fn on_tick(&mut self, ctx: Ctx) {
         self.ticking = false;
-        self.report(ctx, false);
+        self.report(ctx);
         let migrations: Vec<u64> = self
             .ops
             .iter()
@@ -249,9 +254,15 @@ impl Server {
         self.progress(ctx);
     }
 
-    fn report(&self, ctx: Ctx, reply: bool) {
-        let Some(e) = self.epochs.as_ref() else { return };
-        let msg = Msg::Migrated { migrated: e.migrated, settled: e.settled, reply };
+    /// This server's rebalancing progress, as it gossips it (`reply`: an answer to a peer's).
+    fn progress_message(&self, reply: bool) -> Option<Msg> {
+        let e = self.epochs.as_ref()?;
+        Some(Msg::Migrated { migrated: e.migrated, settled: e.settled, reply })
+    }
+
+    /// Tells every other present server how far this one has got.
+    fn report(&self, ctx: Ctx) {
+        let Some(msg) = self.progress_message(false) else { return };
         let peers: Vec<NodeId> =
             ctx.topology().servers().filter(|&s| s != self.id && ctx.is_present(s)).collect();
         for s in peers {
@@ -303,7 +314,7 @@ impl Server {
             epochs.migrated = epochs.migrated.max(j);
             epochs.save(ctx.storage());
             ctx.metrics().count("sharding.epochs_migrated", 1);
-            self.report(ctx, false);
+            self.report(ctx);
             self.progress(ctx);
         }
     }
@@ -382,10 +393,7 @@ impl Server {
                     epochs.refresh(ctx, &self.placements);
                     epochs.save(ctx.storage());
                 }
-                if !reply {
-                    let e = self.epochs.as_ref().expect("started");
-                    let msg =
-                        Msg::Migrated { migrated: e.migrated, settled: e.settled, reply: true };
+                if !reply && let Some(msg) = self.progress_message(true) {
                     ctx.send(from, msg);
                 }
                 self.progress(ctx);
@@ -421,9 +429,9 @@ impl Server {
         if current.is_none_or(|c| stored.version > c.version) {
             ctx.storage().put(&storage_key(key), stored.encode());
             ctx.storage().sync();
-            let at = ctx.sim_time();
-            let mut observer = self.observer.lock().expect("observer");
-            if observer.track_stores {
+            if self.track_stores {
+                let at = ctx.sim_time();
+                let mut observer = self.observer.lock().expect("observer");
                 observer.stores.entry(key).or_default().push((self.id, stored.version, at));
             }
         }
