@@ -17,7 +17,7 @@ use std::time::Instant;
 use clap::Parser;
 use platform::{Driver, Model};
 use sharding::protocol::DEFAULT_SERVERS;
-use sharding::server::keys_on;
+use sharding::store::keys_on;
 use sharding::{ShardingConfig, ShardingRun};
 use sim_core::{MetricValue, Topology, TraceOptions};
 use workload::WorkloadConfig;

@@ -23,6 +23,26 @@ pub enum Bug {
     /// without waiting. A write to a moved key before its copy lands is stamped from an empty
     /// quorum and then overwritten by the older copy.
     SwitchBeforeCopy,
+    /// Under vector clocks, a replica merging two concurrent versions keeps the higher and
+    /// drops the other instead of keeping both as siblings: an acknowledged write vanishes
+    /// without any version descending from it. Implies `versions = "vector-clocks"`.
+    SiblingDropped,
+    /// Sloppy quorums store hinted writes on fallback servers and count them toward W, but the
+    /// hints are never handed back to the replicas they were meant for: a write only fallbacks
+    /// took is acknowledged and then never readable. Implies `sloppy_quorum = true`.
+    HintNeverDelivered,
+}
+
+impl Bug {
+    /// The versions this bug needs, where the scenario leaves them unset.
+    fn versions(self) -> Option<Versions> {
+        (self == Bug::SiblingDropped).then_some(Versions::VectorClocks)
+    }
+
+    /// The consistency this bug needs, where the scenario leaves it unset.
+    fn consistency(self) -> Option<Consistency> {
+        (self == Bug::NoWriteBack).then_some(Consistency::Linearizable)
+    }
 }
 
 /// What the configuration promises, and so what a run is held to.
@@ -61,6 +81,10 @@ pub enum Versions {
     /// writes are counted (`writes_lost_to_skew`), not a check failure.
     #[default]
     Lww,
+    /// Vector clocks: concurrent writes are kept side by side as siblings; a read returns them
+    /// all to the client, which resolves them (the highest value wins) and writes the result
+    /// back with a clock that descends from every one. No acknowledged write is lost.
+    VectorClocks,
 }
 
 fn default_replicas() -> u32 {
@@ -107,15 +131,28 @@ pub struct ShardingConfig {
     /// Which server coordinates; default `"any"`.
     #[serde(default)]
     pub coordinator: Coordinator,
-    /// What a run promises; default `"eventual"`.
-    #[serde(default)]
-    pub consistency: Consistency,
-    /// How versions are chosen in eventual mode; default `"lww"`.
-    #[serde(default)]
-    pub versions: Versions,
+    /// What a run promises; default `"eventual"` (`"linearizable"` under `no-write-back`).
+    /// Read it through [`ShardingConfig::consistency`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consistency: Option<Consistency>,
+    /// How versions are chosen in eventual mode; default `"lww"` (`"vector-clocks"` under
+    /// `sibling-dropped`). Read it through [`ShardingConfig::versions`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versions: Option<Versions>,
     /// After a read, send the winning version to the replicas that answered an older one.
     #[serde(default)]
     pub read_repair: bool,
+    /// Sloppy quorums with hinted handoff (Dynamo's "always writeable"): a write replica that
+    /// has not acknowledged within a fifth of `request_timeout` is stood in for by the next
+    /// server of the key's preference list, which keeps the write as a hint, acknowledges it
+    /// toward W, and hands it back once the replica answers. Default false (`true` under
+    /// `hint-never-delivered`). Read it through [`ShardingConfig::sloppy_quorum`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sloppy_quorum: Option<bool>,
+    /// Anti-entropy: every this often a server exchanges its copies of the keys it shares with
+    /// one other server (each in turn), and both keep the newest. Off by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anti_entropy: Option<SimDuration>,
     /// How long a coordinator waits for a quorum before it gives the operation up (the client
     /// then times out: the operation is indeterminate); default `"500ms"`.
     #[serde(default = "default_timeout")]
@@ -147,9 +184,11 @@ impl Default for ShardingConfig {
             r: default_quorum(),
             w: default_quorum(),
             coordinator: Coordinator::default(),
-            consistency: Consistency::default(),
-            versions: Versions::default(),
+            consistency: None,
+            versions: None,
             read_repair: false,
+            sloppy_quorum: None,
+            anti_entropy: None,
             request_timeout: default_timeout(),
             rebalance_interval: default_rebalance_interval(),
             probe: false,
@@ -160,6 +199,33 @@ impl Default for ShardingConfig {
 }
 
 impl ShardingConfig {
+    /// What a run promises: as set, else what the bug needs, else eventual.
+    pub fn consistency(&self) -> Consistency {
+        self.consistency.or(self.bug.and_then(Bug::consistency)).unwrap_or_default()
+    }
+
+    /// How versions are chosen: as set, else what the bug needs, else last writer wins.
+    pub fn versions(&self) -> Versions {
+        self.versions.or(self.bug.and_then(Bug::versions)).unwrap_or_default()
+    }
+
+    /// Whether quorums are sloppy: as set, else whether the bug needs it.
+    pub fn sloppy_quorum(&self) -> bool {
+        self.sloppy_quorum.unwrap_or(self.bug == Some(Bug::HintNeverDelivered))
+    }
+
+    /// Whether a run keeps every acknowledged write's version or one descended from it:
+    /// linearizable quorums and vector clocks do; last writer wins keeps only the highest.
+    pub fn keeps_every_write(&self) -> bool {
+        self.consistency() == Consistency::Linearizable || self.versions() == Versions::VectorClocks
+    }
+
+    /// How long a sloppy quorum waits for a replica before a fallback stands in, and how
+    /// often a fallback tries to hand its hints back: a fifth of `request_timeout`.
+    pub fn hint_interval(&self) -> SimDuration {
+        SimDuration(self.request_timeout.as_nanos() / 5)
+    }
+
     /// The placement scheme the `scheme`, `vnodes` and `ranges` keys describe.
     pub fn placement(&self) -> Result<Scheme, ConfigError> {
         let mut t = toml::Table::new();
@@ -192,7 +258,8 @@ impl ShardingConfig {
                 ));
             }
         }
-        if self.consistency == Consistency::Linearizable && self.r + self.w <= self.replicas {
+        let linearizable = self.consistency() == Consistency::Linearizable;
+        if linearizable && self.r + self.w <= self.replicas {
             return Err(ConfigError::invalid(
                 "sharding.consistency",
                 format!(
@@ -202,11 +269,36 @@ impl ShardingConfig {
                 ),
             ));
         }
-        if self.bug == Some(Bug::NoWriteBack) && self.consistency != Consistency::Linearizable {
+        if linearizable && self.versions() == Versions::VectorClocks {
             return Err(ConfigError::invalid(
-                "sharding.bug",
-                "\"no-write-back\" drops the write-back phase of linearizable reads: it needs consistency = \"linearizable\"",
+                "sharding.versions",
+                "vector clocks keep concurrent writes as siblings, which eventual consistency allows: linearizable quorums order writes by ABD's counters (set consistency = \"eventual\")",
             ));
+        }
+        if linearizable && self.sloppy_quorum() {
+            return Err(ConfigError::invalid(
+                "sharding.sloppy_quorum",
+                "a sloppy quorum's stand-ins are not replicas, so its quorums need not intersect: it cannot promise linearizability (set consistency = \"eventual\")",
+            ));
+        }
+        let needs = match self.bug {
+            Some(Bug::NoWriteBack) if !linearizable => Some(
+                "\"no-write-back\" drops the write-back phase of linearizable reads: it needs consistency = \"linearizable\"",
+            ),
+            Some(Bug::SiblingDropped) if self.versions() != Versions::VectorClocks => Some(
+                "\"sibling-dropped\" drops concurrent versions: it needs versions = \"vector-clocks\"",
+            ),
+            Some(Bug::HintNeverDelivered) if !self.sloppy_quorum() => Some(
+                "\"hint-never-delivered\" keeps sloppy quorums' hints: it needs sloppy_quorum = true",
+            ),
+            _ => None,
+        };
+        if let Some(why) = needs {
+            return Err(ConfigError::invalid("sharding.bug", why));
+        }
+        if let Some(every) = self.anti_entropy {
+            require_positive("sharding.anti_entropy", every)?;
+            require_bounded("sharding.anti_entropy", every)?;
         }
         if self.probe_t.is_empty() || self.probe_t.len() > 63 {
             return Err(ConfigError::out_of_range(
@@ -246,8 +338,19 @@ pub const PARAMETERS: &[Parameter] = &[
         key: "consistency",
         about: "\"eventual\" | \"linearizable\" (ABD: needs r + w > replicas; judged by the checker)",
     },
-    Parameter { key: "versions", about: "\"lww\": last writer wins, by the coordinator's clock" },
+    Parameter {
+        key: "versions",
+        about: "\"lww\" (last writer wins, by the coordinator's clock) | \"vector-clocks\" (siblings, resolved by clients)",
+    },
     Parameter { key: "read_repair", about: "false: a read sends the winner to stale replicas" },
+    Parameter {
+        key: "sloppy_quorum",
+        about: "false: fallback servers stand in for silent write replicas and hand the write back later (eventual only)",
+    },
+    Parameter {
+        key: "anti_entropy",
+        about: "off | a duration: how often each server syncs its shared keys with one other server",
+    },
     Parameter { key: "request_timeout", about: "\"500ms\": a coordinator gives up on a quorum" },
     Parameter {
         key: "rebalance_interval",
@@ -263,6 +366,40 @@ pub const PARAMETERS: &[Parameter] = &[
     },
     Parameter {
         key: "bug",
-        about: "none | \"no-write-back\" (needs consistency = \"linearizable\") | \"switch-before-copy\"",
+        about: "none | \"no-write-back\" | \"switch-before-copy\" | \"sibling-dropped\" | \"hint-never-delivered\" (each implies the mode it needs)",
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(text: &str) -> Result<ShardingConfig, ConfigError> {
+        let c: ShardingConfig = toml::from_str(text).expect("parses");
+        c.validate().map(|_| c)
+    }
+
+    #[test]
+    fn a_bug_brings_the_mode_it_needs_unless_the_file_sets_another() {
+        let c = config("bug = \"no-write-back\"").unwrap();
+        assert_eq!(c.consistency(), Consistency::Linearizable);
+        let c = config("bug = \"sibling-dropped\"").unwrap();
+        assert_eq!(c.versions(), Versions::VectorClocks);
+        assert!(config("bug = \"hint-never-delivered\"").unwrap().sloppy_quorum());
+        assert!(config("bug = \"no-write-back\"\nconsistency = \"eventual\"").is_err());
+        assert!(config("bug = \"sibling-dropped\"\nversions = \"lww\"").is_err());
+        assert!(config("bug = \"hint-never-delivered\"\nsloppy_quorum = false").is_err());
+        assert_eq!(config("").unwrap().consistency(), Consistency::Eventual);
+    }
+
+    #[test]
+    fn linearizable_quorums_refuse_what_would_break_their_promise() {
+        let lin = "consistency = \"linearizable\"\n";
+        assert!(config(&format!("{lin}versions = \"vector-clocks\"")).is_err());
+        assert!(config(&format!("{lin}sloppy_quorum = true")).is_err());
+        assert!(config(&format!("{lin}r = 1\nw = 2")).is_err());
+        assert!(config(&format!("{lin}r = 2\nw = 2")).is_ok());
+        let e = config("anti_entropy = \"0s\"").unwrap_err();
+        assert!(e.to_string().contains("sharding.anti_entropy"), "{e}");
+    }
+}

@@ -28,6 +28,7 @@
 
 #![deny(missing_docs)]
 
+pub mod client;
 pub mod config;
 pub mod hash;
 pub mod message;
@@ -37,7 +38,9 @@ pub mod placement;
 pub mod probe;
 pub mod protocol;
 pub mod rebalance;
+pub mod repair;
 pub mod server;
+pub mod store;
 pub mod version;
 
 pub use config::{Bug, ShardingConfig};

@@ -1,10 +1,10 @@
 //! What clients, coordinators and replicas say to each other.
 
 use platform::MessageClass;
-use sim_core::Message;
+use sim_core::{Message, NodeId};
 use workload::{ClientReply, ClientRequest, KvMessage};
 
-use crate::version::Stored;
+use crate::version::{Clock, Siblings};
 
 /// Every message of a sharding run.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -13,6 +13,29 @@ pub enum Msg {
     Request(ClientRequest),
     /// A coordinator's answer to a client.
     Reply(ClientReply),
+    /// A coordinator's answer to a client's read that found concurrent versions (vector
+    /// clocks): every sibling's value, and their clocks merged, the context to write back
+    /// with.
+    ReplySiblings {
+        /// The client's request.
+        request_id: u64,
+        /// The key read.
+        key: u64,
+        /// The siblings' values, lowest version first.
+        values: Vec<i64>,
+        /// Their clocks merged.
+        context: Clock,
+    },
+    /// A client resolved siblings it read: it writes `value` back with their context, so the
+    /// new version descends from every one of them. Nobody is answered.
+    Resolve {
+        /// The key.
+        key: u64,
+        /// The value the client chose.
+        value: i64,
+        /// The siblings' clocks merged.
+        context: Clock,
+    },
     /// A server hands a request to the key's first replica, which coordinates it and answers
     /// the client itself (`coordinator = "replica"`).
     Forward(ClientRequest),
@@ -23,26 +46,65 @@ pub enum Msg {
         /// The key.
         key: u64,
     },
-    /// A replica's version of a key (`None`: it holds none).
+    /// A replica's versions of a key (none: it holds nothing).
     GetReply {
         /// The coordinator's operation.
         op: u64,
         /// What the replica holds.
-        stored: Option<Stored>,
+        versions: Siblings,
     },
-    /// A coordinator asks a replica to keep a version if it is newer than its own.
+    /// A coordinator asks a replica to keep versions it does not hold a newer one of.
     Put {
         /// The coordinator's operation (0: a read repair, whose answer nobody waits for).
         op: u64,
         /// The key.
         key: u64,
-        /// The version.
-        stored: Stored,
+        /// The versions.
+        versions: Siblings,
     },
     /// The replica holds that version or a newer one, durably.
     PutAck {
         /// The coordinator's operation.
         op: u64,
+    },
+    /// A sloppy quorum's stand-in: a coordinator asks a server outside the key's replicas to
+    /// keep a write meant for `intended` as a hint, and acknowledge it (`PutAck`) in its place.
+    Hint {
+        /// The coordinator's operation.
+        op: u64,
+        /// The key.
+        key: u64,
+        /// The replica the write was meant for.
+        intended: NodeId,
+        /// The versions.
+        versions: Siblings,
+    },
+    /// A fallback hands a hint back to the key's replica.
+    Handoff {
+        /// The key.
+        key: u64,
+        /// The replica the hint was meant for.
+        intended: NodeId,
+        /// The versions.
+        versions: Siblings,
+    },
+    /// A replica kept a handed-back hint (it echoes the hint, so the fallback drops it only
+    /// if it has not grown since).
+    HandoffAck {
+        /// The key.
+        key: u64,
+        /// The replica the hint was meant for.
+        intended: NodeId,
+        /// The versions kept.
+        versions: Siblings,
+    },
+    /// Anti-entropy: a server's copies of the keys the receiver is also a replica of; the
+    /// receiver keeps what is newer and, unless this is itself the answer, answers with its own.
+    Sync {
+        /// (key, versions) for every shared key the sender holds.
+        entries: Vec<(u64, Siblings)>,
+        /// An answer to the receiver's own exchange (not answered again).
+        reply: bool,
     },
     /// A server's rebalancing progress, gossiped while a membership change is unsettled.
     Migrated {
@@ -73,6 +135,14 @@ const REBALANCE: MessageClass = MessageClass {
     name: "rebalance",
     about: "a server's progress moving keys after a membership change (server → server)",
 };
+const HANDOFF: MessageClass = MessageClass {
+    name: "handoff",
+    about: "a fallback hands a hinted write back to its replica, and the replica's answer",
+};
+const ANTI_ENTROPY: MessageClass = MessageClass {
+    name: "anti-entropy",
+    about: "a server's copies of the keys it shares with another (server → server)",
+};
 const READ_REPLY: MessageClass = MessageClass {
     name: "read-reply",
     about: "a replica's version (replica → coordinator): PBS's S",
@@ -80,17 +150,29 @@ const READ_REPLY: MessageClass = MessageClass {
 
 /// The message classes, as `[network.class_latency]` names them: the four legs of a quorum
 /// operation are the four delays of Bailis et al.'s WARS model.
-pub const CLASSES: &[MessageClass] =
-    &[CLIENT_REQUEST, CLIENT_REPLY, FORWARD, WRITE, WRITE_ACK, READ, READ_REPLY, REBALANCE];
+pub const CLASSES: &[MessageClass] = &[
+    CLIENT_REQUEST,
+    CLIENT_REPLY,
+    FORWARD,
+    WRITE,
+    WRITE_ACK,
+    READ,
+    READ_REPLY,
+    REBALANCE,
+    HANDOFF,
+    ANTI_ENTROPY,
+];
 
 impl Message for Msg {
     /// One class per message kind (a scenario may give each its own latency).
     fn class(&self) -> &'static str {
         match self {
-            Msg::Request(_) => CLIENT_REQUEST.name,
-            Msg::Reply(_) => CLIENT_REPLY.name,
+            Msg::Request(_) | Msg::Resolve { .. } => CLIENT_REQUEST.name,
+            Msg::Reply(_) | Msg::ReplySiblings { .. } => CLIENT_REPLY.name,
             Msg::Forward(_) => FORWARD.name,
-            Msg::Put { .. } => WRITE.name,
+            Msg::Put { .. } | Msg::Hint { .. } => WRITE.name,
+            Msg::Handoff { .. } | Msg::HandoffAck { .. } => HANDOFF.name,
+            Msg::Sync { .. } => ANTI_ENTROPY.name,
             Msg::PutAck { .. } => WRITE_ACK.name,
             Msg::Get { .. } => READ.name,
             Msg::GetReply { .. } => READ_REPLY.name,

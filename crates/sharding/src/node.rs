@@ -14,6 +14,12 @@ pub enum Timer {
     Operation(u64),
     /// A server's rebalancing gossip is due.
     Rebalance,
+    /// A sloppy write's replicas have been silent for a while: fallbacks stand in.
+    StandIn(u64),
+    /// A fallback tries to hand its hints back.
+    Handoff,
+    /// A server's next anti-entropy exchange is due.
+    AntiEntropy,
     /// A prober's read at (trial, grid point) is due.
     Probe(u64, usize),
     /// A client's timer.
@@ -51,9 +57,7 @@ impl Node for ShardNode {
     fn on_message(&mut self, ctx: &mut Context<'_, Self>, from: NodeId, msg: Msg) {
         match self {
             ShardNode::Server(s) => s.on_message(ctx, from, msg),
-            ShardNode::Client(c) => {
-                c.on_message(ctx, from, &msg);
-            }
+            ShardNode::Client(c) => crate::client::on_message(c, ctx, from, msg),
             ShardNode::Prober(p) => p.on_message(ctx, &msg),
         }
     }
@@ -62,6 +66,9 @@ impl Node for ShardNode {
         match (self, timer) {
             (ShardNode::Server(s), Timer::Operation(op)) => s.on_timeout(ctx, op),
             (ShardNode::Server(s), Timer::Rebalance) => s.on_tick(ctx),
+            (ShardNode::Server(s), Timer::StandIn(op)) => s.on_stand_in(ctx, op),
+            (ShardNode::Server(s), Timer::Handoff) => s.hand_off(ctx),
+            (ShardNode::Server(s), Timer::AntiEntropy) => s.exchange(ctx),
             (ShardNode::Client(c), Timer::Client(t)) => c.on_timer(ctx, t),
             (ShardNode::Prober(p), Timer::Probe(trial, point)) => p.on_timer(ctx, trial, point),
             _ => {}

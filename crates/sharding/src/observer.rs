@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use sim_core::{NodeId, SimTime};
 
 use crate::placement::SharedPlacements;
-use crate::version::Version;
+use crate::version::{Clock, Siblings, Version};
 
 /// A write a coordinator acknowledged.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,6 +19,8 @@ pub struct AckedWrite {
     pub value: i64,
     /// Its version.
     pub version: Version,
+    /// Its vector clock (empty outside vector-clock mode).
+    pub clock: Clock,
     /// When the coordinator received the request.
     pub started: SimTime,
     /// When it acknowledged it.
@@ -27,13 +29,28 @@ pub struct AckedWrite {
     pub acked_by: Vec<NodeId>,
 }
 
+impl AckedWrite {
+    /// Whether a read that returned `version` (its highest) and `context` (its versions'
+    /// clocks merged) saw this write or a newer one. Under vector clocks a read that returned
+    /// siblings counts as seeing every write their clocks together descend from.
+    pub fn seen_by(&self, version: Option<Version>, context: &Clock) -> bool {
+        if self.clock.is_empty() {
+            version.is_some_and(|v| v >= self.version)
+        } else {
+            context.descends(&self.clock)
+        }
+    }
+}
+
 /// A read a coordinator answered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AnsweredRead {
     /// The key.
     pub key: u64,
-    /// The version it returned (`None`: nothing was written that it saw).
+    /// The highest version it returned (`None`: nothing was written that it saw).
     pub version: Option<Version>,
+    /// The clocks of the versions it returned, merged (empty outside vector-clock mode).
+    pub context: Clock,
     /// When the coordinator received the request.
     pub started: SimTime,
     /// When it answered.
@@ -53,10 +70,10 @@ pub struct Observer {
     pub placements: Option<SharedPlacements>,
     /// Servers that departed, and when (the kernel's record, copied in when the run ends).
     pub departed: Vec<(NodeId, SimTime)>,
-    /// Every version a replica kept on disk, by key: (server, version, when). Kept only in
-    /// runs where servers can leave (`track_stores`): it serves to tell which writes a
+    /// What a replica held on disk after each change, by key: (server, versions, when). Kept
+    /// only in runs where servers can leave (`track_stores`): it serves to tell which writes a
     /// departure destroyed, and at a million writes it costs a few hundred MiB.
-    pub stores: BTreeMap<u64, Vec<(NodeId, Version, SimTime)>>,
+    pub stores: BTreeMap<u64, Vec<(NodeId, Siblings, SimTime)>>,
     /// Whether `stores` is kept.
     pub track_stores: bool,
 }
@@ -91,7 +108,7 @@ impl Observer {
             .filter(|r| {
                 let Some(acks) = acked.get(&r.key) else { return false };
                 let before = acks.partition_point(|(t, _)| *t < r.started);
-                before > 0 && r.version.is_none_or(|v| v < acks[before - 1].1)
+                before > 0 && !self.writes[acks[before - 1].1].seen_by(r.version, &r.context)
             })
             .count() as u64
     }
@@ -114,7 +131,8 @@ impl Observer {
                         continue;
                     }
                     n += 1;
-                    seen += u64::from(r.version.is_some_and(|v| v >= acks[before - 1].1));
+                    let newest = &self.writes[acks[before - 1].1];
+                    seen += u64::from(newest.seen_by(r.version, &r.context));
                 }
                 (seen, n)
             })
@@ -141,68 +159,62 @@ impl Observer {
     /// not newer. These are lost to faults, not to the protocol. Their indices in `writes`,
     /// ascending.
     pub fn destroyed(&self) -> Vec<usize> {
-        let drops = self.drops();
-        (0..self.writes.len())
-            .filter(|&i| {
-                let w = &self.writes[i];
-                drops.get(&w.key).is_some_and(|d| {
-                    d.iter().any(|&(t, held)| t >= w.acked && held.is_none_or(|v| v < w.version))
-                })
-            })
-            .collect()
-    }
-
-    /// Per key, after each departure that took copies of it: when, and the highest version
-    /// still held anywhere (`None`: no copy left).
-    fn drops(&self) -> BTreeMap<u64, Vec<(SimTime, Option<Version>)>> {
-        let mut out = BTreeMap::new();
         if self.departed.is_empty() {
-            return out;
+            return Vec::new();
         }
-        for (&key, stores) in &self.stores {
-            let mut live: BTreeMap<NodeId, Version> = BTreeMap::new();
-            let mut drops = Vec::new();
+        let mut by_key: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+        for (i, w) in self.writes.iter().enumerate() {
+            by_key.entry(w.key).or_default().push(i);
+        }
+        let mut out = Vec::new();
+        for (key, stores) in &self.stores {
+            let Some(writes) = by_key.get(key) else { continue };
+            // What each server held just before each departure, replayed in time order.
+            let mut live: BTreeMap<NodeId, &Siblings> = BTreeMap::new();
             let mut next_store = stores.iter().peekable();
             for &(gone, at) in &self.departed {
-                while let Some(&&(n, v, t)) = next_store.peek() {
-                    if t > at {
-                        break;
-                    }
-                    let e = live.entry(n).or_insert(v);
-                    *e = (*e).max(v);
-                    next_store.next();
+                while let Some((n, held, _)) = next_store.next_if(|&(_, _, t)| *t <= at) {
+                    live.insert(*n, held);
                 }
-                if live.remove(&gone).is_some() {
-                    drops.push((at, live.values().copied().max()));
+                if live.remove(&gone).is_none() {
+                    continue;
                 }
-            }
-            if !drops.is_empty() {
-                out.insert(key, drops);
+                out.extend(writes.iter().copied().filter(|&i| {
+                    let w = &self.writes[i];
+                    w.acked <= at && !live.values().any(|h| h.covers(w.version, &w.clock))
+                }));
             }
         }
+        out.sort_unstable();
+        out.dedup();
         out
     }
 }
 
-/// Per key, the writes' acknowledgement times in order, each with the highest version
-/// acknowledged by then.
-fn acked_by_time(writes: &[AckedWrite]) -> BTreeMap<u64, Vec<(SimTime, Version)>> {
-    let mut by_key: BTreeMap<u64, Vec<(SimTime, Version)>> = BTreeMap::new();
-    for w in writes {
-        by_key.entry(w.key).or_default().push((w.acked, w.version));
+/// Per key, the writes' acknowledgement times in order, each with the newest write
+/// acknowledged by then (its index in `writes`): the highest version, or under vector clocks
+/// (where versions are not ordered) the last acknowledged.
+fn acked_by_time(writes: &[AckedWrite]) -> BTreeMap<u64, Vec<(SimTime, usize)>> {
+    let mut by_key: BTreeMap<u64, Vec<(SimTime, usize)>> = BTreeMap::new();
+    for (i, w) in writes.iter().enumerate() {
+        by_key.entry(w.key).or_default().push((w.acked, i));
     }
     for acks in by_key.values_mut() {
         acks.sort();
-        let mut best = Version::default();
+        let mut best: Option<usize> = None;
         for a in acks.iter_mut() {
-            best = best.max(a.1);
-            a.1 = best;
+            let w = &writes[a.1];
+            if best.is_none_or(|b| !w.clock.is_empty() || w.version > writes[b].version) {
+                best = Some(a.1);
+            }
+            a.1 = best.expect("set");
         }
     }
     by_key
 }
 
-/// Writes of `writes` lost to an older write (see [`Observer::lost_writes`]).
+/// Writes of `writes` lost to an older write (see [`Observer::lost_writes`]); none under
+/// vector clocks, where an older write is never preferred to a concurrent one.
 pub fn lost_among(writes: &[AckedWrite]) -> Vec<AckedWrite> {
     let by_key = acked_by_time(writes);
     writes
@@ -210,7 +222,7 @@ pub fn lost_among(writes: &[AckedWrite]) -> Vec<AckedWrite> {
         .filter(|w| {
             let acks = &by_key[&w.key];
             let before = acks.partition_point(|(t, _)| *t < w.started);
-            before > 0 && acks[before - 1].1 > w.version
+            before > 0 && w.clock.is_empty() && writes[acks[before - 1].1].version > w.version
         })
         .cloned()
         .collect()
@@ -232,15 +244,40 @@ mod tests {
                 key: 1,
                 value: 5,
                 version: v(10),
+                clock: Clock::default(),
                 started: t(0),
                 acked: t(5),
                 acked_by: vec![],
             }],
             reads: vec![
-                AnsweredRead { key: 1, version: None, started: t(4), answered: t(4) },
-                AnsweredRead { key: 1, version: None, started: t(6), answered: t(6) },
-                AnsweredRead { key: 1, version: Some(v(10)), started: t(7), answered: t(7) },
-                AnsweredRead { key: 2, version: None, started: t(7), answered: t(7) },
+                AnsweredRead {
+                    key: 1,
+                    version: None,
+                    context: Clock::default(),
+                    started: t(4),
+                    answered: t(4),
+                },
+                AnsweredRead {
+                    key: 1,
+                    version: None,
+                    context: Clock::default(),
+                    started: t(6),
+                    answered: t(6),
+                },
+                AnsweredRead {
+                    key: 1,
+                    version: Some(v(10)),
+                    context: Clock::default(),
+                    started: t(7),
+                    answered: t(7),
+                },
+                AnsweredRead {
+                    key: 2,
+                    version: None,
+                    context: Clock::default(),
+                    started: t(7),
+                    answered: t(7),
+                },
             ],
             probe: Vec::new(),
             placements: None,
@@ -260,6 +297,7 @@ mod tests {
                     key: 1,
                     value: 1,
                     version: v(10),
+                    clock: Clock::default(),
                     started: t(0),
                     acked: t(5),
                     acked_by: vec![],
@@ -268,6 +306,7 @@ mod tests {
                     key: 1,
                     value: 2,
                     version: v(8),
+                    clock: Clock::default(),
                     started: t(6),
                     acked: t(9),
                     acked_by: vec![],
@@ -276,6 +315,7 @@ mod tests {
                     key: 1,
                     value: 3,
                     version: v(20),
+                    clock: Clock::default(),
                     started: t(7),
                     acked: t(12),
                     acked_by: vec![],
@@ -307,6 +347,7 @@ mod tests {
                     key: next(4),
                     value: i as i64,
                     version: Version { stamp: next(50), node: next(3) as u32, op: 0 },
+                    clock: Clock::default(),
                     started: SimTime(started),
                     acked: SimTime(started + 1 + next(30)),
                     acked_by: Vec::new(),
@@ -335,6 +376,7 @@ mod tests {
             key: 1,
             value: 0,
             version: v(version),
+            clock: Clock::default(),
             started: t(0),
             acked: t(acked),
             acked_by: vec![],
@@ -342,6 +384,7 @@ mod tests {
         let read = |version: Option<u64>, started: u64| AnsweredRead {
             key: 1,
             version: version.map(v),
+            context: Clock::default(),
             started: t(started),
             answered: t(started),
         };

@@ -15,7 +15,7 @@ use crate::message::Msg;
 use crate::node::{ShardNode, Timer};
 use crate::observer::SharedObserver;
 use crate::placement;
-use crate::version::{Stored, Version};
+use crate::version::{Siblings, Stored, Version};
 
 type Ctx<'a, 'b> = &'a mut Context<'b, ShardNode>;
 
@@ -80,9 +80,9 @@ impl Prober {
         self.replicas = out.into_iter().map(NodeId).collect();
         let (op, key) = (self.trial * SLOTS, self.key());
         let version = Version { stamp: 1, node: ctx.id().0, op };
-        let stored = Stored { value: self.trial as i64, version };
+        let versions = Siblings::one(Stored::ranked(self.trial as i64, version));
         for &r in &self.replicas {
-            ctx.send(r, Msg::Put { op, key, stored });
+            ctx.send(r, Msg::Put { op, key, versions: versions.clone() });
         }
     }
 
@@ -103,7 +103,7 @@ impl Prober {
                     }
                 }
             }
-            Msg::GetReply { op, stored } if op / SLOTS == self.trial && op % SLOTS > 0 => {
+            Msg::GetReply { op, ref versions } if op / SLOTS == self.trial && op % SLOTS > 0 => {
                 let i = (op % SLOTS - 1) as usize;
                 let r = self.config.r;
                 let Some((answers, seen)) = self.reads[i].as_mut() else { return };
@@ -111,7 +111,7 @@ impl Prober {
                     return;
                 }
                 *answers += 1;
-                *seen |= stored.is_some();
+                *seen |= !versions.is_empty();
                 if *answers == r {
                     let seen = *seen;
                     self.observer.lock().expect("observer").probe_outcome(i, seen);

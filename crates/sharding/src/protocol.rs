@@ -9,15 +9,19 @@ use platform::driver::{Ending, Judgement, Model};
 use platform::{
     Driver, Group, Knob, KnownBug, MessageClass, Parameter, Protocol, Run, Setup, Shrinkable,
 };
-use sim_core::{ConfigError, MetricValue, NodeKind, SimConfig, Simulation, Topology, TraceOptions};
+use sim_core::{
+    ConfigError, MetricValue, NodeId, NodeKind, SimConfig, Simulation, Topology, TraceOptions,
+};
 use workload::{Client, WorkloadConfig};
 
-use crate::config::{Bug, Consistency, PARAMETERS, ShardingConfig};
+use crate::config::{Bug, Consistency, PARAMETERS, ShardingConfig, Versions};
 use crate::node::ShardNode;
 use crate::observer::{AckedWrite, Observer, SharedObserver};
 use crate::placement::PlacementHistory;
 use crate::probe::{Prober, point_name};
-use crate::server::{Server, keys_on, stored_on};
+use crate::server::Server;
+use crate::store::{self, keys_on};
+use crate::version::{Siblings, Stored};
 
 /// Servers when the scenario does not set `nodes`.
 pub const DEFAULT_SERVERS: u32 = 5;
@@ -27,6 +31,9 @@ pub const SURVIVE: &str = "Acknowledged Writes Survive";
 
 /// The check that every key's copies are on the servers placement names for it.
 pub const PLACED: &str = "Replicas Where Placed";
+
+/// The check that a key's replicas come to hold the same writes, where anti-entropy is on.
+pub const CONVERGE: &str = "Replicas Converge";
 
 /// The sharding protocol (`protocol = "sharding"`, table `[sharding]`).
 #[derive(Clone, Copy, Debug, Default)]
@@ -53,11 +60,26 @@ impl Bug {
                 check: SURVIVE,
                 about: "at a membership change, ownership moves to the new replicas before the moved keys' data arrives",
             },
+            Bug::SiblingDropped => KnownBug {
+                name: "sibling-dropped",
+                check: SURVIVE,
+                about: "under vector clocks, merging two concurrent versions keeps one and drops the other",
+            },
+            Bug::HintNeverDelivered => KnownBug {
+                name: "hint-never-delivered",
+                check: SURVIVE,
+                about: "sloppy quorums' stand-ins acknowledge hinted writes but never hand them back",
+            },
         }
     }
 }
 
-const BUGS: &[KnownBug] = &[Bug::NoWriteBack.known(), Bug::SwitchBeforeCopy.known()];
+const BUGS: &[KnownBug] = &[
+    Bug::NoWriteBack.known(),
+    Bug::SwitchBeforeCopy.known(),
+    Bug::SiblingDropped.known(),
+    Bug::HintNeverDelivered.known(),
+];
 
 impl Protocol for Sharding {
     fn name(&self) -> &'static str {
@@ -99,6 +121,11 @@ impl Protocol for Sharding {
                 values: "[{ dist = \"uniform\", min = \"0ms\", max = \"40ms\" }, \"1ms\"]",
             },
             Knob { key: "network.loss", values: "{ min = 0.0, max = 0.05 }" },
+            Knob { key: "sharding.anti_entropy", values: "[\"100ms\", \"500ms\"]" },
+            // What the store promises: each drawn mode brings its own checks. Combinations the
+            // store refuses (linearizable vector clocks or sloppy quorums, a bug's mode
+            // overridden) are not taken.
+            Knob { key: "sharding.consistency", values: "[\"linearizable\", \"eventual\"]" },
             Knob { key: "sharding.coordinator", values: "[\"any\", \"replica\"]" },
             // Combinations a linearizable run refuses (r + w <= replicas) are not taken.
             Knob { key: "sharding.r", values: "[1, 2, 3]" },
@@ -109,10 +136,14 @@ impl Protocol for Sharding {
                 key: "sharding.scheme",
                 values: "[\"ring\", \"jump\", \"rendezvous\", \"ranges\"]",
             },
+            Knob { key: "sharding.sloppy_quorum", values: "[true, false]" },
+            Knob { key: "sharding.versions", values: "[\"lww\", \"vector-clocks\"]" },
             Knob { key: "sharding.w", values: "[1, 2, 3]" },
             // Few keys under a high rate put operations on a moved key within its move.
             Knob { key: "workload.keys", values: "[2, 10, 50]" },
             Knob { key: "workload.rate", values: "[50, 200, 500]" },
+            // Rare writes leave a lost write its client's last to its key for longer.
+            Knob { key: "workload.read_ratio", values: "[0.5, 0.9]" },
         ]
     }
 
@@ -138,7 +169,7 @@ impl Protocol for Sharding {
         let topology = Topology::new(setup.nodes.unwrap_or(DEFAULT_SERVERS), workload.clients)?;
         let sim = setup.sim_config(topology)?;
         // Only ABD quorums promise linearizability; Dynamo's quorums are measured instead.
-        let promised = config.consistency == Consistency::Linearizable;
+        let promised = config.consistency() == Consistency::Linearizable;
         let linearizable = setup.linearizable.unwrap_or(promised);
         Ok(Box::new(Driver::new(ShardingRun { sim, config, workload }, linearizable)))
     }
@@ -216,9 +247,13 @@ impl Model for ShardingRun {
                 destroyed.len()
             )
         });
+        let settle = ending.quiet.map(|(_, quiet)| sim_core::SimDuration(quiet.as_nanos() / 2));
+        let (unconverged, judged_keys) =
+            unconverged_keys(sim, &obs, &self.config, settle, &destroyed);
         let checks = vec![
-            self.writes_survive(sim, &obs, &destroyed),
+            self.writes_survive(sim, &obs, &destroyed, ending.quiet.is_some()),
             self.replicas_where_placed(sim, &obs, ending.quiet.is_some()),
+            self.replicas_converge(sim, settle, &unconverged, judged_keys),
         ];
         let metrics = sim.metrics();
         let reads = obs.reads.len() as u64;
@@ -235,6 +270,17 @@ impl Model for ShardingRun {
                 MetricValue::Number(if reads == 0 { 0.0 } else { stale as f64 / reads as f64 }),
             ),
             ("writes_lost_to_skew", MetricValue::Count(obs.lost_writes().len() as u64)),
+            ("unconverged_keys", MetricValue::Count(unconverged.len() as u64)),
+            ("sibling_reads", MetricValue::Count(metrics.counter("sharding.sibling_reads"))),
+            (
+                "siblings_resolved",
+                MetricValue::Count(metrics.counter("sharding.siblings_resolved")),
+            ),
+            ("hints_stored", MetricValue::Count(metrics.counter("sharding.hints_stored"))),
+            (
+                "hints_handed_back",
+                MetricValue::Count(metrics.counter("sharding.hints_handed_back")),
+            ),
             ("ops_given_up", MetricValue::Count(metrics.counter("sharding.ops_given_up"))),
             // Latency by operation, at the coordinator (request received to answer sent).
             (
@@ -306,6 +352,62 @@ impl Model for ShardingRun {
             history_unjudgeable,
         }
     }
+}
+
+/// The servers still moving keys at the end: "n3 settled epoch 2 of 3".
+fn unsettled(sim: &Simulation<ShardNode>) -> Vec<String> {
+    let topo = sim.topology();
+    topo.servers()
+        .filter_map(|id| match sim.node(id) {
+            Some(ShardNode::Server(s)) => s
+                .settled_and_current()
+                .filter(|&(settled, current)| settled < current)
+                .map(|(settled, current)| {
+                    format!("{} settled epoch {settled} of {current}", topo.name(id))
+                }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Settling time when the scenario has no quiet period: for the `unconverged_keys` measure.
+const SETTLE_WITHOUT_QUIET: sim_core::SimDuration = sim_core::SimDuration::from_secs(1);
+
+/// The keys whose replicas have not converged, each with a replica that lags: for every key,
+/// the writes acknowledged more than `settle` before the end (half the quiet period; a second
+/// without one), merged as a replica merges them, must be covered by every replica the final
+/// placement names that is up at the end. Writes departures destroyed are left out. Also
+/// returns how many keys were judged.
+fn unconverged_keys(
+    sim: &Simulation<ShardNode>,
+    obs: &Observer,
+    config: &ShardingConfig,
+    settle: Option<sim_core::SimDuration>,
+    destroyed: &[usize],
+) -> (Vec<(u64, NodeId)>, usize) {
+    let last = sim.membership_history().len() as u64 - 1;
+    let Some(placement) = placement_at(sim, obs, last) else { return (Vec::new(), 0) };
+    let cutoff = sim.now().0.saturating_sub(settle.unwrap_or(SETTLE_WITHOUT_QUIET).as_nanos());
+    let mut due: BTreeMap<u64, Siblings> = BTreeMap::new();
+    for (i, w) in obs.writes.iter().enumerate() {
+        if w.acked.0 <= cutoff && destroyed.binary_search(&i).is_err() {
+            let stored = Stored { value: w.value, version: w.version, clock: w.clock.clone() };
+            due.entry(w.key).or_default().merge(&Siblings::one(stored), false);
+        }
+    }
+    let mut replicas = Vec::new();
+    let mut lagging = Vec::new();
+    for (&key, writes) in &due {
+        placement.replicas(key, config.replicas as usize, &mut replicas);
+        let lags = replicas.iter().map(|&r| NodeId(r)).find(|&r| {
+            let copy = store::held(sim.storage(r), key);
+            sim.is_up(r) && !writes.versions().iter().all(|w| copy.covers(w.version, &w.clock))
+        });
+        if let Some(r) = lags {
+            lagging.push((key, r));
+        }
+    }
+    (lagging, due.len())
 }
 
 /// A distribution of durations in milliseconds, from a histogram (no samples kept: a large run
@@ -446,18 +548,7 @@ impl ShardingRun {
         let Some(placement) = placement_at(sim, obs, last) else {
             return CheckResult::not_applicable(PLACED, "no server is a member at the end");
         };
-        let unsettled: Vec<String> = topo
-            .servers()
-            .filter_map(|id| match sim.node(id) {
-                Some(ShardNode::Server(s)) => s
-                    .settled_and_current()
-                    .filter(|&(settled, current)| settled < current)
-                    .map(|(settled, current)| {
-                        format!("{} settled epoch {settled} of {current}", topo.name(id))
-                    }),
-                _ => None,
-            })
-            .collect();
+        let unsettled = unsettled(sim);
         if !unsettled.is_empty() {
             let why = format!("rebalancing had not ended at the end: {}", unsettled.join(", "));
             return if quiet {
@@ -491,35 +582,89 @@ impl ShardingRun {
         CheckResult::pass(PLACED, format!("{copies} copies, each on a replica of its key"))
     }
 
-    /// Linearizable quorums keep every acknowledged write: at the end some server's disk holds
-    /// each key at the highest version acknowledged for it, or a newer one. Eventual quorums
-    /// with last-writer-wins promise only that the highest timestamp wins, so their losses are
-    /// counted (`writes_lost_to_skew`), not judged.
+    /// With anti-entropy on, every key's replicas come to hold every write acknowledged more
+    /// than half the quiet period before the end (see [`unconverged_keys`]). Without it,
+    /// nothing repairs a key nobody reads, so divergence is measured, not checked.
+    fn replicas_converge(
+        &self,
+        sim: &Simulation<ShardNode>,
+        settle: Option<sim_core::SimDuration>,
+        unconverged: &[(u64, NodeId)],
+        judged: usize,
+    ) -> CheckResult {
+        if self.config.anti_entropy.is_none() {
+            return CheckResult::not_applicable(
+                CONVERGE,
+                format!(
+                    "anti-entropy is off: without a mechanism that repairs every key, divergence is measured (metrics.unconverged_keys = {})",
+                    unconverged.len()
+                ),
+            );
+        }
+        let Some(settle) = settle else {
+            return CheckResult::unknown(
+                CONVERGE,
+                "no quiet period: replicas are held to converge only after every fault healed",
+            );
+        };
+        if !unsettled(sim).is_empty() {
+            return CheckResult::unknown(
+                CONVERGE,
+                "rebalancing had not ended (see Replicas Where Placed)",
+            );
+        }
+        if judged == 0 {
+            return CheckResult::not_applicable(
+                CONVERGE,
+                format!("no write was acknowledged more than {settle} before the end"),
+            );
+        }
+        if let Some(&(key, r)) = unconverged.first() {
+            return CheckResult::fail(
+                CONVERGE,
+                format!(
+                    "key {key}: replica {} lacks a write acknowledged more than {settle} before the end, half the quiet period ({} of {judged} keys unconverged)",
+                    sim.topology().name(r),
+                    unconverged.len()
+                ),
+            );
+        }
+        CheckResult::pass(
+            CONVERGE,
+            format!(
+                "{judged} keys: every replica up holds every write acknowledged more than {settle} before the end"
+            ),
+        )
+    }
+
+    /// Every acknowledged write survives as far as the configuration promises. Linearizable
+    /// quorums and vector clocks keep every acknowledged write: at the end some server's disk
+    /// holds it or a newer version (under vector clocks, one descended from it), and under
+    /// linearizable quorums no write is ranked below one acknowledged before it began. Last
+    /// writer wins promises only that the highest timestamp wins: some server holds each key's
+    /// highest acknowledged version, and the writes it loses to clock skew are counted
+    /// (`writes_lost_to_skew`), not judged. A write held only as an undelivered hint fails
+    /// after a quiet period (hints are handed back once faults heal) and is unknown without
+    /// one. Writes that departures destroyed are named, not judged.
     fn writes_survive(
         &self,
         sim: &Simulation<ShardNode>,
         obs: &Observer,
         destroyed: &[usize],
+        quiet: bool,
     ) -> CheckResult {
-        if self.config.consistency != Consistency::Linearizable {
-            return CheckResult::not_applicable(
-                SURVIVE,
-                "eventual consistency with last-writer-wins promises only that the highest timestamp wins: writes it loses are counted in metrics.writes_lost_to_skew",
-            );
-        }
         if obs.writes.is_empty() {
             return CheckResult::not_applicable(SURVIVE, "no write was acknowledged");
         }
         let topo = sim.topology();
-        // Writes that departures destroyed (no copy of them or newer left) were lost to those
-        // faults: named, not held against the protocol.
         let kept: Vec<AckedWrite> = (obs.writes.iter().enumerate())
             .filter(|(i, _)| destroyed.binary_search(i).is_err())
             .map(|(_, w)| w.clone())
             .collect();
+        let linearizable = self.config.consistency() == Consistency::Linearizable;
         // A write lower than one acknowledged before it began is lost: every later read prefers
         // the older write.
-        if let Some(lost) = crate::observer::lost_among(&kept).first() {
+        if linearizable && let Some(lost) = crate::observer::lost_among(&kept).first() {
             let earlier = kept
                 .iter()
                 .filter(|e| e.key == lost.key && e.acked < lost.started && e.version > lost.version)
@@ -542,49 +687,76 @@ impl ShardingRun {
                 ),
             );
         }
-        let mut highest: BTreeMap<u64, &AckedWrite> = BTreeMap::new();
-        for w in &kept {
-            let e = highest.entry(w.key).or_insert(w);
-            if w.version > e.version {
-                *e = w;
+        // Every copy and every pending hint, merged per key across servers.
+        let (mut held, mut hinted) = (BTreeMap::new(), BTreeMap::new());
+        for id in topo.servers() {
+            for key in keys_on(sim.storage(id)) {
+                let copy = store::held(sim.storage(id), key);
+                held.entry(key).or_insert_with(Siblings::default).merge(&copy, false);
+            }
+            for (_, key, versions) in store::hints_on(sim.storage(id)) {
+                hinted.entry(key).or_insert_with(Siblings::default).merge(&versions, false);
             }
         }
-        for (key, w) in &highest {
-            let held = topo
-                .servers()
-                .filter_map(|id| stored_on(sim.storage(id), *key))
-                .max_by_key(|s| s.version);
-            if held.is_none_or(|s| s.version < w.version) {
-                return CheckResult::fail(
-                    SURVIVE,
-                    format!(
-                        "key {key}: the write of {} acknowledged at {} (version {}.{}) is on no server's disk; the newest held is {:?}",
-                        w.value,
-                        w.acked,
-                        w.version.stamp,
-                        w.version.node,
-                        held.map(|s| s.value)
-                    ),
-                );
-            }
-        }
-        let mut detail = format!(
-            "{} keys: each held at its highest acknowledged version or newer (of {} acknowledged writes)",
-            highest.len(),
-            kept.len()
-        );
-        if let Some(w) = destroyed.first().map(|&i| &obs.writes[i]) {
-            let by: Vec<String> = w.acked_by.iter().map(|&n| topo.name(n)).collect();
-            detail.push_str(&format!(
-                "; {} writes destroyed by departures, not judged (the first: key {}, the write of {} acknowledged at {} by {}: every server holding it or newer departed)",
-                destroyed.len(),
+        let covered = |map: &BTreeMap<u64, Siblings>, w: &AckedWrite| {
+            map.get(&w.key).is_some_and(|s| s.covers(w.version, &w.clock))
+        };
+        let describe = |w: &AckedWrite| {
+            format!(
+                "key {}: the write of {} acknowledged at {} by {} (version {}.{})",
                 w.key,
                 w.value,
                 w.acked,
-                by.join(", ")
+                w.acked_by.iter().map(|&n| topo.name(n)).collect::<Vec<_>>().join(", "),
+                w.version.stamp,
+                w.version.node
+            )
+        };
+        let missing: Vec<&AckedWrite> = kept.iter().filter(|w| !covered(&held, w)).collect();
+        if let Some(w) = missing.iter().find(|w| !covered(&hinted, w)) {
+            let newer = match self.config.versions() {
+                Versions::VectorClocks if !linearizable => "a version descended from it",
+                _ => "a newer version",
+            };
+            return CheckResult::fail(
+                SURVIVE,
+                format!("{}: no server's disk holds it or {newer}", describe(w)),
+            );
+        }
+        if let Some(w) = missing.first() {
+            let why =
+                format!("{}: held only as a hint, never handed back to a replica", describe(w));
+            return if quiet {
+                CheckResult::fail(SURVIVE, format!("{why} by the end of the quiet period"))
+            } else {
+                CheckResult::unknown(SURVIVE, format!("{why} (the run has no quiet period)"))
+            };
+        }
+        let promise = if linearizable {
+            format!(
+                "linearizable quorums: each of {} acknowledged writes is held or superseded, none ranked below an earlier one",
+                kept.len()
+            )
+        } else if self.config.versions() == Versions::VectorClocks {
+            format!(
+                "vector clocks: each of {} acknowledged writes is held, or a version descended from it",
+                kept.len()
+            )
+        } else {
+            format!(
+                "last writer wins: each key's highest acknowledged version is held ({} writes lost to clock skew are counted in metrics.writes_lost_to_skew, not judged)",
+                obs.lost_writes().len()
+            )
+        };
+        let mut detail = promise;
+        if let Some(w) = destroyed.first().map(|&i| &obs.writes[i]) {
+            detail.push_str(&format!(
+                "; {} writes destroyed by departures, not judged (the first: {}: every server holding it or newer departed)",
+                destroyed.len(),
+                describe(w)
             ));
         }
-        if highest.is_empty() {
+        if kept.is_empty() {
             return CheckResult::not_applicable(SURVIVE, detail);
         }
         CheckResult::pass(SURVIVE, detail)

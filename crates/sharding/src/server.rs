@@ -5,11 +5,15 @@
 //! (`Get` to every replica, wait for R answers) and an update (`Put` to every replica, wait for
 //! W acknowledgements). While a membership change is unsettled, "the key's replicas" are its
 //! replicas in every placement from the last settled epoch on, and a quorum is R (or W) in
-//! each of them (see [`crate::rebalance`]). Eventual mode writes with one update stamped by the coordinator's clock
-//! and reads with one query. Linearizable mode is ABD: a write queries for the highest version
+//! each of them (see [`crate::rebalance`]). Eventual mode writes with one update stamped by
+//! the coordinator's clock (and, under vector clocks, a clock that descends from the client's
+//! context) and reads with one query; a read that finds concurrent versions hands them all to
+//! the client, which resolves them and writes the result back. Linearizable mode is ABD: a write queries for the highest version
 //! and updates with a higher one; a read queries, writes the newest version back with an update,
 //! and only then answers. An operation without its quorum within `request_timeout` is given up
 //! without an answer, so the client's operation stays indeterminate, as it should.
+//!
+//! The repair mechanisms (sloppy quorums' hints, anti-entropy) are in [`crate::repair`].
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,30 +21,16 @@ use std::sync::Arc;
 use sim_core::{Context, NodeId, SimTime, TimerId};
 use workload::{ClientReply, ClientRequest, KvOp, KvResult};
 
-use crate::config::{Bug, Consistency, Coordinator, ShardingConfig};
+use crate::config::{Bug, Consistency, Coordinator, ShardingConfig, Versions};
 use crate::message::Msg;
 use crate::node::{ShardNode, Timer};
 use crate::observer::{AckedWrite, AnsweredRead, SharedObserver};
 use crate::placement::{Placement, SharedPlacements};
 use crate::rebalance::Epochs;
-use crate::version::{Stored, Version, newest};
+use crate::store::{self, keys_on};
+use crate::version::{Clock, Siblings, Stored, Version};
 
-type Ctx<'a, 'b> = &'a mut Context<'b, ShardNode>;
-
-/// The storage key of a replica's copy of `key`: zero-padded, so keys sort as numbers.
-fn storage_key(key: u64) -> String {
-    format!("kv/{key:020}")
-}
-
-/// What a server's disk holds for `key` (for the checks, after the run).
-pub fn stored_on(storage: &sim_core::Storage, key: u64) -> Option<Stored> {
-    storage.get(&storage_key(key)).ok().flatten().and_then(Stored::decode)
-}
-
-/// The keys a server's disk holds a copy of, in order.
-pub fn keys_on(storage: &sim_core::Storage) -> Vec<u64> {
-    storage.keys_with_prefix("kv/").filter_map(|k| k["kv/".len()..].parse().ok()).collect()
-}
+pub(crate) type Ctx<'a, 'b> = &'a mut Context<'b, ShardNode>;
 
 /// Which phase an operation waits in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,13 +42,15 @@ enum Phase {
 }
 
 /// Who an operation answers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Purpose {
     /// A client's read or write.
     Client { client: NodeId, request_id: u64 },
     /// A key this server migrates for a membership change (a read with write-back whose
     /// answer goes nowhere); `local` is this server's own copy, one of the answers.
-    Migration { local: Stored },
+    Migration { local: Siblings },
+    /// A client's write-back of siblings it resolved: nobody is answered.
+    Resolve,
 }
 
 /// One operation a coordinator runs.
@@ -73,10 +65,12 @@ struct Operation {
     groups: Vec<Vec<NodeId>>,
     /// Every replica in any of them, once each.
     targets: Vec<NodeId>,
-    answers: BTreeMap<NodeId, Option<Stored>>,
+    answers: BTreeMap<NodeId, Siblings>,
     acks: Vec<NodeId>,
+    /// Sloppy quorums: the fallbacks asked to stand in, each for the replica it stands in for.
+    stand_ins: BTreeMap<NodeId, NodeId>,
     /// What the update phase writes, and a read answers.
-    chosen: Option<Stored>,
+    chosen: Siblings,
     timer: TimerId,
     started: SimTime,
     /// Past this (local clock) the operation is given up, whatever arrives: a coordinator that
@@ -87,6 +81,7 @@ struct Operation {
 impl Operation {
     /// Whether `q` of the nodes that `has` holds for are in every group, counting only the
     /// servers still present (`present`), and all of a group that has fewer than `q` of them.
+    /// A stand-in that holds counts for the replica it stands in for.
     /// With fewer members than N a key has fewer replicas, and min(R, n) + min(W, n) > n still
     /// holds for any n ≤ N when R + W > N. A server that departed without draining is gone
     /// with its disk: waiting for it would block the key for good, and what only it held is
@@ -97,12 +92,17 @@ impl Operation {
         has: impl Fn(NodeId) -> bool,
         present: impl Fn(NodeId) -> bool,
     ) -> bool {
+        let stood_in = |n: NodeId| self.stand_ins.iter().any(|(&f, &i)| i == n && has(f));
         self.groups.iter().all(|g| {
             let here = g.iter().filter(|&&n| present(n)).count();
-            g.iter().filter(|&&n| has(n)).count() >= (q as usize).min(here)
+            g.iter().filter(|&&n| has(n) || stood_in(n)).count() >= (q as usize).min(here)
         })
     }
 }
+
+/// Vector-clock entries of resolutions: a coordinator `n` that writes a client's resolution
+/// back ticks entry `RESOLVERS + n`, apart from the clients' entries (node ids are small).
+const RESOLVERS: u32 = 1 << 31;
 
 /// Migrations a server runs at once: a membership change moves many keys, and a burst of
 /// them all at once would crowd the clients' operations out.
@@ -110,20 +110,24 @@ const MIGRATIONS_AT_ONCE: usize = 32;
 
 /// A server of a sharding run.
 pub struct Server {
-    id: NodeId,
-    config: Arc<ShardingConfig>,
+    pub(crate) id: NodeId,
+    pub(crate) config: Arc<ShardingConfig>,
     observer: SharedObserver,
     /// The run's placement at every epoch, shared by every server.
     placements: SharedPlacements,
-    epochs: Option<Epochs>,
+    pub(crate) epochs: Option<Epochs>,
     next_op: u64,
     ops: BTreeMap<u64, Operation>,
     /// Keys of the epoch being migrated that wait for a free slot, with this server's copy.
-    to_migrate: BTreeMap<u64, Stored>,
+    to_migrate: BTreeMap<u64, Siblings>,
     /// The epoch being migrated, and its migrations running.
     migrating: Option<(u64, u32)>,
     /// Whether the gossip timer is set.
     ticking: bool,
+    /// Whether the hint handoff timer is set.
+    pub(crate) handing_off: bool,
+    /// Anti-entropy exchanges begun: which peer is next.
+    pub(crate) exchanges: u64,
     /// Whether the observer records every store (runs where servers can leave); read once
     /// here, so that other runs' stores take no lock.
     track_stores: bool,
@@ -151,6 +155,8 @@ impl Server {
             to_migrate: BTreeMap::new(),
             migrating: None,
             ticking: false,
+            handing_off: false,
+            exchanges: 0,
         }
     }
 
@@ -176,6 +182,7 @@ impl Server {
         self.next_op = (boots << 40) | 1;
         self.epochs = Some(Epochs::start(ctx, &self.placements));
         self.progress(ctx);
+        self.start_repairs(ctx);
     }
 
     /// The membership changed: place keys over the new members, alongside the old until the
@@ -205,9 +212,9 @@ impl Server {
         for key in keys_on(ctx.storage()) {
             before.replicas(key, n, &mut old);
             after.replicas(key, n, &mut new);
-            let Some(stored) = self.read_local(ctx, key) else { continue };
+            let versions = store::held(ctx.storage(), key);
             for &r in new.iter().filter(|r| !old.contains(r) && **r != self.id.0) {
-                ctx.send(NodeId(r), Msg::Put { op: 0, key, stored });
+                ctx.send(NodeId(r), Msg::Put { op: 0, key, versions: versions.clone() });
             }
         }
     }
@@ -288,10 +295,8 @@ impl Server {
         for key in keys_on(ctx.storage()) {
             before.replicas(key, n, &mut old);
             after.replicas(key, n, &mut new);
-            if old != new
-                && let Some(stored) = self.read_local(ctx, key)
-            {
-                self.to_migrate.insert(key, stored);
+            if old != new {
+                self.to_migrate.insert(key, store::held(ctx.storage(), key));
             }
         }
         self.migrating = Some((j, 0));
@@ -320,7 +325,7 @@ impl Server {
     }
 
     /// A migration ended (done, or given up: then its key waits for another try).
-    fn migration_ended(&mut self, ctx: Ctx, key: u64, retry: Option<Stored>) {
+    fn migration_ended(&mut self, ctx: Ctx, key: u64, retry: Option<Siblings>) {
         if let Some((_, running)) = self.migrating.as_mut() {
             *running -= 1;
             if let Some(local) = retry {
@@ -342,7 +347,7 @@ impl Server {
             if replicas.contains(&self.id.0) {
                 kept += 1;
             } else {
-                ctx.storage().delete(&storage_key(key));
+                store::remove(ctx.storage(), key);
                 dropped += 1;
             }
         }
@@ -353,7 +358,7 @@ impl Server {
     }
 
     /// Whether this server is a replica of `key` in a placement operations still use.
-    fn replica_of(&self, key: u64) -> bool {
+    pub(crate) fn replica_of(&self, key: u64) -> bool {
         let Some(epochs) = self.epochs.as_ref() else { return false };
         let mut replicas = Vec::new();
         epochs.placements().any(|p| {
@@ -367,25 +372,38 @@ impl Server {
         match msg {
             Msg::Request(req) => self.on_request(ctx, req, true),
             Msg::Forward(req) => self.on_request(ctx, req, false),
+            Msg::Resolve { key, value, context } => {
+                self.begin(ctx, Purpose::Resolve, key, Some((value, context)));
+            }
             Msg::Get { op, key } => {
                 ctx.count_here("sharding.replica_ops", 1);
-                let stored = self.read_local(ctx, key);
-                ctx.send(from, Msg::GetReply { op, stored });
+                let versions = store::held(ctx.storage(), key);
+                ctx.send(from, Msg::GetReply { op, versions });
             }
-            Msg::Put { op, key, stored } => {
+            Msg::Put { op, key, versions } => {
                 ctx.count_here("sharding.replica_ops", 1);
                 // A coordinator that has not heard that a move settled still writes to the
                 // old replicas too; one that is no longer a replica acknowledges without
                 // keeping a copy (the new placement's quorum holds it).
                 if self.replica_of(key) {
-                    self.write_local(ctx, key, stored);
+                    self.write_local(ctx, key, &versions);
                 }
                 if op != 0 {
                     ctx.send(from, Msg::PutAck { op });
                 }
             }
-            Msg::GetReply { op, stored } => self.on_answer(ctx, op, from, stored),
+            Msg::GetReply { op, versions } => self.on_answer(ctx, op, from, versions),
             Msg::PutAck { op } => self.on_ack(ctx, op, from),
+            Msg::Hint { op, key, intended, versions } => {
+                self.on_hint(ctx, from, op, key, intended, &versions)
+            }
+            Msg::Handoff { key, intended, versions } => {
+                self.on_handoff(ctx, from, key, intended, versions)
+            }
+            Msg::HandoffAck { key, intended, versions } => {
+                store::drop_hint(ctx.storage(), intended, key, &versions);
+            }
+            Msg::Sync { entries, reply } => self.on_sync(ctx, from, entries, reply),
             Msg::Migrated { migrated, settled, reply } => {
                 if let Some(epochs) = self.epochs.as_mut()
                     && epochs.heard(from, migrated, settled)
@@ -398,7 +416,7 @@ impl Server {
                 }
                 self.progress(ctx);
             }
-            Msg::Reply(_) => {}
+            Msg::Reply(_) | Msg::ReplySiblings { .. } => {}
         }
     }
 
@@ -416,23 +434,20 @@ impl Server {
         }
     }
 
-    fn read_local(&self, ctx: Ctx, key: u64) -> Option<Stored> {
-        ctx.storage().get(&storage_key(key)).ok().flatten().and_then(Stored::decode)
-    }
-
-    /// Keeps `stored` if it is newer than what this replica holds, durably before any ack.
-    fn write_local(&self, ctx: Ctx, key: u64, stored: Stored) {
-        let current = self.read_local(ctx, key);
-        if current.is_none() {
+    /// Adds `incoming` to what this replica holds for `key` (keeping what nothing newer
+    /// covers), durably before any ack.
+    pub(crate) fn write_local(&self, ctx: Ctx, key: u64, incoming: &Siblings) {
+        let mut held = store::held(ctx.storage(), key);
+        if held.is_empty() && !incoming.is_empty() {
             ctx.count_here("sharding.keys", 1);
         }
-        if current.is_none_or(|c| stored.version > c.version) {
-            ctx.storage().put(&storage_key(key), stored.encode());
-            ctx.storage().sync();
+        let keep_one = self.config.bug == Some(Bug::SiblingDropped);
+        if held.merge(incoming, keep_one) {
+            store::put(ctx.storage(), key, &held);
             if self.track_stores {
                 let at = ctx.sim_time();
                 let mut observer = self.observer.lock().expect("observer");
-                observer.stores.entry(key).or_default().push((self.id, stored.version, at));
+                observer.stores.entry(key).or_default().push((self.id, held, at));
             }
         }
     }
@@ -449,7 +464,12 @@ impl Server {
         }
         let write = match req.op {
             KvOp::Read { .. } => None,
-            KvOp::Write { value, .. } => Some(value),
+            // A client's write is blind: under vector clocks its clock is its client's entry
+            // alone (the client's request ids rise in the order it issues them), so it
+            // descends from that client's earlier writes and is concurrent with all others.
+            KvOp::Write { value, .. } => {
+                Some((value, Clock::default().tick(req.client.0, req.request_id + 1)))
+            }
             // Validation keeps compare-and-set out of a quorum store: nothing to compare with.
             KvOp::Cas { .. } => {
                 let reply = ClientReply { request_id: req.request_id, result: KvResult::CasFailed };
@@ -461,26 +481,42 @@ impl Server {
         self.begin(ctx, purpose, key, write);
     }
 
-    /// Starts an operation on `key` over the replicas of every placement in use.
-    fn begin(&mut self, ctx: Ctx, purpose: Purpose, key: u64, write: Option<i64>) {
+    /// Starts an operation on `key` over the replicas of every placement in use; a write
+    /// brings its value and its clock (under vector clocks; empty otherwise), a resolution the
+    /// clocks of the siblings it resolves, merged.
+    fn begin(&mut self, ctx: Ctx, purpose: Purpose, key: u64, write: Option<(i64, Clock)>) {
         let op = self.next_op;
         self.next_op += 1;
         let (groups, targets) = self.replica_groups(key);
         let timer = ctx.set_timer(self.config.request_timeout, Timer::Operation(op));
-        let eventual_write = write.is_some() && self.config.consistency == Consistency::Eventual;
-        let chosen = write.filter(|_| eventual_write).map(|value| Stored {
-            value,
-            version: Version { stamp: ctx.now().0.max(0) as u64, node: self.id.0, op },
-        });
+        let eventual = self.config.consistency() == Consistency::Eventual;
+        let mut chosen = Siblings::default();
+        if let Some((value, context)) = write.as_ref().filter(|_| eventual) {
+            let version = Version { stamp: ctx.now().0.max(0) as u64, node: self.id.0, op };
+            let clock = match (self.config.versions(), &purpose) {
+                // A resolution is a new version: it takes an entry of its own, its
+                // coordinator's as a resolver (apart from the clients' entries).
+                (Versions::VectorClocks, Purpose::Resolve) => {
+                    context.clone().tick(RESOLVERS + self.id.0, op)
+                }
+                (Versions::VectorClocks, _) => context.clone(),
+                (Versions::Lww, _) => Clock::default(),
+            };
+            chosen = Siblings::one(Stored { value: *value, version, clock });
+            if self.config.sloppy_quorum() {
+                ctx.set_timer(self.config.hint_interval(), Timer::StandIn(op));
+            }
+        }
         let operation = Operation {
             purpose,
             key,
-            write,
-            phase: if eventual_write { Phase::Update } else { Phase::Query },
+            phase: if chosen.is_empty() { Phase::Query } else { Phase::Update },
+            write: write.map(|(value, _)| value),
             groups,
             targets,
             answers: BTreeMap::new(),
             acks: Vec::new(),
+            stand_ins: BTreeMap::new(),
             chosen,
             timer,
             started: ctx.sim_time(),
@@ -525,8 +561,33 @@ impl Server {
             o.targets = targets;
             o.answers.clear();
             o.acks.clear();
+            o.stand_ins.clear();
             self.send_phase(ctx, op);
         }
+    }
+
+    /// A sloppy write's replicas have been silent for a while: the next servers of the key's
+    /// preference list stand in for those that have not acknowledged, as long as the write
+    /// waits for its quorum.
+    pub fn on_stand_in(&mut self, ctx: Ctx, op: u64) {
+        let Some(o) = self.ops.get(&op).filter(|o| o.phase == Phase::Update) else { return };
+        let Some(newest) = self.epochs.as_ref().and_then(|e| e.newest()) else { return };
+        let silent: Vec<NodeId> = (o.targets.iter().copied())
+            .filter(|t| !o.acks.contains(t) && !o.stand_ins.values().any(|i| i == t))
+            .collect();
+        let mut preference = Vec::new();
+        newest.replicas(o.key, newest.members().len(), &mut preference);
+        let fallbacks: Vec<NodeId> = (preference.into_iter().map(NodeId))
+            .filter(|f| !o.targets.contains(f) && !o.stand_ins.contains_key(f))
+            .filter(|&f| ctx.is_present(f))
+            .collect();
+        let (key, versions) = (o.key, o.chosen.clone());
+        let o = self.ops.get_mut(&op).expect("running");
+        for (intended, fallback) in silent.into_iter().zip(fallbacks) {
+            o.stand_ins.insert(fallback, intended);
+            ctx.send(fallback, Msg::Hint { op, key, intended, versions: versions.clone() });
+        }
+        ctx.set_timer(self.config.hint_interval(), Timer::StandIn(op));
     }
 
     fn send_phase(&mut self, ctx: Ctx, op: u64) {
@@ -542,12 +603,11 @@ impl Server {
             Phase::Update => o.acks.contains(r),
         };
         for r in o.targets.iter().filter(|r| all || !answered(r)) {
-            let r = *r;
-            let msg = match (o.phase, o.chosen) {
-                (Phase::Update, Some(stored)) => Msg::Put { op, key: o.key, stored },
-                _ => Msg::Get { op, key: o.key },
+            let msg = match o.phase {
+                Phase::Update => Msg::Put { op, key: o.key, versions: o.chosen.clone() },
+                Phase::Query => Msg::Get { op, key: o.key },
             };
-            ctx.send(r, msg);
+            ctx.send(*r, msg);
         }
     }
 
@@ -564,43 +624,47 @@ impl Server {
         false
     }
 
-    fn on_answer(&mut self, ctx: Ctx, op: u64, from: NodeId, stored: Option<Stored>) {
+    fn on_answer(&mut self, ctx: Ctx, op: u64, from: NodeId, versions: Siblings) {
         if self.expired(ctx, op) {
             return;
         }
         let r = self.config.r;
         let Some(o) = self.ops.get_mut(&op).filter(|o| o.phase == Phase::Query) else { return };
-        o.answers.insert(from, stored);
+        o.answers.insert(from, versions);
         if !o.quorum(r, |n| o.answers.contains_key(&n), |n| ctx.is_present(n)) {
             return;
         }
-        let newest = newest(o.answers.values());
-        match (o.write, o.purpose) {
+        // What the quorum held, merged as a replica would merge it.
+        let keep_one = self.config.bug == Some(Bug::SiblingDropped);
+        let mut merged = Siblings::default();
+        for a in o.answers.values() {
+            merged.merge(a, keep_one);
+        }
+        match (o.write, &o.purpose) {
             // ABD write: one past the highest version a quorum held.
             (Some(value), _) => {
-                let stamp = newest.map_or(0, |s| s.version.stamp) + 1;
+                let stamp = merged.newest().map_or(0, |s| s.version.stamp) + 1;
                 let version = Version { stamp, node: self.id.0, op };
-                o.chosen = Some(Stored { value, version });
+                o.chosen = Siblings::one(Stored::ranked(value, version));
                 o.phase = Phase::Update;
                 self.send_phase(ctx, op);
             }
             // A migration writes the newest it knows, its own copy included, everywhere.
             (None, Purpose::Migration { local }) => {
-                o.chosen = newest.filter(|n| n.version > local.version).or(Some(local));
+                merged.merge(local, keep_one);
+                o.chosen = merged;
                 o.phase = Phase::Update;
                 self.send_phase(ctx, op);
             }
-            (None, Purpose::Client { .. }) => {
-                if self.config.read_repair
-                    && let Some(best) = newest
-                {
-                    self.repair(ctx, op, best);
+            (None, Purpose::Client { .. } | Purpose::Resolve) => {
+                if self.config.read_repair && !merged.is_empty() {
+                    self.repair(ctx, op, &merged);
                 }
                 let o = self.ops.get_mut(&op).expect("still running");
-                let write_back = self.config.consistency == Consistency::Linearizable
+                let write_back = self.config.consistency() == Consistency::Linearizable
                     && self.config.bug != Some(Bug::NoWriteBack)
-                    && newest.is_some();
-                o.chosen = newest;
+                    && !merged.is_empty();
+                o.chosen = merged;
                 if write_back {
                     o.phase = Phase::Update;
                     self.send_phase(ctx, op);
@@ -611,14 +675,14 @@ impl Server {
         }
     }
 
-    /// Read repair: the newest version goes to every replica that answered an older one (or
-    /// none); a replica that holds a newer one by then keeps its own.
-    fn repair(&self, ctx: Ctx, op: u64, best: Stored) {
+    /// Read repair: what the quorum held, merged, goes to every replica whose answer lacked
+    /// some of it; a replica keeps only what it does not hold a newer version of.
+    fn repair(&self, ctx: Ctx, op: u64, merged: &Siblings) {
         let o = &self.ops[&op];
         let mut repaired = false;
         for (&r, answer) in &o.answers {
-            if answer.is_none_or(|s| s.version < best.version) {
-                ctx.send(r, Msg::Put { op: 0, key: o.key, stored: best });
+            if answer != merged {
+                ctx.send(r, Msg::Put { op: 0, key: o.key, versions: merged.clone() });
                 repaired = true;
             }
         }
@@ -651,30 +715,54 @@ impl Server {
                 self.migration_ended(ctx, o.key, None);
                 return;
             }
+            Purpose::Resolve => {
+                ctx.metrics().count("sharding.siblings_resolved", 1);
+                return;
+            }
         };
         let now = ctx.sim_time();
-        let result = match o.write {
+        let reply = match o.write {
             Some(value) => {
-                let version = o.chosen.expect("a write has its version").version;
+                let chosen = o.chosen.newest().expect("a write has its version");
                 let w = AckedWrite {
                     key: o.key,
                     value,
-                    version,
+                    version: chosen.version,
+                    clock: chosen.clock.clone(),
                     started: o.started,
                     acked: now,
                     acked_by: o.acks.clone(),
                 };
                 self.observer.lock().expect("observer").writes.push(w);
-                KvResult::Ok(None)
+                Msg::Reply(ClientReply { request_id, result: KvResult::Ok(None) })
             }
             None => {
-                let version = o.chosen.map(|s| s.version);
-                let r = AnsweredRead { key: o.key, version, started: o.started, answered: now };
+                let r = AnsweredRead {
+                    key: o.key,
+                    version: o.chosen.newest().map(|s| s.version),
+                    context: o.chosen.context(),
+                    started: o.started,
+                    answered: now,
+                };
                 self.observer.lock().expect("observer").reads.push(r);
-                KvResult::Ok(o.chosen.map(|s| s.value))
+                match o.chosen.versions() {
+                    [_, _, ..] => {
+                        ctx.metrics().count("sharding.sibling_reads", 1);
+                        Msg::ReplySiblings {
+                            request_id,
+                            key: o.key,
+                            values: o.chosen.versions().iter().map(|s| s.value).collect(),
+                            context: o.chosen.context(),
+                        }
+                    }
+                    only => Msg::Reply(ClientReply {
+                        request_id,
+                        result: KvResult::Ok(only.first().map(|s| s.value)),
+                    }),
+                }
             }
         };
         ctx.metrics().count("sharding.ops_answered", 1);
-        ctx.send(client, Msg::Reply(ClientReply { request_id, result }));
+        ctx.send(client, reply);
     }
 }

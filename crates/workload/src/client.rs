@@ -113,7 +113,8 @@ impl Client {
     /// coordinates, nothing deduplicates a request run at two coordinators, and the slower run
     /// could apply a write again after the faster one was answered. It sends each request to
     /// the next server in turn, as a load balancer in front of a leaderless store does, so a
-    /// server that is down or gone costs the requests sent to it, not every request after.
+    /// server that is down costs the requests sent to it, not every request after; servers
+    /// that have not joined or have left are skipped.
     pub fn without_resend(mut self) -> Self {
         self.resend = false;
         self
@@ -226,7 +227,17 @@ impl Client {
         N::Timer: From<ClientTimer>,
     {
         let client = ctx.id();
-        let target = self.leader_guess;
+        let mut target = self.leader_guess;
+        if !self.resend {
+            // A load balancer sends only to the servers the membership service lists: it
+            // skips those that have not joined yet or have left (all absent: it sends anyway).
+            for _ in 0..self.servers {
+                if ctx.is_present(target) {
+                    break;
+                }
+                target = NodeId((target.0 + 1) % self.servers.max(1));
+            }
+        }
         let retry_after = if self.resend { self.retry_interval() } else { self.config.timeout };
         let acked_below = self
             .slots

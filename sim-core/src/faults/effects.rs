@@ -172,7 +172,14 @@ impl<N: Node> Simulation<N> {
                 target.into_iter().filter(|&id| self.join(id)).collect()
             }
             FaultKind::Leave { node, drain } => {
-                let target = self.select(node);
+                // A leave that picks its server (the nemesis's, `random`) never takes the last
+                // member: a cluster with no server left has nothing to test.
+                let last = self.world.current_members().len() <= 1;
+                let target = if last && !matches!(node, Selector::Named(_)) {
+                    Vec::new()
+                } else {
+                    self.select(node)
+                };
                 let drain = drain.unwrap_or_default();
                 target.into_iter().filter(|&id| self.leave(id, drain)).collect()
             }
