@@ -161,6 +161,12 @@ pub struct ShardingConfig {
     /// default `"100ms"`.
     #[serde(default = "default_rebalance_interval")]
     pub rebalance_interval: SimDuration,
+    /// How stale a server's view of the membership may be: each server learns of each
+    /// membership change after a delay drawn uniformly up to this; until then it coordinates,
+    /// routes (`coordinator = "replica"`) and places keys by the membership it knew. Default 0
+    /// (at once).
+    #[serde(default)]
+    pub view_lag: SimDuration,
     /// The clients are t-visibility probers instead (Bailis et al.'s WARS experiment): each
     /// writes fresh keys to all replicas itself and reads each one `probe_t` after its commit.
     #[serde(default)]
@@ -191,6 +197,7 @@ impl Default for ShardingConfig {
             anti_entropy: None,
             request_timeout: default_timeout(),
             rebalance_interval: default_rebalance_interval(),
+            view_lag: SimDuration::ZERO,
             probe: false,
             probe_t: default_probe_t(),
             bug: None,
@@ -314,6 +321,7 @@ impl ShardingConfig {
         require_positive("sharding.rebalance_interval", self.rebalance_interval)?;
         require_bounded("sharding.rebalance_interval", self.rebalance_interval)?;
         require_bounded("sharding.request_timeout", self.request_timeout)?;
+        require_bounded("sharding.view_lag", self.view_lag)?;
         Ok(())
     }
 }
@@ -355,6 +363,10 @@ pub const PARAMETERS: &[Parameter] = &[
     Parameter {
         key: "rebalance_interval",
         about: "\"100ms\": servers gossip their progress while a membership change is unsettled",
+    },
+    Parameter {
+        key: "view_lag",
+        about: "\"0s\": each server learns of a membership change up to this long after it (a stale view)",
     },
     Parameter {
         key: "probe",

@@ -45,6 +45,8 @@ pub enum Msg {
         op: u64,
         /// The key.
         key: u64,
+        /// The newest membership epoch the coordinator knows of (see [`Msg::Stale`]).
+        epoch: u64,
     },
     /// A replica's versions of a key (none: it holds nothing).
     GetReply {
@@ -61,6 +63,19 @@ pub enum Msg {
         key: u64,
         /// The versions.
         versions: Siblings,
+        /// The newest membership epoch the coordinator knows of (see [`Msg::Stale`]).
+        epoch: u64,
+    },
+    /// A replica refuses a `Get` or `Put` from a coordinator whose view of the membership is
+    /// older than its own, and says how new its own is: the coordinator learns of that epoch
+    /// and starts its phase again over its placements. Without this, a coordinator that had
+    /// not yet heard of a change could write to the old replicas alone after they had migrated
+    /// the key, and the write would vanish when the move settled.
+    Stale {
+        /// The coordinator's operation.
+        op: u64,
+        /// The newest epoch the replica knows of.
+        epoch: u64,
     },
     /// The replica holds that version or a newer one, durably.
     PutAck {
@@ -173,7 +188,7 @@ impl Message for Msg {
             Msg::Put { .. } | Msg::Hint { .. } => WRITE.name,
             Msg::Handoff { .. } | Msg::HandoffAck { .. } => HANDOFF.name,
             Msg::Sync { .. } => ANTI_ENTROPY.name,
-            Msg::PutAck { .. } => WRITE_ACK.name,
+            Msg::PutAck { .. } | Msg::Stale { .. } => WRITE_ACK.name,
             Msg::Get { .. } => READ.name,
             Msg::GetReply { .. } => READ_REPLY.name,
             Msg::Migrated { .. } => REBALANCE.name,

@@ -20,6 +20,8 @@ pub enum Timer {
     Handoff,
     /// A server's next anti-entropy exchange is due.
     AntiEntropy,
+    /// A server learns of a membership epoch (`view_lag` after the change).
+    Learn(u64),
     /// A prober's read at (trial, grid point) is due.
     Probe(u64, usize),
     /// A client's timer.
@@ -69,6 +71,7 @@ impl Node for ShardNode {
             (ShardNode::Server(s), Timer::StandIn(op)) => s.on_stand_in(ctx, op),
             (ShardNode::Server(s), Timer::Handoff) => s.hand_off(ctx),
             (ShardNode::Server(s), Timer::AntiEntropy) => s.exchange(ctx),
+            (ShardNode::Server(s), Timer::Learn(epoch)) => s.learn(ctx, epoch),
             (ShardNode::Client(c), Timer::Client(t)) => c.on_timer(ctx, t),
             (ShardNode::Prober(p), Timer::Probe(trial, point)) => p.on_timer(ctx, trial, point),
             _ => {}

@@ -82,7 +82,8 @@ impl Prober {
         let version = Version { stamp: 1, node: ctx.id().0, op };
         let versions = Siblings::one(Stored::ranked(self.trial as i64, version));
         for &r in &self.replicas {
-            ctx.send(r, Msg::Put { op, key, versions: versions.clone() });
+            let epoch = ctx.membership_epoch();
+            ctx.send(r, Msg::Put { op, key, versions: versions.clone(), epoch });
         }
     }
 
@@ -136,7 +137,8 @@ impl Prober {
         self.reads[point] = Some((0, false));
         let (op, key) = (self.trial * SLOTS + 1 + point as u64, self.key());
         for &r in &self.replicas {
-            ctx.send(r, Msg::Get { op, key });
+            let epoch = ctx.membership_epoch();
+            ctx.send(r, Msg::Get { op, key, epoch });
         }
     }
 }

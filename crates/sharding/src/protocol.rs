@@ -138,6 +138,8 @@ impl Protocol for Sharding {
             },
             Knob { key: "sharding.sloppy_quorum", values: "[true, false]" },
             Knob { key: "sharding.versions", values: "[\"lww\", \"vector-clocks\"]" },
+            // Servers that learn of membership changes late coordinate by a stale view.
+            Knob { key: "sharding.view_lag", values: "[\"50ms\", \"500ms\"]" },
             Knob { key: "sharding.w", values: "[1, 2, 3]" },
             // Few keys under a high rate put operations on a moved key within its move.
             Knob { key: "workload.keys", values: "[2, 10, 50]" },
@@ -276,6 +278,8 @@ impl Model for ShardingRun {
                 "siblings_resolved",
                 MetricValue::Count(metrics.counter("sharding.siblings_resolved")),
             ),
+            // Reads and writes refused because the coordinator's view was older (`view_lag`).
+            ("stale_views", MetricValue::Count(metrics.counter("sharding.stale_views"))),
             ("hints_stored", MetricValue::Count(metrics.counter("sharding.hints_stored"))),
             (
                 "hints_handed_back",

@@ -29,7 +29,7 @@ use crate::placement::{Placement, SharedPlacements};
 
 /// A server's view of the membership's epochs and of how far their moves have got.
 pub struct Epochs {
-    /// The membership's epoch now.
+    /// The newest epoch this server knows of (the membership's now, unless its view lags).
     pub current: u64,
     /// Every epoch up to this one has settled: its moved keys are on its new replicas.
     pub settled: u64,
@@ -61,9 +61,14 @@ impl Epochs {
         epochs
     }
 
-    /// The membership changed (or progress did): the placements from the settled epoch on.
+    /// This server has learned of the membership's epoch `epoch` (at once, or `view_lag`
+    /// after the change: its view may be stale, never ahead).
+    pub fn learn(&mut self, epoch: u64) {
+        self.current = self.current.max(epoch);
+    }
+
+    /// The view changed (or progress did): the placements from the settled epoch on.
     pub fn refresh(&mut self, ctx: &mut Context<'_, ShardNode>, history: &SharedPlacements) {
-        self.current = ctx.membership_epoch();
         let members_at = |e: u64| -> Vec<u32> {
             ctx.members_at(e).unwrap_or_default().iter().map(|id| id.0).collect()
         };

@@ -185,18 +185,37 @@ impl Server {
         self.start_repairs(ctx);
     }
 
-    /// The membership changed: place keys over the new members, alongside the old until the
-    /// move has settled.
+    /// The membership changed: this server learns of it at once, or a random delay up to
+    /// `view_lag` later (until then it coordinates, routes and places keys by the membership
+    /// it knew).
     pub fn membership_changed(&mut self, ctx: Ctx) {
+        let epoch = ctx.membership_epoch();
+        let lag = self.config.view_lag.as_nanos();
+        if lag == 0 {
+            self.learn(ctx, epoch);
+        } else {
+            let after = sim_core::SimDuration(ctx.rng().below(lag + 1));
+            ctx.set_timer(after, Timer::Learn(epoch));
+        }
+    }
+
+    /// This server learns of the membership's epoch `epoch`: it places keys over the new
+    /// members, alongside the old until the move has settled.
+    pub fn learn(&mut self, ctx: Ctx, epoch: u64) {
         let Some(epochs) = self.epochs.as_mut() else { return };
+        if epoch <= epochs.current {
+            return;
+        }
         if self.config.bug == Some(Bug::SwitchBeforeCopy) {
             let before = epochs.newest().cloned();
+            epochs.learn(epoch);
             epochs.refresh(ctx, &self.placements);
             epochs.settle_at_once();
             if let Some(before) = before {
                 self.push_moved(ctx, &*before);
             }
         } else {
+            epochs.learn(epoch);
             epochs.refresh(ctx, &self.placements);
         }
         self.restart_phases(ctx);
@@ -214,7 +233,8 @@ impl Server {
             after.replicas(key, n, &mut new);
             let versions = store::held(ctx.storage(), key);
             for &r in new.iter().filter(|r| !old.contains(r) && **r != self.id.0) {
-                ctx.send(NodeId(r), Msg::Put { op: 0, key, versions: versions.clone() });
+                let (versions, epoch) = (versions.clone(), self.known_epoch());
+                ctx.send(NodeId(r), Msg::Put { op: 0, key, versions, epoch });
             }
         }
     }
@@ -357,6 +377,25 @@ impl Server {
         }
     }
 
+    /// The newest membership epoch this server knows of.
+    fn known_epoch(&self) -> u64 {
+        self.epochs.as_ref().map_or(0, |e| e.current)
+    }
+
+    /// Epoch fencing between views that lag (`view_lag`): a coordinator's message from a
+    /// newer epoch teaches this server of it first; one from an older epoch is refused with
+    /// [`Msg::Stale`] (true), so the coordinator learns of this server's and starts over.
+    fn refuses_stale(&mut self, ctx: Ctx, from: NodeId, op: u64, epoch: u64) -> bool {
+        let known = self.known_epoch();
+        if epoch > known {
+            self.learn(ctx, epoch);
+        } else if epoch < known {
+            ctx.send(from, Msg::Stale { op, epoch: known });
+            return true;
+        }
+        false
+    }
+
     /// Whether this server is a replica of `key` in a placement operations still use.
     pub(crate) fn replica_of(&self, key: u64) -> bool {
         let Some(epochs) = self.epochs.as_ref() else { return false };
@@ -375,12 +414,18 @@ impl Server {
             Msg::Resolve { key, value, context } => {
                 self.begin(ctx, Purpose::Resolve, key, Some((value, context)));
             }
-            Msg::Get { op, key } => {
+            Msg::Get { op, key, epoch } => {
+                if self.refuses_stale(ctx, from, op, epoch) {
+                    return;
+                }
                 ctx.count_here("sharding.replica_ops", 1);
                 let versions = store::held(ctx.storage(), key);
                 ctx.send(from, Msg::GetReply { op, versions });
             }
-            Msg::Put { op, key, versions } => {
+            Msg::Put { op, key, versions, epoch } => {
+                if op != 0 && self.refuses_stale(ctx, from, op, epoch) {
+                    return;
+                }
                 ctx.count_here("sharding.replica_ops", 1);
                 // A coordinator that has not heard that a move settled still writes to the
                 // old replicas too; one that is no longer a replica acknowledges without
@@ -394,6 +439,10 @@ impl Server {
             }
             Msg::GetReply { op, versions } => self.on_answer(ctx, op, from, versions),
             Msg::PutAck { op } => self.on_ack(ctx, op, from),
+            Msg::Stale { epoch, .. } => {
+                ctx.metrics().count("sharding.stale_views", 1);
+                self.learn(ctx, epoch);
+            }
             Msg::Hint { op, key, intended, versions } => {
                 self.on_hint(ctx, from, op, key, intended, &versions)
             }
@@ -597,6 +646,7 @@ impl Server {
     /// Sends the operation's current phase to its targets: all of them, or (`all` false) those
     /// that have not answered it yet.
     fn send_phase_to(&mut self, ctx: Ctx, op: u64, all: bool) {
+        let epoch = self.known_epoch();
         let o = &self.ops[&op];
         let answered = |r: &NodeId| match o.phase {
             Phase::Query => o.answers.contains_key(r),
@@ -604,8 +654,8 @@ impl Server {
         };
         for r in o.targets.iter().filter(|r| all || !answered(r)) {
             let msg = match o.phase {
-                Phase::Update => Msg::Put { op, key: o.key, versions: o.chosen.clone() },
-                Phase::Query => Msg::Get { op, key: o.key },
+                Phase::Update => Msg::Put { op, key: o.key, versions: o.chosen.clone(), epoch },
+                Phase::Query => Msg::Get { op, key: o.key, epoch },
             };
             ctx.send(*r, msg);
         }
@@ -682,7 +732,8 @@ impl Server {
         let mut repaired = false;
         for (&r, answer) in &o.answers {
             if answer != merged {
-                ctx.send(r, Msg::Put { op: 0, key: o.key, versions: merged.clone() });
+                let (versions, epoch) = (merged.clone(), self.known_epoch());
+                ctx.send(r, Msg::Put { op: 0, key: o.key, versions, epoch });
                 repaired = true;
             }
         }
