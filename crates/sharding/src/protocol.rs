@@ -121,7 +121,8 @@ impl Protocol for Sharding {
                 values: "[{ dist = \"uniform\", min = \"0ms\", max = \"40ms\" }, \"1ms\"]",
             },
             Knob { key: "network.loss", values: "{ min = 0.0, max = 0.05 }" },
-            Knob { key: "sharding.anti_entropy", values: "[\"100ms\", \"500ms\"]" },
+            // Two rounds (interval × servers each) must fit in the nemesis's quiet period.
+            Knob { key: "sharding.anti_entropy", values: "[\"50ms\", \"200ms\"]" },
             // What the store promises: each drawn mode brings its own checks. Combinations the
             // store refuses (linearizable vector clocks or sloppy quorums, a bug's mode
             // overridden) are not taken.
@@ -249,13 +250,13 @@ impl Model for ShardingRun {
                 destroyed.len()
             )
         });
-        let settle = ending.quiet.map(|(_, quiet)| sim_core::SimDuration(quiet.as_nanos() / 2));
+        let due = Convergence::of(sim, &self.config, ending.quiet);
         let (unconverged, judged_keys) =
-            unconverged_keys(sim, &obs, &self.config, settle, &destroyed);
+            unconverged_keys(sim, &obs, &self.config, &due, &destroyed);
         let checks = vec![
             self.writes_survive(sim, &obs, &destroyed, ending.quiet.is_some()),
             self.replicas_where_placed(sim, &obs, ending.quiet.is_some()),
-            self.replicas_converge(sim, settle, &unconverged, judged_keys),
+            self.replicas_converge(sim, ending.quiet, &due, &unconverged, judged_keys),
         ];
         let metrics = sim.metrics();
         let reads = obs.reads.len() as u64;
@@ -374,27 +375,65 @@ fn unsettled(sim: &Simulation<ShardNode>) -> Vec<String> {
         .collect()
 }
 
-/// Settling time when the scenario has no quiet period: for the `unconverged_keys` measure.
-const SETTLE_WITHOUT_QUIET: sim_core::SimDuration = sim_core::SimDuration::from_secs(1);
+/// When a key's replicas are held to have a write: `window` after it was acknowledged, or
+/// after every fault healed (`healed`) if that is later.
+///
+/// With anti-entropy, two full rounds of exchanges: in a round each server sends to every other
+/// present server once (`anti_entropy` × the servers), and the phases of the servers' rounds
+/// need not line up, so one round can end just before a write lands and the next carries it;
+/// a second round also covers an exchange lost to the network's base loss. Without
+/// anti-entropy nothing repairs a key nobody reads, so the window only sets what
+/// `unconverged_keys` measures: half the quiet period, or a second without one.
+struct Convergence {
+    window: sim_core::SimDuration,
+    healed: sim_core::SimTime,
+}
+
+impl Convergence {
+    fn of(
+        sim: &Simulation<ShardNode>,
+        config: &ShardingConfig,
+        quiet: Option<(sim_core::SimTime, sim_core::SimDuration)>,
+    ) -> Convergence {
+        match (config.anti_entropy, quiet) {
+            (Some(every), _) => {
+                let servers = sim.topology().servers().filter(|&id| sim.is_member(id)).count();
+                let window = sim_core::SimDuration(every.as_nanos() * 2 * servers.max(1) as u64);
+                Convergence { window, healed: quiet.map_or(sim_core::SimTime::ZERO, |q| q.0) }
+            }
+            (None, Some((_, quiet))) => Convergence {
+                window: sim_core::SimDuration(quiet.as_nanos() / 2),
+                healed: sim_core::SimTime::ZERO,
+            },
+            (None, None) => Convergence {
+                window: sim_core::SimDuration::from_secs(1),
+                healed: sim_core::SimTime::ZERO,
+            },
+        }
+    }
+
+    /// Whether replicas are held to have a write acknowledged at `acked` by the end.
+    fn due(&self, acked: sim_core::SimTime, end: sim_core::SimTime) -> bool {
+        acked.max(self.healed).0.saturating_add(self.window.as_nanos()) <= end.0
+    }
+}
 
 /// The keys whose replicas have not converged, each with a replica that lags: for every key,
-/// the writes acknowledged more than `settle` before the end (half the quiet period; a second
-/// without one), merged as a replica merges them, must be covered by every replica the final
-/// placement names that is up at the end. Writes departures destroyed are left out. Also
-/// returns how many keys were judged.
+/// the writes its replicas are due to have (see [`Convergence`]), merged as a replica merges
+/// them, must be covered by every replica the final placement names that is up at the end.
+/// Writes departures destroyed are left out. Also returns how many keys were judged.
 fn unconverged_keys(
     sim: &Simulation<ShardNode>,
     obs: &Observer,
     config: &ShardingConfig,
-    settle: Option<sim_core::SimDuration>,
+    convergence: &Convergence,
     destroyed: &[usize],
 ) -> (Vec<(u64, NodeId)>, usize) {
     let last = sim.membership_history().len() as u64 - 1;
     let Some(placement) = placement_at(sim, obs, last) else { return (Vec::new(), 0) };
-    let cutoff = sim.now().0.saturating_sub(settle.unwrap_or(SETTLE_WITHOUT_QUIET).as_nanos());
     let mut due: BTreeMap<u64, Siblings> = BTreeMap::new();
     for (i, w) in obs.writes.iter().enumerate() {
-        if w.acked.0 <= cutoff && destroyed.binary_search(&i).is_err() {
+        if convergence.due(w.acked, sim.now()) && destroyed.binary_search(&i).is_err() {
             let stored = Stored { value: w.value, version: w.version, clock: w.clock.clone() };
             due.entry(w.key).or_default().merge(&Siblings::one(stored), false);
         }
@@ -586,16 +625,19 @@ impl ShardingRun {
         CheckResult::pass(PLACED, format!("{copies} copies, each on a replica of its key"))
     }
 
-    /// With anti-entropy on, every key's replicas come to hold every write acknowledged more
-    /// than half the quiet period before the end (see [`unconverged_keys`]). Without it,
-    /// nothing repairs a key nobody reads, so divergence is measured, not checked.
+    /// With anti-entropy on, every key's replicas come to hold every write they are due to
+    /// have by the end (two anti-entropy rounds after it, or after every fault healed: see
+    /// [`Convergence`]). Without it, nothing repairs a key nobody reads, so divergence is
+    /// measured, not checked.
     fn replicas_converge(
         &self,
         sim: &Simulation<ShardNode>,
-        settle: Option<sim_core::SimDuration>,
+        quiet: Option<(sim_core::SimTime, sim_core::SimDuration)>,
+        due: &Convergence,
         unconverged: &[(u64, NodeId)],
         judged: usize,
     ) -> CheckResult {
+        let window = due.window;
         if self.config.anti_entropy.is_none() {
             return CheckResult::not_applicable(
                 CONVERGE,
@@ -605,12 +647,20 @@ impl ShardingRun {
                 ),
             );
         }
-        let Some(settle) = settle else {
+        let Some((_, quiet)) = quiet else {
             return CheckResult::unknown(
                 CONVERGE,
                 "no quiet period: replicas are held to converge only after every fault healed",
             );
         };
+        if quiet < window {
+            return CheckResult::unknown(
+                CONVERGE,
+                format!(
+                    "the {quiet} quiet period is shorter than two anti-entropy rounds ({window}): lengthen it or run anti-entropy more often"
+                ),
+            );
+        }
         if !unsettled(sim).is_empty() {
             return CheckResult::unknown(
                 CONVERGE,
@@ -620,14 +670,14 @@ impl ShardingRun {
         if judged == 0 {
             return CheckResult::not_applicable(
                 CONVERGE,
-                format!("no write was acknowledged more than {settle} before the end"),
+                format!("no write was acknowledged {window} before the end"),
             );
         }
         if let Some(&(key, r)) = unconverged.first() {
             return CheckResult::fail(
                 CONVERGE,
                 format!(
-                    "key {key}: replica {} lacks a write acknowledged more than {settle} before the end, half the quiet period ({} of {judged} keys unconverged)",
+                    "key {key}: replica {} lacks a write acknowledged at least {window} (two anti-entropy rounds) before the end, after every fault healed ({} of {judged} keys unconverged)",
                     sim.topology().name(r),
                     unconverged.len()
                 ),
@@ -636,7 +686,7 @@ impl ShardingRun {
         CheckResult::pass(
             CONVERGE,
             format!(
-                "{judged} keys: every replica up holds every write acknowledged more than {settle} before the end"
+                "{judged} keys: every replica up holds every write acknowledged at least {window} (two anti-entropy rounds) before the end, after every fault healed"
             ),
         )
     }

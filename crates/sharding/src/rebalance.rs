@@ -39,6 +39,9 @@ pub struct Epochs {
     reported: BTreeMap<NodeId, u64>,
     /// The placements of epochs `settled..=current`, in order (`None`: nobody was a member).
     placements: Vec<Option<Arc<dyn Placement>>>,
+    /// For each of those epochs, the servers that joined after it (up to `current`): a join
+    /// starts a server afresh, so such a server holds nothing its placement gave it then.
+    joined_since: Vec<Vec<u32>>,
 }
 
 /// Where a server keeps its progress, so that a restart does not redo or forget it.
@@ -55,8 +58,14 @@ impl Epochs {
         let current = ctx.membership_epoch();
         let settled = load(ctx.storage(), SETTLED).min(current);
         let migrated = load(ctx.storage(), MIGRATED).min(current);
-        let mut epochs =
-            Epochs { current, settled, migrated, reported: BTreeMap::new(), placements: vec![] };
+        let mut epochs = Epochs {
+            current,
+            settled,
+            migrated,
+            reported: BTreeMap::new(),
+            placements: vec![],
+            joined_since: vec![],
+        };
         epochs.refresh(ctx, history);
         epochs
     }
@@ -72,9 +81,29 @@ impl Epochs {
         let members_at = |e: u64| -> Vec<u32> {
             ctx.members_at(e).unwrap_or_default().iter().map(|id| id.0).collect()
         };
+        // A server that is a member at j but was not at j - 1 joined at j, with empty storage
+        // (it can only have been absent before: a leaving server cannot rejoin).
+        self.joined_since = (self.settled..=self.current)
+            .map(|e| {
+                let mut joined: Vec<u32> = Vec::new();
+                for j in e + 1..=self.current {
+                    let before = members_at(j - 1);
+                    joined.extend(members_at(j).into_iter().filter(|m| !before.contains(m)));
+                }
+                joined
+            })
+            .collect();
         let mut history = history.lock().expect("placements");
         self.placements =
             (self.settled..=self.current).map(|e| history.at(e, members_at)).collect();
+    }
+
+    /// The placements an operation must reach quorums in, oldest first, each with the servers
+    /// that joined since its epoch: the same ids, but new servers that lost what that
+    /// placement's replicas held, so they must not count toward its quorum.
+    pub fn placements_and_joined(&self) -> impl Iterator<Item = (&Arc<dyn Placement>, &[u32])> {
+        (self.placements.iter().zip(&self.joined_since))
+            .filter_map(|(p, j)| p.as_ref().map(|p| (p, j.as_slice())))
     }
 
     /// The placements an operation must reach quorums in, oldest first: one once the current
@@ -145,6 +174,7 @@ impl Epochs {
         self.settled = self.current;
         self.skip_settled();
         self.placements.drain(..self.placements.len().saturating_sub(1));
+        self.joined_since.drain(..self.joined_since.len().saturating_sub(1));
     }
 
     /// The epoch this server may migrate next: the one after its last, once the epoch before

@@ -576,13 +576,17 @@ impl Server {
     }
 
     /// The key's replicas in each placement in use (each list once), and every replica in any
-    /// of them once, in preference order, the oldest placement's first.
+    /// of them once, in preference order, the oldest placement's first. A replica of an older
+    /// placement that has since left and joined again is a new, empty server: it is left out of
+    /// that placement's group, as if it were absent (otherwise a quorum of the group could be
+    /// made of it and a replica that missed a write the departed server had acknowledged).
     fn replica_groups(&self, key: u64) -> (Vec<Vec<NodeId>>, Vec<NodeId>) {
         let mut groups = Vec::new();
-        for p in self.epochs.iter().flat_map(|e| e.placements()) {
+        for (p, joined) in self.epochs.iter().flat_map(|e| e.placements_and_joined()) {
             let mut replicas = Vec::new();
             p.replicas(key, self.config.replicas as usize, &mut replicas);
-            let group: Vec<NodeId> = replicas.into_iter().map(NodeId).collect();
+            let group: Vec<NodeId> =
+                replicas.into_iter().filter(|r| !joined.contains(r)).map(NodeId).collect();
             if !groups.contains(&group) {
                 groups.push(group);
             }
