@@ -1,12 +1,14 @@
 //! A Dynamo-style partitioned, replicated key-value store (DeCandia et al., "Dynamo: Amazon's
-//! Highly Available Key-value Store", 2007) on faultline's kernel. This first part is key
-//! placement: which servers hold a key's replicas, and how that changes when servers join and
-//! leave.
+//! Highly Available Key-value Store", 2007) on faultline's kernel.
 //!
 //! [`hash`] is the one named hash every placement decision uses (XXH3-64), pinned by test
 //! vectors. [`placement`] holds four partitioning schemes behind one trait, chosen per scenario
 //! by name: a consistent-hash ring with virtual nodes, jump consistent hash, rendezvous
-//! (highest-random-weight) hashing, and fixed hash ranges.
+//! (highest-random-weight) hashing, and fixed hash ranges. [`server`] is a replica and a
+//! coordinator of N/R/W quorums whose [`version`]s are last-writer-wins stamps, vector clocks
+//! with siblings ([`client`] resolves them) or ABD counters (linearizable); [`rebalance`] moves
+//! keys while the membership changes; [`repair`] holds hinted handoff and anti-entropy;
+//! [`store`] is a server's disk; [`observer`] and [`protocol`] judge a run.
 //!
 //! ```
 //! use sharding::placement::{Scheme, build};
