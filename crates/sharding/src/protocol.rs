@@ -253,8 +253,9 @@ impl Model for ShardingRun {
         let due = Convergence::of(sim, &self.config, ending.quiet);
         let (unconverged, judged_keys) =
             unconverged_keys(sim, &obs, &self.config, &due, &destroyed);
+        let lost_to_skew = obs.lost_writes().len() as u64;
         let checks = vec![
-            self.writes_survive(sim, &obs, &destroyed, ending.quiet.is_some()),
+            self.writes_survive(sim, &obs, &destroyed, lost_to_skew, ending.quiet.is_some()),
             self.replicas_where_placed(sim, &obs, ending.quiet.is_some()),
             self.replicas_converge(sim, ending.quiet, &due, &unconverged, judged_keys),
         ];
@@ -272,7 +273,7 @@ impl Model for ShardingRun {
                 "stale_read_rate",
                 MetricValue::Number(if reads == 0 { 0.0 } else { stale as f64 / reads as f64 }),
             ),
-            ("writes_lost_to_skew", MetricValue::Count(obs.lost_writes().len() as u64)),
+            ("writes_lost_to_skew", MetricValue::Count(lost_to_skew)),
             ("unconverged_keys", MetricValue::Count(unconverged.len() as u64)),
             ("sibling_reads", MetricValue::Count(metrics.counter("sharding.sibling_reads"))),
             (
@@ -705,22 +706,28 @@ impl ShardingRun {
         sim: &Simulation<ShardNode>,
         obs: &Observer,
         destroyed: &[usize],
+        lost_to_skew: u64,
         quiet: bool,
     ) -> CheckResult {
         if obs.writes.is_empty() {
             return CheckResult::not_applicable(SURVIVE, "no write was acknowledged");
         }
         let topo = sim.topology();
-        let kept: Vec<AckedWrite> = (obs.writes.iter().enumerate())
-            .filter(|(i, _)| destroyed.binary_search(i).is_err())
-            .map(|(_, w)| w.clone())
-            .collect();
+        let kept = || {
+            (obs.writes.iter().enumerate())
+                .filter(|(i, _)| destroyed.binary_search(i).is_err())
+                .map(|(_, w)| w)
+        };
         let linearizable = self.config.consistency() == Consistency::Linearizable;
         // A write lower than one acknowledged before it began is lost: every later read prefers
         // the older write.
-        if linearizable && let Some(lost) = crate::observer::lost_among(&kept).first() {
-            let earlier = kept
-                .iter()
+        let lost = if linearizable {
+            crate::observer::lost_among(&kept().cloned().collect::<Vec<_>>()).first().cloned()
+        } else {
+            None
+        };
+        if let Some(lost) = lost {
+            let earlier = kept()
                 .filter(|e| e.key == lost.key && e.acked < lost.started && e.version > lost.version)
                 .max_by_key(|e| e.version)
                 .expect("a lost write lost to one");
@@ -744,8 +751,7 @@ impl ShardingRun {
         // Every copy and every pending hint, merged per key across servers.
         let (mut held, mut hinted) = (BTreeMap::new(), BTreeMap::new());
         for id in topo.servers() {
-            for key in keys_on(sim.storage(id)) {
-                let copy = store::held(sim.storage(id), key);
+            for (key, copy) in store::copies_on(sim.storage(id)) {
                 held.entry(key).or_insert_with(Siblings::default).merge(&copy, false);
             }
             for (_, key, versions) in store::hints_on(sim.storage(id)) {
@@ -766,7 +772,8 @@ impl ShardingRun {
                 w.version.node
             )
         };
-        let missing: Vec<&AckedWrite> = kept.iter().filter(|w| !covered(&held, w)).collect();
+        let missing: Vec<&AckedWrite> = kept().filter(|w| !covered(&held, w)).collect();
+        let judged = kept().count();
         if let Some(w) = missing.iter().find(|w| !covered(&hinted, w)) {
             let newer = match self.config.versions() {
                 Versions::VectorClocks if !linearizable => "a version descended from it",
@@ -789,17 +796,16 @@ impl ShardingRun {
         let promise = if linearizable {
             format!(
                 "linearizable quorums: each of {} acknowledged writes is held or superseded, none ranked below an earlier one",
-                kept.len()
+                judged
             )
         } else if self.config.versions() == Versions::VectorClocks {
             format!(
                 "vector clocks: each of {} acknowledged writes is held, or a version descended from it",
-                kept.len()
+                judged
             )
         } else {
             format!(
-                "last writer wins: each key's highest acknowledged version is held ({} writes lost to clock skew are counted in metrics.writes_lost_to_skew, not judged)",
-                obs.lost_writes().len()
+                "last writer wins: each key's highest acknowledged version is held ({lost_to_skew} writes lost to clock skew are counted in metrics.writes_lost_to_skew, not judged)"
             )
         };
         let mut detail = promise;
@@ -810,7 +816,7 @@ impl ShardingRun {
                 describe(w)
             ));
         }
-        if kept.is_empty() {
+        if judged == 0 {
             return CheckResult::not_applicable(SURVIVE, detail);
         }
         CheckResult::pass(SURVIVE, detail)

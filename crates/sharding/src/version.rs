@@ -155,18 +155,22 @@ impl Siblings {
     /// changed. `keep_one` is the `sibling-dropped` bug: of several concurrent versions, only
     /// the highest is kept.
     pub fn merge(&mut self, incoming: &Siblings, keep_one: bool) -> bool {
-        let before = self.0.clone();
+        // A version nothing here covers is new; anything it covers goes.
+        let mut changed = false;
         for s in &incoming.0 {
             if !self.0.iter().any(|t| t.covers(s.version, &s.clock)) {
                 self.0.retain(|t| !s.covers(t.version, &t.clock));
                 self.0.push(s.clone());
+                changed = true;
             }
         }
-        self.0.sort_by_key(|s| s.version);
+        if changed {
+            self.0.sort_by_key(|s| s.version);
+        }
         if keep_one && self.0.len() > 1 {
             self.0.drain(..self.0.len() - 1);
         }
-        self.0 != before
+        changed
     }
 
     /// What a replica's disk keeps: a count, then each version's value, stamp, node, op and
