@@ -36,6 +36,7 @@ mod index;
 mod list;
 pub mod policy;
 mod sketch;
+pub mod tier;
 mod trace;
 
 pub use capacity::Capacity;

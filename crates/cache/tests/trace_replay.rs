@@ -15,82 +15,13 @@
 //! `g_req_byte_true = 4368040448`, line 8) and the miss count and miss bytes of the policy's
 //! test function. We assert the same four.
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use cache::{Capacity, PolicyKind, ReplayStats, Trace};
-
-/// One MiB as libCacheSim counts it.
-const MIB: u64 = 1_048_576;
-/// The eight capacities of libCacheSim's tests: 128 MiB, 256 MiB, ..., 1024 MiB.
-const SIZES_MIB: [u64; 8] = [128, 256, 384, 512, 640, 768, 896, 1024];
-/// `g_req_cnt_true`, test_evictionAlgo.c line 8.
-const REQUESTS: u64 = 113_872;
-/// `g_req_byte_true`, test_evictionAlgo.c line 8.
-const REQUEST_BYTES: u64 = 4_368_040_448;
-
-/// libCacheSim's expected misses and missed bytes for one policy, one entry per size.
-struct Expected {
-    policy: PolicyKind,
-    /// Where the numbers are, in test_evictionAlgo.c.
-    source: &'static str,
-    misses: [u64; 8],
-    miss_bytes: [u64; 8],
-}
-
-const LRU: Expected = Expected {
-    policy: PolicyKind::Lru,
-    source: "test_LRU, lines 48-51",
-    misses: [93374, 89783, 83572, 81722, 72494, 72104, 71972, 71704],
-    miss_bytes: [
-        4214303232, 4061242368, 3778040320, 3660569600, 3100927488, 3078128640, 3075403776,
-        3061662720,
-    ],
-};
-
-const FIFO: Expected = Expected {
-    policy: PolicyKind::Fifo,
-    source: "test_FIFO, lines 90-93",
-    misses: [93403, 89386, 84387, 84025, 72498, 72228, 72182, 72140],
-    miss_bytes: [
-        4213112832, 4052646400, 3829170176, 3807412736, 3093146112, 3079525888, 3079210496,
-        3077547520,
-    ],
-};
-
-const BELADY: Expected = Expected {
-    policy: PolicyKind::Belady,
-    source: "test_Belady, lines 115-118",
-    misses: [79256, 70724, 65481, 61594, 59645, 57599, 50873, 48974],
-    miss_bytes: [
-        3472532480, 2995165696, 2726689792, 2537648128, 2403427840, 2269212672, 2134992896,
-        2029769728,
-    ],
-};
-
-/// Clock (libCacheSim's `Clock.c`, one reference bit by default): beyond the three policies the
-/// trace's README names, pinned too because it agrees.
-const CLOCK: Expected = Expected {
-    policy: PolicyKind::Clock,
-    source: "test_Clock, lines 69-72",
-    misses: [93313, 89775, 83411, 81328, 74815, 72283, 71927, 64456],
-    miss_bytes: [
-        4213887488, 4064512000, 3762650624, 3644467200, 3256760832, 3091688448, 3074241024,
-        2697378816,
-    ],
-};
-
-/// LFU (libCacheSim's `LFU.c`: in-cache frequency, ties to the least recently used): pinned
-/// too, because it agrees.
-const LFU: Expected = Expected {
-    policy: PolicyKind::Lfu,
-    source: "test_LFU, lines 182-185",
-    misses: [91699, 86720, 78578, 76707, 69945, 66221, 64445, 64376],
-    miss_bytes: [
-        4158632960, 3917211648, 3536227840, 3455379968, 3035580416, 2801699328, 2699456000,
-        2696345600,
-    ],
-};
+use common::*;
 
 fn trace() -> &'static Trace {
     static TRACE: OnceLock<Trace> = OnceLock::new();

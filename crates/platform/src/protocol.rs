@@ -152,6 +152,13 @@ pub trait Protocol: Send + Sync + 'static {
     }
     /// Checks the scenario's parts and builds the run.
     fn prepare(&self, setup: &Setup) -> Result<Box<dyn Run>, ConfigError>;
+
+    /// Keys of the protocol's table that name files, relative to the scenario file's folder
+    /// (`trace`): loading a scenario makes them absolute, so the scenario runs the same from a
+    /// sweep's or a hunt's folder.
+    fn file_keys(&self) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 /// What a scenario file gives a protocol: the keys every scenario shares, the protocol's own

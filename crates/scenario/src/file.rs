@@ -461,6 +461,8 @@ pub fn load_str(path: &Path, text: &str, sets: &[String]) -> Result<Scenario, Sc
         })?;
         Scenario { tables: extra_keys(&table, &ignored), ..scenario }
     };
+    let mut scenario = scenario;
+    resolve_file_keys(&mut scenario, path);
     let semantic = |e: ConfigError| {
         ScenarioError::new(path, Some(e.key().to_string()), config_message(&e))
             .at_key(text, e.key())
@@ -470,6 +472,26 @@ pub fn load_str(path: &Path, text: &str, sets: &[String]) -> Result<Scenario, Sc
         check_sweep(path, text, &scenario, sweep)?;
     }
     Ok(scenario)
+}
+
+/// Makes the protocol's file keys (`Protocol::file_keys`) absolute: a relative path is relative
+/// to the scenario file's folder.
+fn resolve_file_keys(scenario: &mut Scenario, path: &Path) {
+    let Some(protocol) = registry::protocol(&scenario.protocol) else { return };
+    let folder = path.parent().filter(|f| !f.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    // Absolute where the folder exists, so a repro written elsewhere still finds the file.
+    let folder = std::fs::canonicalize(folder).unwrap_or_else(|_| folder.to_path_buf());
+    let Some(table) = scenario.tables.get_mut(&scenario.protocol).and_then(|t| t.as_table_mut())
+    else {
+        return;
+    };
+    for key in protocol.file_keys() {
+        if let Some(toml::Value::String(file)) = table.get_mut(*key)
+            && Path::new(file.as_str()).is_relative()
+        {
+            *file = folder.join(file.as_str()).to_string_lossy().into_owned();
+        }
+    }
 }
 
 /// A schema error (a missing, unknown or malformed key) about `key`, pointed at `span` when the

@@ -12,7 +12,7 @@ use sim_core::config::ConfigError;
 use crate::file::Scenario;
 
 /// Protocol names faultline plans to build in; a scenario naming one is told it is not built.
-pub const PLANNED: &[&str] = &["cache", "failover", "saga"];
+pub const PLANNED: &[&str] = &["failover", "saga"];
 
 /// The protocols a binary runs.
 pub struct Registry {
@@ -60,6 +60,7 @@ pub fn builtin() -> Registry {
         .with(&raft::Raft)
         .with(&primary_backup::PrimaryBackup)
         .with(&sharding::Sharding)
+        .with(&cache::tier::Cache)
 }
 
 static REGISTRY: OnceLock<Registry> = OnceLock::new();

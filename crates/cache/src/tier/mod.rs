@@ -1,0 +1,11 @@
+//! The cache tier as a faultline protocol (`protocol = "cache"`): cache nodes on a
+//! consistent-hash ring, each running one eviction policy, in front of a database, and a client
+//! that replays a trace. This first slice replays a trace one request at a time, read-through;
+//! the workloads, writers, invalidation, leases and coalescing come next.
+
+pub mod config;
+pub mod message;
+pub mod node;
+pub mod protocol;
+
+pub use protocol::{Cache, CacheRun};
