@@ -37,7 +37,9 @@ mod list;
 pub mod policy;
 mod sketch;
 mod trace;
+mod zipf;
 
 pub use capacity::Capacity;
 pub use policy::{Belady, Clock, Fifo, Lfu, Lru, Policy, PolicyKind, WTinyLfu, next_uses};
 pub use trace::{ReplayStats, Request, Trace, TraceError};
+pub use zipf::{Zipf, ZipfError};
