@@ -32,6 +32,7 @@
 #![deny(missing_docs)]
 
 mod capacity;
+pub mod che;
 mod index;
 mod list;
 pub mod policy;
@@ -40,6 +41,7 @@ mod trace;
 mod zipf;
 
 pub use capacity::Capacity;
+pub use che::{Che, CheError, CheModel};
 pub use policy::{Belady, Clock, Fifo, Lfu, Lru, Policy, PolicyKind, WTinyLfu, next_uses};
 pub use trace::{ReplayStats, Request, Trace, TraceError};
 pub use zipf::{Zipf, ZipfError};

@@ -8,7 +8,7 @@
 //! ```
 //!
 //! the independent reference model with Zipf popularity that Che's approximation
-//! (which this crate computes) and the literature on cache performance assume. `s = 0` is uniform; `s = 1`
+//! ([`crate::che`]) and the literature on cache performance assume. `s = 0` is uniform; `s = 1`
 //! is the harmonic case, which needs nothing special here (only closed-form samplers, such as
 //! rejection inversion, divide by `1 - s`). Any finite `s ≥ 0` is accepted; the tests cover
 //! `0 ≤ s ≤ 1.5`.
