@@ -11,6 +11,32 @@
 //! Everything is deterministic: orders live in lists and trees, never in a hash map's iteration,
 //! and the one hash that decides anything (W-TinyLFU's frequency sketch) is fixed.
 //!
+//! # Policies against theory: Che's approximation
+//!
+//! [`Zipf`] draws requests from a Zipf popularity with a seeded stream, and [`che`] computes
+//! Che's approximation of the hit ratio of LRU (and of FIFO) under independent requests.
+//! `tests/che.rs` holds [`Lru`] and [`Fifo`] to it: 50,000 objects of unit size, Zipf exponents
+//! 0.5 and 0.86, caches of 1.25% to 40% of the catalogue, 3.2 to 10.3 million requests per point
+//! counted after a warm-up. Measured minus Che is within 0.0005 at every point (standard errors
+//! 0.0001 to 0.0003; the test allows 4 of them plus 0.00025 for the approximation's own error,
+//! which runs of 10^8 requests put below 0.0001 here). W-TinyLFU, on the same requests, hits
+//! clearly more often than LRU everywhere. Hit ratios (seeds 2002 to 2013):
+//!
+//! | cache | s | LRU: Che | LRU | FIFO: Che | FIFO | W-TinyLFU |
+//! |---|---|---|---|---|---|---|
+//! | 1.25% | 0.5 | 0.0319 | 0.0319 | 0.0301 | 0.0300 | 0.0902 |
+//! | 2.5% | 0.5 | 0.0588 | 0.0589 | 0.0548 | 0.0548 | 0.1309 |
+//! | 5% | 0.5 | 0.1052 | 0.1054 | 0.0976 | 0.0978 | 0.1903 |
+//! | 10% | 0.5 | 0.1840 | 0.1841 | 0.1706 | 0.1708 | 0.2756 |
+//! | 20% | 0.5 | 0.3153 | 0.3152 | 0.2939 | 0.2939 | 0.4037 |
+//! | 40% | 0.5 | 0.5294 | 0.5293 | 0.5003 | 0.5000 | 0.5931 |
+//! | 1.25% | 0.86 | 0.2868 | 0.2871 | 0.2533 | 0.2537 | 0.4028 |
+//! | 2.5% | 0.86 | 0.3587 | 0.3584 | 0.3216 | 0.3214 | 0.4704 |
+//! | 5% | 0.86 | 0.4421 | 0.4423 | 0.4017 | 0.4019 | 0.5472 |
+//! | 10% | 0.86 | 0.5393 | 0.5395 | 0.4965 | 0.4967 | 0.6311 |
+//! | 20% | 0.86 | 0.6537 | 0.6538 | 0.6107 | 0.6107 | 0.7256 |
+//! | 40% | 0.86 | 0.7892 | 0.7892 | 0.7513 | 0.7514 | 0.8316 |
+//!
 //! ```
 //! use cache::{Capacity, Policy, PolicyKind, Request, Trace};
 //!
@@ -32,13 +58,17 @@
 #![deny(missing_docs)]
 
 mod capacity;
+pub mod che;
 mod index;
 mod list;
 pub mod policy;
 mod sketch;
 pub mod tier;
 mod trace;
+mod zipf;
 
 pub use capacity::Capacity;
+pub use che::{Che, CheError, CheModel};
 pub use policy::{Belady, Clock, Fifo, Lfu, Lru, Policy, PolicyKind, WTinyLfu, next_uses};
 pub use trace::{ReplayStats, Request, Trace, TraceError};
+pub use zipf::{Zipf, ZipfError};
