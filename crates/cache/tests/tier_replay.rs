@@ -44,3 +44,25 @@ fn the_tier_counts_libcachesims_misses_for_every_pinned_policy_and_size() {
         }
     }
 }
+
+/// The tier under independent Zipf requests (scenarios/cache-baseline.toml: one LRU node of
+/// 1,000 objects, 10,000 objects at exponent 0.8, counted after a 10 s warm-up) lands on Che's
+/// approximation, which the run reports beside its hit ratio. The bound: four standard errors
+/// of a binomial proportion over the counted requests, doubled for the correlation between
+/// successive requests' outcomes (at the policy level, tests/che.rs measured batch-means errors
+/// of 1.0 to 1.2 times the binomial one).
+#[test]
+fn the_tier_under_zipf_requests_agrees_with_ches_approximation() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/cache-baseline.toml");
+    let s = scenario::load(&path, &[]).unwrap();
+    let result = scenario::registry::prepare(&s).unwrap().execute_quietly();
+    let number = |name: &str| match result.metrics.iter().find(|(k, _)| k == name) {
+        Some((_, MetricValue::Number(x))) => *x,
+        other => panic!("metrics.{name}: {other:?}"),
+    };
+    let (hit, che) = (number("hit_ratio"), number("che_hit_ratio"));
+    let n = count(&result.metrics, "requests") as f64;
+    let bound = 2.0 * 4.0 * (che * (1.0 - che) / n).sqrt();
+    println!("hit ratio {hit:.4}, Che {che:.4}, {n} requests, bound {bound:.4}");
+    assert!((hit - che).abs() <= bound, "hit ratio {hit} against Che {che} (bound {bound})");
+}

@@ -4,7 +4,8 @@
 
 use platform::Parameter;
 use serde::{Deserialize, Serialize};
-use sim_core::config::ConfigError;
+use sim_core::SimDuration;
+use sim_core::config::{ConfigError, require_bounded};
 
 use crate::{Capacity, PolicyKind};
 
@@ -117,9 +118,47 @@ pub struct CacheConfig {
     #[serde(default = "default_cache_nodes")]
     pub cache_nodes: u32,
     /// A trace to replay (CSV `time,key,size`), relative to the scenario file's folder: one
-    /// client sends its requests one at a time, in file order.
+    /// client sends its requests one at a time, in file order. Without one, clients draw
+    /// independent requests from a Zipf catalogue (the keys below).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<String>,
+    /// The catalogue: objects `0..objects`, ranked by popularity; default 10,000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objects: Option<u64>,
+    /// The Zipf exponent `s` of the catalogue's popularity (object `i` is requested with
+    /// probability proportional to `(i + 1)^-s`; 0 is uniform); default 0.8.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zipf: Option<f64>,
+    /// Every object's size in bytes; default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_size: Option<u64>,
+    /// Requests per simulated second, all clients together (Poisson arrivals); default 1000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
+    /// Clients `c1..cK`; default 4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clients: Option<u32>,
+    /// Requests sent before this are not counted in the hit and miss figures (the cache fills
+    /// up meanwhile); default 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warmup: Option<SimDuration>,
+}
+
+/// The Zipf workload's settings, defaults filled in.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ZipfWorkload {
+    /// Objects in the catalogue.
+    pub objects: u64,
+    /// The exponent.
+    pub zipf: f64,
+    /// Every object's size in bytes.
+    pub object_size: u64,
+    /// Requests per second, all clients together.
+    pub rate: f64,
+    /// Clients.
+    pub clients: u32,
+    /// Requests sent before this are not counted.
+    pub warmup: SimDuration,
 }
 
 impl Default for CacheConfig {
@@ -129,11 +168,29 @@ impl Default for CacheConfig {
             capacity: CapacitySpec::default(),
             cache_nodes: default_cache_nodes(),
             trace: None,
+            objects: None,
+            zipf: None,
+            object_size: None,
+            rate: None,
+            clients: None,
+            warmup: None,
         }
     }
 }
 
 impl CacheConfig {
+    /// The Zipf workload's settings, with their defaults.
+    pub fn zipf_workload(&self) -> ZipfWorkload {
+        ZipfWorkload {
+            objects: self.objects.unwrap_or(10_000),
+            zipf: self.zipf.unwrap_or(0.8),
+            object_size: self.object_size.unwrap_or(1),
+            rate: self.rate.unwrap_or(1000.0),
+            clients: self.clients.unwrap_or(4),
+            warmup: self.warmup.unwrap_or(SimDuration::ZERO),
+        }
+    }
+
     /// Checks every value; errors name the dotted key, as a scenario file spells it.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.capacity.capacity()?;
@@ -144,11 +201,38 @@ impl CacheConfig {
                 "1..=1000",
             ));
         }
-        if self.trace.is_none() {
-            return Err(ConfigError::invalid(
-                "cache.trace",
-                "a cache run replays a trace for now (the Zipf workload and the database's writers come next): set trace = \"file.csv\"",
-            ));
+        if self.trace.is_some() {
+            let set = [
+                ("objects", self.objects.is_some()),
+                ("zipf", self.zipf.is_some()),
+                ("object_size", self.object_size.is_some()),
+                ("rate", self.rate.is_some()),
+                ("clients", self.clients.is_some()),
+            ];
+            if let Some((key, _)) = set.iter().find(|(_, set)| *set) {
+                return Err(ConfigError::invalid(
+                    &format!("cache.{key}"),
+                    "describes the Zipf workload, but the run replays `cache.trace`: remove one",
+                ));
+            }
+        } else {
+            let w = self.zipf_workload();
+            if !(1..=100_000_000).contains(&w.objects) {
+                return Err(ConfigError::out_of_range("cache.objects", w.objects, "1..=10^8"));
+            }
+            if !(w.zipf.is_finite() && (0.0..=10.0).contains(&w.zipf)) {
+                return Err(ConfigError::out_of_range("cache.zipf", w.zipf, "0..=10"));
+            }
+            if w.object_size == 0 {
+                return Err(ConfigError::out_of_range("cache.object_size", 0, "at least 1 byte"));
+            }
+            if !(w.rate.is_finite() && w.rate > 0.0 && w.rate <= 1e7) {
+                return Err(ConfigError::out_of_range("cache.rate", w.rate, "0 < rate ≤ 10^7"));
+            }
+            if !(1..=10_000).contains(&w.clients) {
+                return Err(ConfigError::out_of_range("cache.clients", w.clients, "1..=10000"));
+            }
+            require_bounded("cache.warmup", w.warmup)?;
         }
         if self.policy == PolicyName::Belady && self.trace.is_none() {
             return Err(ConfigError::invalid(
@@ -176,7 +260,16 @@ pub const PARAMETERS: &[Parameter] = &[
     },
     Parameter {
         key: "trace",
-        about: "a CSV trace (time,key,size) to replay one request at a time, relative to the scenario file",
+        about: "none: a CSV trace (time,key,size) to replay one request at a time, relative to the scenario file",
+    },
+    Parameter { key: "objects", about: "10000: the Zipf catalogue's objects (without a trace)" },
+    Parameter { key: "zipf", about: "0.8: the catalogue's Zipf exponent (0 = uniform)" },
+    Parameter { key: "object_size", about: "1: every object's size in bytes" },
+    Parameter { key: "rate", about: "1000: requests per second, all clients (Poisson arrivals)" },
+    Parameter { key: "clients", about: "4: clients c1..cK drawing independent requests" },
+    Parameter {
+        key: "warmup",
+        about: "\"0s\": requests sent before it are not counted in hits and misses",
     },
 ];
 

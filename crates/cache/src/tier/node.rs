@@ -3,10 +3,11 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use sim_core::{Context, Node, NodeId, NodeStatus, TimerId};
+use sharding::placement::Placement;
+use sim_core::{Context, Node, NodeId, NodeStatus, SimDuration, SimTime, TimerId};
 
 use crate::tier::message::Msg;
-use crate::{Policy, Trace};
+use crate::{Policy, Trace, Zipf};
 
 type Ctx<'a, 'b> = &'a mut Context<'b, CacheTierNode>;
 
@@ -36,6 +37,8 @@ pub enum CacheTierNode {
     Db,
     /// The client replaying the trace.
     Replayer(Box<Replayer>),
+    /// A client drawing independent requests from a Zipf catalogue.
+    Requester(Box<Requester>),
 }
 
 /// A cache node: a policy, and the client requests waiting on the database (read-through).
@@ -122,13 +125,84 @@ impl Replayer {
     }
 }
 
+/// A client drawing independent requests from a Zipf catalogue at Poisson arrivals (the
+/// independent reference model Che's approximation assumes), each to its key's cache node.
+pub struct Requester {
+    zipf: Arc<Zipf>,
+    ring: Arc<dyn Placement>,
+    /// The mean gap between this client's requests, in nanoseconds.
+    mean_gap_ns: f64,
+    object_size: u64,
+    /// Requests sent before this are not counted.
+    warmup: SimTime,
+    next_id: u64,
+    /// Requests in flight: whether each counts.
+    in_flight: BTreeMap<u64, bool>,
+    observer: SharedObserver,
+}
+
+impl Requester {
+    /// One of `clients` clients sharing `rate` requests per second.
+    pub fn new(
+        zipf: Arc<Zipf>,
+        ring: Arc<dyn Placement>,
+        workload: &crate::tier::config::ZipfWorkload,
+        observer: SharedObserver,
+    ) -> Self {
+        Requester {
+            zipf,
+            ring,
+            mean_gap_ns: 1e9 * f64::from(workload.clients) / workload.rate,
+            object_size: workload.object_size,
+            warmup: SimTime(workload.warmup.as_nanos()),
+            next_id: 0,
+            in_flight: BTreeMap::new(),
+            observer,
+        }
+    }
+
+    /// Waits an exponential gap (inverse transform, `libm::log`: the same bits everywhere).
+    fn schedule(&mut self, ctx: Ctx) {
+        let u = ctx.rng().unit_f64();
+        let gap = -libm::log(1.0 - u) * self.mean_gap_ns;
+        ctx.set_timer(SimDuration(gap as u64), ());
+    }
+
+    fn send(&mut self, ctx: Ctx) {
+        let key = self.zipf.sample(ctx.rng());
+        let id = self.next_id;
+        self.next_id += 1;
+        self.in_flight.insert(id, ctx.sim_time() >= self.warmup);
+        let owner = NodeId(self.ring.owner(key));
+        ctx.send(owner, Msg::Get { id, key, size: self.object_size, next_use: None });
+        self.schedule(ctx);
+    }
+
+    fn on_message(&mut self, msg: Msg) {
+        let Msg::Reply { id, hit, version } = msg else { return };
+        if self.in_flight.remove(&id) != Some(true) {
+            return;
+        }
+        let mut o = self.observer.lock().expect("observer");
+        o.requests += 1;
+        o.request_bytes += self.object_size;
+        if !hit {
+            o.misses += 1;
+            o.miss_bytes += self.object_size;
+        }
+        o.stale += u64::from(version != 0);
+    }
+}
+
 impl Node for CacheTierNode {
     type Msg = Msg;
     type Timer = ();
 
     fn on_start(&mut self, ctx: &mut Context<'_, Self>) {
-        if let CacheTierNode::Replayer(r) = self {
-            r.send_next(ctx);
+        match self {
+            CacheTierNode::Replayer(r) => r.send_next(ctx),
+            CacheTierNode::Requester(r) => r.schedule(ctx),
+            CacheTierNode::Cache(_) | CacheTierNode::Db => {}
         }
     }
 
@@ -141,16 +215,22 @@ impl Node for CacheTierNode {
                 }
             }
             CacheTierNode::Replayer(r) => r.on_message(ctx, msg),
+            CacheTierNode::Requester(r) => r.on_message(msg),
         }
     }
 
-    fn on_timer(&mut self, _ctx: &mut Context<'_, Self>, _id: TimerId, _timer: ()) {}
+    /// The one timer: a requester's next arrival.
+    fn on_timer(&mut self, ctx: &mut Context<'_, Self>, _id: TimerId, _timer: ()) {
+        if let CacheTierNode::Requester(r) = self {
+            r.send(ctx);
+        }
+    }
 
     fn status(&self) -> NodeStatus {
         match self {
             CacheTierNode::Cache(_) => NodeStatus { role: "cache", leading: false, term: 0 },
             CacheTierNode::Db => NodeStatus { role: "db", leading: false, term: 0 },
-            CacheTierNode::Replayer(_) => NodeStatus::default(),
+            CacheTierNode::Replayer(_) | CacheTierNode::Requester(_) => NodeStatus::default(),
         }
     }
 }

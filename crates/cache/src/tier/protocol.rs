@@ -10,9 +10,10 @@ use platform::{
 };
 use sim_core::{ConfigError, MetricValue, NodeId, SimConfig, Simulation, Topology, TraceOptions};
 
-use crate::Trace;
 use crate::tier::config::{CacheConfig, PARAMETERS};
-use crate::tier::node::{CacheNode, CacheTierNode, Observer, Replayer, SharedObserver};
+use crate::tier::node::{CacheNode, CacheTierNode, Observer, Replayer, Requester, SharedObserver};
+use crate::{Capacity, CheModel, Trace, Zipf};
+use sharding::placement::Placement;
 
 /// The check that every read returned a value the database held within the promised bound.
 pub const FRESH: &str = "Reads Within Staleness Bound";
@@ -88,16 +89,26 @@ impl Protocol for Cache {
         if setup.workload.is_some() {
             return Err(ConfigError::invalid(
                 "workload",
-                "a cache run replays `cache.trace` for now: remove [workload]",
+                "a cache run's requests are `[cache]`'s (a trace, or the Zipf keys): remove [workload]",
             ));
         }
-        let path = config.trace.as_deref().expect("validated");
-        let trace = Trace::read_csv(std::path::Path::new(path))
-            .map_err(|e| ConfigError::invalid("cache.trace", e.to_string()))?;
+        let (requests, clients) = match config.trace.as_deref() {
+            Some(path) => {
+                let trace = Trace::read_csv(std::path::Path::new(path))
+                    .map_err(|e| ConfigError::invalid("cache.trace", e.to_string()))?;
+                (Requests::Trace(Arc::new(trace)), 1)
+            }
+            None => {
+                let w = config.zipf_workload();
+                let zipf = Zipf::new(w.objects, w.zipf)
+                    .map_err(|e| ConfigError::invalid("cache.zipf", e.to_string()))?;
+                (Requests::Zipf(Arc::new(zipf)), w.clients)
+            }
+        };
         let groups = vec![GROUPS[0].nodes(config.cache_nodes), GROUPS[1].nodes(1)];
-        let topology = Topology::with_groups(groups, 1)?;
+        let topology = Topology::with_groups(groups, clients)?;
         let sim = setup.sim_config(topology)?;
-        let run = CacheRun { sim, config, trace: Arc::new(trace) };
+        let run = CacheRun { sim, config, requests };
         // Nothing here keeps a key-value history for the linearizability checker.
         Ok(Box::new(Driver::new(run, false)))
     }
@@ -110,8 +121,17 @@ pub struct CacheRun {
     pub sim: SimConfig,
     /// `[cache]`.
     pub config: CacheConfig,
-    /// The trace the client replays.
-    pub trace: Arc<Trace>,
+    /// Where the requests come from.
+    pub requests: Requests,
+}
+
+/// Where a run's requests come from.
+#[derive(Clone, Debug)]
+pub enum Requests {
+    /// One client replays this trace.
+    Trace(Arc<Trace>),
+    /// Clients draw from this catalogue.
+    Zipf(Arc<Zipf>),
 }
 
 impl Model for CacheRun {
@@ -134,28 +154,36 @@ impl Model for CacheRun {
         let caches: Vec<u32> = topo.group_range("cache").expect("a cache group").collect();
         let db = NodeId(topo.group_range("db").expect("a db group").start);
         // The tier's placement: a consistent-hash ring with 100 points per cache node.
-        let ring = sharding::placement::build(
+        let ring: Arc<dyn Placement> = Arc::from(sharding::placement::build(
             &sharding::placement::Scheme::Ring { vnodes: 100 },
             &caches,
-        )?;
-        let owners: Vec<NodeId> =
-            self.trace.requests().iter().map(|r| NodeId(ring.owner(r.key))).collect();
-        let owners = Arc::new(owners);
+        )?);
         let observer: SharedObserver = Arc::default();
         let shared = observer.clone();
         let (kind, capacity) = (self.config.policy.kind(), self.config.capacity.capacity()?);
-        let replay = self.trace.clone();
+        let requests = self.requests.clone();
+        let workload = self.config.zipf_workload();
+        // A trace's owners are placed once, not at every request.
+        let owners: Arc<Vec<NodeId>> = Arc::new(match &requests {
+            Requests::Trace(t) => t.requests().iter().map(|r| NodeId(ring.owner(r.key))).collect(),
+            Requests::Zipf(_) => Vec::new(),
+        });
         let sim =
-            Simulation::new(self.sim.clone(), trace, move |id, topo| match topo.group_of(id) {
-                Some((g, _)) if g.name == "cache" => {
-                    CacheTierNode::Cache(Box::new(CacheNode::new(kind.build(capacity), db)))
+            Simulation::new(self.sim.clone(), trace, move |id, topo| {
+                match (topo.group_of(id), &requests) {
+                    (Some((g, _)), _) if g.name == "cache" => {
+                        CacheTierNode::Cache(Box::new(CacheNode::new(kind.build(capacity), db)))
+                    }
+                    (Some(_), _) => CacheTierNode::Db,
+                    (None, Requests::Trace(t)) => CacheTierNode::Replayer(Box::new(Replayer::new(
+                        t.clone(),
+                        owners.clone(),
+                        shared.clone(),
+                    ))),
+                    (None, Requests::Zipf(z)) => CacheTierNode::Requester(Box::new(
+                        Requester::new(z.clone(), ring.clone(), &workload, shared.clone()),
+                    )),
                 }
-                Some(_) => CacheTierNode::Db,
-                None => CacheTierNode::Replayer(Box::new(Replayer::new(
-                    replay.clone(),
-                    owners.clone(),
-                    shared.clone(),
-                ))),
             })?;
         Ok((sim, observer))
     }
@@ -169,7 +197,7 @@ impl Model for CacheRun {
         let o = observer.lock().expect("observer");
         let checks = vec![self.replayed(&o), fresh(&o)];
         let ratio = |n: u64| if o.requests == 0 { 0.0 } else { n as f64 / o.requests as f64 };
-        let metrics = vec![
+        let mut metrics = vec![
             ("requests", MetricValue::Count(o.requests)),
             ("request_bytes", MetricValue::Count(o.request_bytes)),
             ("hits", MetricValue::Count(o.requests - o.misses)),
@@ -178,6 +206,9 @@ impl Model for CacheRun {
             ("hit_ratio", MetricValue::Number(ratio(o.requests - o.misses))),
             ("miss_ratio", MetricValue::Number(ratio(o.misses))),
         ];
+        if let Some(che) = self.che_lru() {
+            metrics.push(("che_hit_ratio", MetricValue::Number(che)));
+        }
         Judgement {
             checks,
             liveness: None,
@@ -188,10 +219,28 @@ impl Model for CacheRun {
 }
 
 impl CacheRun {
+    /// Che's approximation of an LRU cache's hit ratio for this run's catalogue and capacity:
+    /// where it applies (a Zipf workload, one cache node, a capacity in objects), the reference
+    /// a sweep draws beside the measured hit ratio.
+    fn che_lru(&self) -> Option<f64> {
+        let Requests::Zipf(zipf) = &self.requests else { return None };
+        let Ok(Capacity::Entries(size)) = self.config.capacity.capacity() else { return None };
+        if self.config.cache_nodes != 1 {
+            return None;
+        }
+        CheModel::Lru.approximate(&zipf.probabilities(), size).ok().map(|c| c.hit_ratio)
+    }
+
     /// The client got an answer to every request of the trace; a run that ended first is
     /// unknown (its counts are of a prefix: lengthen `duration`).
     fn replayed(&self, o: &Observer) -> CheckResult {
-        let total = self.trace.requests().len() as u64;
+        let Requests::Trace(trace) = &self.requests else {
+            return CheckResult::not_applicable(
+                REPLAYED,
+                "no trace: clients draw from a catalogue",
+            );
+        };
+        let total = trace.requests().len() as u64;
         if total == 0 {
             return CheckResult::not_applicable(REPLAYED, "the trace has no request");
         }
