@@ -145,7 +145,28 @@ fn draw_comparison<DB: DrawingBackend>(
             .draw_series(line.points.iter().map(|p| Circle::new((p.0, p.1), 3, color.filled())))
             .map_err(err)?;
     }
-    legend(&mut chart, SeriesLabelPosition::UpperRight)
+    legend(&mut chart, quietest_corner(c, (x0 - pad, x1 + pad), y1))
+}
+
+/// The corner of the plot the fewest points fall in, so the legend hides as little as it can
+/// (rising curves fill the upper right, falling ones the lower right); upper right on a tie.
+fn quietest_corner(c: &Comparison, (x0, x1): (f64, f64), y1: f64) -> SeriesLabelPosition {
+    let (xm, ym) = ((x0 + x1) / 2.0, y1 / 2.0);
+    let points: Vec<(f64, f64)> =
+        c.lines.iter().flat_map(|l| l.points.iter().map(|p| (p.0, p.1))).collect();
+    let crowd = |right: bool, upper: bool| {
+        points.iter().filter(|(x, y)| (*x >= xm) == right && (*y >= ym) == upper).count()
+    };
+    [
+        (SeriesLabelPosition::UpperRight, crowd(true, true)),
+        (SeriesLabelPosition::LowerRight, crowd(true, false)),
+        (SeriesLabelPosition::UpperLeft, crowd(false, true)),
+        (SeriesLabelPosition::LowerLeft, crowd(false, false)),
+    ]
+    .into_iter()
+    .min_by_key(|&(_, n)| n)
+    .map(|(corner, _)| corner)
+    .expect("four corners")
 }
 
 /// The CDF chart; the x axis is logarithmic when the values span more than two decades (as
