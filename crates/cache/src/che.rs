@@ -28,7 +28,7 @@
 //! `-expm1(-x)` (exact for tiny `x`, where `1 - exp(-x)` cancels), from `libm` like every `exp`
 //! on a decision path, so results are the same bits on every platform.
 //!
-//! `tests/che.rs` checks the approximation against this crate's [`Lru`](crate::Lru) on Zipf
+//! `tests/che.rs` checks the approximation against this crate's LRU ([`Queue::lru`](crate::Queue::lru)) on Zipf
 //! requests; the crate documentation has the figures.
 
 /// The replacement policies Che's approximation covers.

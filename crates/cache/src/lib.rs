@@ -3,7 +3,7 @@
 //! [`Policy`] is the one trait every eviction policy implements: a request is a hit or a miss,
 //! and a miss admits the object, evicting what the policy chooses until it fits (the semantics of
 //! libCacheSim, the reference cache simulator, whose published miss counts the tests pin; see
-//! [`policy`]). The policies: [`Lru`], [`Fifo`], [`Clock`], [`Lfu`], [`WTinyLfu`] (Caffeine's)
+//! [`policy`]). The policies: LRU, FIFO and CLOCK (one [`Queue`] each), [`Lfu`], [`WTinyLfu`] (Caffeine's)
 //! and Belady's optimum [`Belady`], which reads each request's next use from the trace. A
 //! [`Capacity`] counts objects or bytes. A [`Trace`] reads a CSV trace and replays it through a
 //! policy, counting requests, misses and their bytes as libCacheSim does.
@@ -15,7 +15,7 @@
 //!
 //! [`Zipf`] draws requests from a Zipf popularity with a seeded stream, and [`che`] computes
 //! Che's approximation of the hit ratio of LRU (and of FIFO) under independent requests.
-//! `tests/che.rs` holds [`Lru`] and [`Fifo`] to it: 50,000 objects of unit size, Zipf exponents
+//! `tests/che.rs` holds LRU and FIFO ([`Queue`]) to it: 50,000 objects of unit size, Zipf exponents
 //! 0.5 and 0.86, caches of 1.25% to 40% of the catalogue, 3.2 to 10.3 million requests per point
 //! counted after a warm-up. Measured minus Che is within 0.0005 at every point (standard errors
 //! 0.0001 to 0.0003; the test allows 4 of them plus 0.00025 for the approximation's own error,
@@ -69,6 +69,6 @@ mod zipf;
 
 pub use capacity::Capacity;
 pub use che::{Che, CheError, CheModel};
-pub use policy::{Belady, Clock, Fifo, Lfu, Lru, Policy, PolicyKind, WTinyLfu, next_uses};
+pub use policy::{Belady, Lfu, Policy, PolicyKind, Queue, WTinyLfu, next_uses};
 pub use trace::{ReplayStats, Request, Trace, TraceError};
 pub use zipf::{Zipf, ZipfError};

@@ -22,17 +22,13 @@
 //! victim and leave at once, as in Caffeine (see [`WTinyLfu`]).
 
 mod belady;
-mod clock;
-mod fifo;
 mod lfu;
-mod lru;
+mod queue;
 mod wtinylfu;
 
 pub use belady::{Belady, next_uses};
-pub use clock::Clock;
-pub use fifo::Fifo;
 pub use lfu::Lfu;
-pub use lru::Lru;
+pub use queue::Queue;
 pub use wtinylfu::WTinyLfu;
 
 use crate::Capacity;
@@ -124,9 +120,9 @@ impl PolicyKind {
     /// An empty cache of this policy.
     pub fn build(self, capacity: Capacity) -> Box<dyn Policy> {
         match self {
-            PolicyKind::Lru => Box::new(Lru::new(capacity)),
-            PolicyKind::Fifo => Box::new(Fifo::new(capacity)),
-            PolicyKind::Clock => Box::new(Clock::new(capacity)),
+            PolicyKind::Lru => Box::new(Queue::lru(capacity)),
+            PolicyKind::Fifo => Box::new(Queue::fifo(capacity)),
+            PolicyKind::Clock => Box::new(Queue::clock(capacity)),
             PolicyKind::Lfu => Box::new(Lfu::new(capacity)),
             PolicyKind::WTinyLfu => Box::new(WTinyLfu::new(capacity)),
             PolicyKind::Belady => Box::new(Belady::new(capacity)),

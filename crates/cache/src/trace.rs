@@ -169,7 +169,7 @@ impl Trace {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Capacity, Lru};
+    use crate::{Capacity, Queue};
 
     #[test]
     fn reads_a_csv_trace_and_replays_it() {
@@ -177,7 +177,7 @@ mod tests {
         let trace = Trace::from_csv(text.as_bytes()).unwrap();
         assert_eq!(trace.requests()[1], Request { time: 1, key: 11, size_bytes: 100 });
         assert_eq!(trace.next_uses(), [Some(2), None, None]);
-        let stats = trace.replay(&mut Lru::new(Capacity::Bytes(200)));
+        let stats = trace.replay(&mut Queue::lru(Capacity::Bytes(200)));
         assert_eq!(
             stats,
             ReplayStats { requests: 3, request_bytes: 300, misses: 2, miss_bytes: 200 }
