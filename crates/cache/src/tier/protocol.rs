@@ -46,7 +46,7 @@ impl Protocol for Cache {
     }
 
     fn about(&self) -> &'static str {
-        "a cache tier in front of a database (trace replay through eviction policies, for now)"
+        "a cache tier in front of a database (eviction policies under traces and Zipf requests, for now)"
     }
 
     fn parameters(&self) -> &'static [Parameter] {
