@@ -122,6 +122,11 @@ pub struct CacheConfig {
     /// independent requests from a Zipf catalogue (the keys below).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<String>,
+    /// Replay the trace at its timestamps instead, this many times faster than real time (the
+    /// trace's seconds divided by it; 1 is real time): requests go out when their time comes,
+    /// whether or not earlier ones were answered. Default: one at a time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_speed: Option<f64>,
     /// The catalogue: objects `0..objects`, ranked by popularity; default 10,000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub objects: Option<u64>,
@@ -168,6 +173,7 @@ impl Default for CacheConfig {
             capacity: CapacitySpec::default(),
             cache_nodes: default_cache_nodes(),
             trace: None,
+            trace_speed: None,
             objects: None,
             zipf: None,
             object_size: None,
@@ -200,6 +206,21 @@ impl CacheConfig {
                 self.cache_nodes,
                 "1..=1000",
             ));
+        }
+        if let Some(speed) = self.trace_speed {
+            if self.trace.is_none() {
+                return Err(ConfigError::invalid(
+                    "cache.trace_speed",
+                    "replays `cache.trace`: set one",
+                ));
+            }
+            if !(speed.is_finite() && speed > 0.0 && speed <= 1e9) {
+                return Err(ConfigError::out_of_range(
+                    "cache.trace_speed",
+                    speed,
+                    "0 < speed ≤ 10^9",
+                ));
+            }
         }
         if self.trace.is_some() {
             let set = [
@@ -261,6 +282,10 @@ pub const PARAMETERS: &[Parameter] = &[
     Parameter {
         key: "trace",
         about: "none: a CSV trace (time,key,size) to replay one request at a time, relative to the scenario file",
+    },
+    Parameter {
+        key: "trace_speed",
+        about: "none (one request at a time) | a factor: replay at the trace's timestamps, this many times faster",
     },
     Parameter { key: "objects", about: "10000: the Zipf catalogue's objects (without a trace)" },
     Parameter { key: "zipf", about: "0.8: the catalogue's Zipf exponent (0 = uniform)" },

@@ -80,35 +80,66 @@ impl CacheNode {
     }
 }
 
-/// The client replaying a trace: one request at a time, in file order, each to its key's
-/// cache node.
+/// The client replaying a trace in file order, each request to its key's cache node: one at a
+/// time (the next when the last is answered), or at the trace's timestamps divided by `speed`.
 pub struct Replayer {
     trace: Arc<Trace>,
     owners: Arc<Vec<NodeId>>,
+    /// The next request to send.
     next: usize,
+    /// Replay at the timestamps, this many times faster (`None`: one at a time).
+    speed: Option<f64>,
     observer: SharedObserver,
 }
 
 impl Replayer {
     /// A replayer of `trace`; `owners[i]` is the cache node of request `i`'s key.
-    pub fn new(trace: Arc<Trace>, owners: Arc<Vec<NodeId>>, observer: SharedObserver) -> Self {
-        Replayer { trace, owners, next: 0, observer }
+    pub fn new(
+        trace: Arc<Trace>,
+        owners: Arc<Vec<NodeId>>,
+        speed: Option<f64>,
+        observer: SharedObserver,
+    ) -> Self {
+        Replayer { trace, owners, next: 0, speed, observer }
+    }
+
+    fn start(&mut self, ctx: Ctx) {
+        match self.speed {
+            None => self.send_next(ctx),
+            Some(_) => self.send_due(ctx),
+        }
     }
 
     fn send_next(&mut self, ctx: Ctx) {
         let Some(request) = self.trace.requests().get(self.next) else { return };
         let next_use = self.trace.next_uses()[self.next];
-        let msg =
-            Msg::Get { id: self.next as u64, key: request.key, size: request.size_bytes, next_use };
+        let id = self.next as u64;
+        let msg = Msg::Get { id, key: request.key, size: request.size_bytes, next_use };
         ctx.send(self.owners[self.next], msg);
+        self.next += 1;
+    }
+
+    /// When simulated time reaches request `i`'s timestamp (counted from the first's, scaled).
+    fn due(&self, i: usize) -> Option<SimTime> {
+        let (first, request) = (self.trace.requests().first()?, self.trace.requests().get(i)?);
+        let seconds = request.time.saturating_sub(first.time) as f64 / self.speed?;
+        Some(SimTime((seconds * 1e9) as u64))
+    }
+
+    /// Sends every request whose time has come and sets a timer for the next.
+    fn send_due(&mut self, ctx: Ctx) {
+        while self.due(self.next).is_some_and(|at| at <= ctx.sim_time()) {
+            self.send_next(ctx);
+        }
+        if let Some(at) = self.due(self.next) {
+            ctx.set_timer(at.saturating_since(ctx.sim_time()), ());
+        }
     }
 
     fn on_message(&mut self, ctx: Ctx, msg: Msg) {
         let Msg::Reply { id, hit, version } = msg else { return };
-        if id != self.next as u64 {
-            return;
-        }
-        let size = self.trace.requests()[self.next].size_bytes;
+        let Some(request) = self.trace.requests().get(id as usize) else { return };
+        let size = request.size_bytes;
         {
             let mut o = self.observer.lock().expect("observer");
             o.requests += 1;
@@ -120,8 +151,9 @@ impl Replayer {
             // Nothing writes the database yet: every object is at version 0.
             o.stale += u64::from(version != 0);
         }
-        self.next += 1;
-        self.send_next(ctx);
+        if self.speed.is_none() {
+            self.send_next(ctx);
+        }
     }
 }
 
@@ -200,7 +232,7 @@ impl Node for CacheTierNode {
 
     fn on_start(&mut self, ctx: &mut Context<'_, Self>) {
         match self {
-            CacheTierNode::Replayer(r) => r.send_next(ctx),
+            CacheTierNode::Replayer(r) => r.start(ctx),
             CacheTierNode::Requester(r) => r.schedule(ctx),
             CacheTierNode::Cache(_) | CacheTierNode::Db => {}
         }
@@ -219,10 +251,12 @@ impl Node for CacheTierNode {
         }
     }
 
-    /// The one timer: a requester's next arrival.
+    /// The one timer: a requester's next arrival, a timed replay's next request.
     fn on_timer(&mut self, ctx: &mut Context<'_, Self>, _id: TimerId, _timer: ()) {
-        if let CacheTierNode::Requester(r) = self {
-            r.send(ctx);
+        match self {
+            CacheTierNode::Requester(r) => r.send(ctx),
+            CacheTierNode::Replayer(r) => r.send_due(ctx),
+            CacheTierNode::Cache(_) | CacheTierNode::Db => {}
         }
     }
 

@@ -163,6 +163,7 @@ impl Model for CacheRun {
         let (kind, capacity) = (self.config.policy.kind(), self.config.capacity.capacity()?);
         let requests = self.requests.clone();
         let workload = self.config.zipf_workload();
+        let speed = self.config.trace_speed;
         // A trace's owners are placed once, not at every request.
         let owners: Arc<Vec<NodeId>> = Arc::new(match &requests {
             Requests::Trace(t) => t.requests().iter().map(|r| NodeId(ring.owner(r.key))).collect(),
@@ -178,6 +179,7 @@ impl Model for CacheRun {
                     (None, Requests::Trace(t)) => CacheTierNode::Replayer(Box::new(Replayer::new(
                         t.clone(),
                         owners.clone(),
+                        speed,
                         shared.clone(),
                     ))),
                     (None, Requests::Zipf(z)) => CacheTierNode::Requester(Box::new(
@@ -253,7 +255,11 @@ impl CacheRun {
                 ),
             );
         }
-        CheckResult::pass(REPLAYED, format!("{total} requests, each answered, in file order"))
+        let how = match self.config.trace_speed {
+            Some(_) => "each sent at its time",
+            None => "one at a time, in file order",
+        };
+        CheckResult::pass(REPLAYED, format!("{total} requests, each answered, {how}"))
     }
 }
 
