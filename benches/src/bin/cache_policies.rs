@@ -3,7 +3,9 @@
 //! `crates/cache` alone, at one capacity in bytes (256 MiB unless told), and prints per policy
 //! the median replay time over `--rounds` fresh caches, requests per second, nanoseconds per
 //! request, misses and the miss ratio. Reading the CSV and computing the next uses (Belady's
-//! oracle) happen once, before any timing.
+//! oracle) happen once, before any timing. Then the end-to-end tier: the same trace through the
+//! simulated cache node and database (`scenarios/cache-trace-replay.toml`, LRU at the same
+//! size), its events per second and simulated requests per second of wall time.
 //!
 //! ```text
 //! cargo run --release -p faultline-benches --bin cache_policies -- [--trace FILE]
@@ -75,7 +77,43 @@ fn main() {
             stats.miss_ratio(),
         );
     }
+    tier(&args);
     println!("peak_rss_mib={:.1}", faultline_benches::peak_rss_kib() as f64 / 1024.0);
+}
+
+/// The trace through the simulated tier, as `faultline run scenarios/cache-trace-replay.toml`
+/// runs it (every request is a message to the cache node and, on a miss, a round trip to the
+/// database).
+#[allow(clippy::disallowed_methods)]
+fn tier(args: &Args) {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios/cache-trace-replay.toml");
+    let trace = std::fs::canonicalize(&args.trace).unwrap_or_else(|_| args.trace.clone());
+    let sets = [
+        format!("cache.trace={:?}", trace.display().to_string()),
+        format!("cache.capacity=\"{}MiB\"", args.size_mib),
+    ];
+    let scenario = scenario::load(&path, &sets).unwrap_or_else(|error| {
+        eprintln!("{error}");
+        std::process::exit(2)
+    });
+    let run = scenario::registry::prepare(&scenario).unwrap_or_else(|error| {
+        eprintln!("error: {error}");
+        std::process::exit(2)
+    });
+    let started = Instant::now();
+    let result = run.execute_quietly();
+    let wall = started.elapsed().as_secs_f64();
+    let events = result.summary.events;
+    let requests = result.metrics.iter().find_map(|(k, v)| match (k.as_str(), v) {
+        ("requests", sim_core::MetricValue::Count(n)) => Some(*n),
+        _ => None,
+    });
+    println!(
+        "tier (LRU, one cache node, a database): wall_s={wall:.3} events={events} events/s={:.0} requests/s={:.0}",
+        events as f64 / wall,
+        requests.unwrap_or(0) as f64 / wall,
+    );
 }
 
 fn median(times: &mut [Duration]) -> Duration {
