@@ -5,7 +5,7 @@
 use platform::Parameter;
 use serde::{Deserialize, Serialize};
 use sim_core::SimDuration;
-use sim_core::config::{ConfigError, require_bounded};
+use sim_core::config::{ConfigError, require_bounded, require_positive};
 
 use crate::{Capacity, PolicyKind};
 
@@ -104,6 +104,96 @@ fn default_cache_nodes() -> u32 {
     1
 }
 
+/// How reads and writes use the cache.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// The cache node reads the database on a miss, fills itself and answers; writers write the
+    /// database and then invalidate the cache.
+    #[default]
+    ReadThrough,
+    /// The client reads the cache; on a miss it reads the database itself and sets the value
+    /// in the cache (with a lease token, under leases); writers write the database and then
+    /// invalidate. Without leases it has a known race: a reader's set of an old value can land
+    /// after the writer's invalidation, so it promises no staleness bound.
+    CacheAside,
+    /// Writes go through the cache node, which drops its copy, writes the database and caches
+    /// the new version when the database acknowledges it; reads as read-through.
+    WriteThrough,
+    /// Writes go to the cache node, which acknowledges at once and writes the database later
+    /// (`flush_delay`); a node that crashes first loses them (counted, `writes_lost`).
+    WriteBehind,
+}
+
+impl Mode {
+    /// Whether writers write the database and invalidate the cache themselves.
+    pub fn writer_invalidates(self) -> bool {
+        matches!(self, Mode::ReadThrough | Mode::CacheAside)
+    }
+}
+
+/// What a writer sends the cache after writing the database.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Invalidation {
+    /// Delete the cached key.
+    #[default]
+    Delete,
+    /// Replace the cached value with the written version, if the cache holds an older one.
+    Update,
+    /// Nothing: cached values live until evicted or expired (set a `ttl`).
+    None,
+}
+
+/// A realistic mistake behind a switch (`bug = "…"`); the check named in the protocol's bug
+/// list must catch it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Bug {
+    /// With leases, the writer invalidates the cache first and writes the database after: a
+    /// reader that misses in between gets a fresh lease, reads the old value and sets it, and
+    /// nothing invalidates it again. Implies `mode = "cache-aside"` and `leases = true`.
+    DeleteBeforeWrite,
+    /// Writers write the database and never invalidate the cache: reads stay stale until the
+    /// value is evicted or expires.
+    NoInvalidation,
+    /// Coalescing is on but every miss goes to the database anyway: a hot key's miss sends
+    /// every reader there. Implies `coalesce = true`.
+    NoCoalescing,
+    /// The cache accepts a set whatever its lease token: a reader's set of a value read before
+    /// a write lands after the writer's invalidation. Implies `mode = "cache-aside"` and
+    /// `leases = true`.
+    LeaseIgnored,
+}
+
+impl Bug {
+    /// Whether the bug needs leases (and so cache-aside).
+    pub fn needs_leases(self) -> bool {
+        matches!(self, Bug::DeleteBeforeWrite | Bug::LeaseIgnored)
+    }
+}
+
+/// A hot-key storm: extra requests for a few of the most popular objects, for a while.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Storm {
+    /// Requests per second, all clients together (Poisson arrivals), on top of the catalogue's.
+    pub rate: f64,
+    /// The storm asks for objects `0..keys`, uniformly; default 1.
+    #[serde(default = "one")]
+    pub keys: u64,
+    /// When it starts; default at once.
+    #[serde(default)]
+    pub at: SimDuration,
+    /// How long it lasts; default to the end of the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<SimDuration>,
+}
+
+fn one() -> u64 {
+    1
+}
+
 /// `[cache]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -147,6 +237,79 @@ pub struct CacheConfig {
     /// up meanwhile); default 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warmup: Option<SimDuration>,
+    /// The share of the clients' requests that write (a new version of the object); default 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_ratio: Option<f64>,
+    /// A hot-key storm; default none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storm: Option<Storm>,
+    /// How reads and writes use the cache; default read-through, or cache-aside where the bug
+    /// needs leases.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<Mode>,
+    /// What writers send the cache after writing the database; default delete.
+    #[serde(default)]
+    pub invalidation: Invalidation,
+    /// How long a cached value may be served, counted from the moment the database read it;
+    /// default forever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<SimDuration>,
+    /// Each value's TTL is shortened by up to this share of it, at random, so that values
+    /// cached together do not expire together; default 0.
+    #[serde(default)]
+    pub ttl_jitter: f64,
+    /// Leases (cache-aside only): a miss hands the client a token, a set without a valid
+    /// token is refused, an invalidation voids the key's token, and other readers of the key
+    /// are told to retry while it is out; default off, or on where the bug needs them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leases: Option<bool>,
+    /// After an invalidation, the key hands out no lease for this long (the memcache paper's
+    /// hold-off); default 0.
+    #[serde(default)]
+    pub hold_off: SimDuration,
+    /// Request coalescing: a cache node sends one database read per missed key and answers
+    /// every reader that missed meanwhile from it (under cache-aside, leases do this); default
+    /// off, or on with leases or where the bug needs it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coalesce: Option<bool>,
+    /// How long a client waits for an answer, a cache node for the database, and a lease
+    /// token stays valid; default 1s.
+    #[serde(default = "default_timeout")]
+    pub timeout: SimDuration,
+    /// How long a client told to retry (a lease is out) waits, and how often a writer resends
+    /// an unacknowledged invalidation; default 10ms.
+    #[serde(default = "default_retry")]
+    pub retry: SimDuration,
+    /// Write-behind: how long a cache node holds a write before sending it to the database;
+    /// default 100ms.
+    #[serde(default = "default_flush_delay")]
+    pub flush_delay: SimDuration,
+    /// A near cache (L1) in each client, this many objects (LRU); default none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub near_capacity: Option<u64>,
+    /// The near cache's TTL, counted from the request that filled it: nothing invalidates a
+    /// near cache; required with one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub near_ttl: Option<SimDuration>,
+    /// The database's service time per query (its CPU is busy meanwhile, queries queue);
+    /// default 0.
+    #[serde(default)]
+    pub db_service: SimDuration,
+    /// A known-bug switch; default none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bug: Option<Bug>,
+}
+
+fn default_timeout() -> SimDuration {
+    SimDuration::from_secs(1)
+}
+
+fn default_retry() -> SimDuration {
+    SimDuration::from_millis(10)
+}
+
+fn default_flush_delay() -> SimDuration {
+    SimDuration::from_millis(100)
 }
 
 /// The Zipf workload's settings, defaults filled in.
@@ -180,6 +343,22 @@ impl Default for CacheConfig {
             rate: None,
             clients: None,
             warmup: None,
+            write_ratio: None,
+            storm: None,
+            mode: None,
+            invalidation: Invalidation::default(),
+            ttl: None,
+            ttl_jitter: 0.0,
+            leases: None,
+            hold_off: SimDuration::ZERO,
+            coalesce: None,
+            timeout: default_timeout(),
+            retry: default_retry(),
+            flush_delay: default_flush_delay(),
+            near_capacity: None,
+            near_ttl: None,
+            db_service: SimDuration::ZERO,
+            bug: None,
         }
     }
 }
@@ -197,8 +376,31 @@ impl CacheConfig {
         }
     }
 
+    /// How reads and writes use the cache: as set, else what the bug needs, else read-through.
+    pub fn mode(&self) -> Mode {
+        let needs = self.bug.is_some_and(Bug::needs_leases);
+        self.mode.unwrap_or(if needs { Mode::CacheAside } else { Mode::ReadThrough })
+    }
+
+    /// Whether leases are on: as set, else whether the bug needs them.
+    pub fn leases(&self) -> bool {
+        self.leases.unwrap_or(self.bug.is_some_and(Bug::needs_leases))
+    }
+
+    /// Whether misses are coalesced: as set, else whether the bug needs it or leases do it
+    /// (a lease is one reader's right to read the database).
+    pub fn coalesce(&self) -> bool {
+        self.coalesce.unwrap_or(self.bug == Some(Bug::NoCoalescing) || self.leases())
+    }
+
+    /// The share of requests that write.
+    pub fn write_ratio(&self) -> f64 {
+        self.write_ratio.unwrap_or(0.0)
+    }
+
     /// Checks every value; errors name the dotted key, as a scenario file spells it.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        self.validate_consistency()?;
         self.capacity.capacity()?;
         if !(1..=1000).contains(&self.cache_nodes) {
             return Err(ConfigError::out_of_range(
@@ -265,6 +467,152 @@ impl CacheConfig {
     }
 }
 
+impl CacheConfig {
+    /// The keys of writes, invalidation, leases, coalescing, TTLs and the near cache.
+    fn validate_consistency(&self) -> Result<(), ConfigError> {
+        let mode = self.mode();
+        if let Some(r) = self.write_ratio {
+            if !(0.0..=1.0).contains(&r) {
+                return Err(ConfigError::out_of_range("cache.write_ratio", r, "0..=1"));
+            }
+            if self.trace.is_some() {
+                return Err(ConfigError::invalid(
+                    "cache.write_ratio",
+                    "a trace is replayed as reads: remove one",
+                ));
+            }
+        }
+        if let Some(storm) = &self.storm {
+            if self.trace.is_some() {
+                return Err(ConfigError::invalid(
+                    "cache.storm",
+                    "a trace is replayed as it is: remove one",
+                ));
+            }
+            if !(storm.rate.is_finite() && storm.rate > 0.0 && storm.rate <= 1e7) {
+                return Err(ConfigError::out_of_range(
+                    "cache.storm.rate",
+                    storm.rate,
+                    "0 < rate ≤ 10^7",
+                ));
+            }
+            if storm.keys == 0 || storm.keys > self.zipf_workload().objects {
+                return Err(ConfigError::out_of_range(
+                    "cache.storm.keys",
+                    storm.keys,
+                    "1..=cache.objects",
+                ));
+            }
+            require_bounded("cache.storm.at", storm.at)?;
+            if let Some(d) = storm.duration {
+                require_bounded("cache.storm.duration", d)?;
+            }
+        }
+        for (key, d) in [
+            ("cache.timeout", self.timeout),
+            ("cache.retry", self.retry),
+            ("cache.flush_delay", self.flush_delay),
+        ] {
+            require_positive(key, d)?;
+            require_bounded(key, d)?;
+        }
+        require_bounded("cache.hold_off", self.hold_off)?;
+        require_bounded("cache.db_service", self.db_service)?;
+        if let Some(ttl) = self.ttl {
+            require_positive("cache.ttl", ttl)?;
+            require_bounded("cache.ttl", ttl)?;
+        }
+        if !(0.0..1.0).contains(&self.ttl_jitter) {
+            return Err(ConfigError::out_of_range(
+                "cache.ttl_jitter",
+                self.ttl_jitter,
+                "0 ≤ jitter < 1",
+            ));
+        }
+        if self.ttl_jitter > 0.0 && self.ttl.is_none() {
+            return Err(ConfigError::invalid("cache.ttl_jitter", "jitters `cache.ttl`: set one"));
+        }
+        match (self.near_capacity, self.near_ttl) {
+            (Some(0), _) => {
+                return Err(ConfigError::out_of_range("cache.near_capacity", 0, "at least 1"));
+            }
+            (Some(_), None) => {
+                return Err(ConfigError::invalid(
+                    "cache.near_ttl",
+                    "nothing invalidates a near cache, so its values must expire: set near_ttl",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::invalid(
+                    "cache.near_ttl",
+                    "expires the near cache's values: set near_capacity",
+                ));
+            }
+            (Some(_), Some(ttl)) => {
+                require_positive("cache.near_ttl", ttl)?;
+                require_bounded("cache.near_ttl", ttl)?;
+            }
+            (None, None) => {}
+        }
+        if self.near_capacity.is_some() && self.trace.is_some() {
+            return Err(ConfigError::invalid(
+                "cache.near_capacity",
+                "a trace is replayed through the shared tier alone: remove one",
+            ));
+        }
+        if self.leases() && mode != Mode::CacheAside {
+            return Err(ConfigError::invalid(
+                "cache.leases",
+                "leases arbitrate the sets clients make, which only cache-aside has: set mode = \"cache-aside\"",
+            ));
+        }
+        if self.hold_off > SimDuration::ZERO && !self.leases() {
+            return Err(ConfigError::invalid(
+                "cache.hold_off",
+                "holds off leases: set leases = true",
+            ));
+        }
+        if self.leases() && self.coalesce == Some(false) {
+            return Err(ConfigError::invalid(
+                "cache.coalesce",
+                "leases coalesce misses (one token out per key): remove coalesce = false",
+            ));
+        }
+        if self.coalesce() && mode == Mode::CacheAside && !self.leases() {
+            return Err(ConfigError::invalid(
+                "cache.coalesce",
+                "under cache-aside each client reads the database itself: leases coalesce its misses (set leases = true)",
+            ));
+        }
+        if self.invalidation != Invalidation::default() && !mode.writer_invalidates() {
+            return Err(ConfigError::invalid(
+                "cache.invalidation",
+                "writes go through the cache node under write-through and write-behind: only read-through and cache-aside writers invalidate",
+            ));
+        }
+        let needs = match self.bug {
+            Some(b) if b.needs_leases() && !(self.leases() && mode == Mode::CacheAside) => Some(
+                "this bug is in how leases are used: it needs mode = \"cache-aside\" and leases = true",
+            ),
+            Some(Bug::NoInvalidation)
+                if !mode.writer_invalidates() || self.invalidation == Invalidation::None =>
+            {
+                Some(
+                    "\"no-invalidation\" skips the invalidation writers send: it needs read-through or cache-aside with invalidation = \"delete\" or \"update\"",
+                )
+            }
+            Some(Bug::NoCoalescing) if !self.coalesce() => {
+                Some("\"no-coalescing\" breaks coalescing: it needs coalesce = true")
+            }
+            _ => None,
+        };
+        if let Some(why) = needs {
+            return Err(ConfigError::invalid("cache.bug", why));
+        }
+        Ok(())
+    }
+}
+
 /// The `[cache]` keys with their defaults and allowed values, as `faultline list` prints them.
 pub const PARAMETERS: &[Parameter] = &[
     Parameter {
@@ -295,6 +643,52 @@ pub const PARAMETERS: &[Parameter] = &[
     Parameter {
         key: "warmup",
         about: "\"0s\": requests sent before it are not counted in hits and misses",
+    },
+    Parameter { key: "write_ratio", about: "0: the share of requests that write a new version" },
+    Parameter {
+        key: "storm",
+        about: "none | { rate, keys = 1, at = \"0s\", duration }: a hot-key storm on objects 0..keys",
+    },
+    Parameter {
+        key: "mode",
+        about: "\"read-through\" | \"cache-aside\" | \"write-through\" | \"write-behind\"",
+    },
+    Parameter {
+        key: "invalidation",
+        about: "\"delete\" | \"update\" | \"none\": what writers send the cache after writing the database",
+    },
+    Parameter { key: "ttl", about: "none: values expire this long after the database read them" },
+    Parameter { key: "ttl_jitter", about: "0: each TTL shortened by up to this share, at random" },
+    Parameter {
+        key: "leases",
+        about: "false: memcache's leases (cache-aside): sets need the miss's token; one token out per key",
+    },
+    Parameter {
+        key: "hold_off",
+        about: "\"0s\": no lease for a key this long after it is invalidated",
+    },
+    Parameter {
+        key: "coalesce",
+        about: "false: one database read per missed key in flight (cache-aside: by leases)",
+    },
+    Parameter {
+        key: "timeout",
+        about: "\"1s\": a client's wait for an answer, a node's for the database, a lease's life",
+    },
+    Parameter {
+        key: "retry",
+        about: "\"10ms\": a client told to wait retries, a writer resends an invalidation",
+    },
+    Parameter { key: "flush_delay", about: "\"100ms\": write-behind holds a write this long" },
+    Parameter {
+        key: "near_capacity",
+        about: "none: a near cache (L1, LRU) of this many objects per client",
+    },
+    Parameter { key: "near_ttl", about: "none: the near cache's TTL (required with one)" },
+    Parameter { key: "db_service", about: "\"0s\": the database's busy time per query" },
+    Parameter {
+        key: "bug",
+        about: "none | \"delete-before-write\" | \"no-invalidation\" | \"no-coalescing\" | \"lease-ignored\"",
     },
 ];
 

@@ -1,7 +1,34 @@
-//! What the replaying client, the cache nodes and the database say to each other.
+//! What clients, cache nodes and the database say to each other.
 
 use platform::MessageClass;
 use sim_core::Message;
+
+/// A cached value as a reader sees it: the database's version of the object, or a write a
+/// write-behind cache node acknowledged and has not yet written to the database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Value {
+    /// The object's `n`th committed version (0: the initial one).
+    Version(u64),
+    /// A write-behind write, by its id, still on its way to the database.
+    Unflushed(u64),
+}
+
+/// A cache node's answer to a read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Answer {
+    /// The cache held the object.
+    Hit(Value),
+    /// The cache node read the database (read-through).
+    Filled(Value),
+    /// Cache-aside: the cache does not hold it; read the database, then set it, with this
+    /// lease token under leases.
+    Miss {
+        /// The lease token (`None` without leases).
+        token: Option<u64>,
+    },
+    /// Cache-aside with leases: another reader holds the key's lease; ask again shortly.
+    Wait,
+}
 
 /// Every message of a cache run.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -17,50 +44,133 @@ pub enum Msg {
         /// The index of the key's next request in the trace (for Belady's policy).
         next_use: Option<u64>,
     },
-    /// The cache node's answer: the object's version, from the cache or the database.
+    /// The cache node's answer.
     Reply {
         /// The client's request.
         id: u64,
-        /// Whether the cache held it.
-        hit: bool,
-        /// The version it returned.
-        version: u64,
+        /// What it says.
+        answer: Answer,
     },
-    /// A cache node that missed reads the object from the database (read-through).
+    /// Cache-aside: a client that missed and read the database puts the value in the cache.
+    Set {
+        /// The object.
+        key: u64,
+        /// Its size in bytes.
+        size: u64,
+        /// The version the client read.
+        version: u64,
+        /// When the database read it, on the database's clock (a TTL counts from it).
+        read_at: i64,
+        /// The lease token the miss handed out, under leases.
+        token: Option<u64>,
+    },
+    /// A writer tells the key's cache node that the object changed.
+    Invalidate {
+        /// The writer's request.
+        id: u64,
+        /// The object.
+        key: u64,
+        /// The write this invalidation is for.
+        write_id: u64,
+        /// `Some`: replace an older cached value with this version (written at `read_at`);
+        /// `None`: delete the key.
+        update: Option<(u64, i64)>,
+    },
+    /// The cache node processed an invalidation.
+    InvalidateAck {
+        /// The writer's request.
+        id: u64,
+    },
+    /// Write-through and write-behind: a client writes through the key's cache node.
+    Write {
+        /// The client's request.
+        id: u64,
+        /// The object.
+        key: u64,
+        /// Its size in bytes.
+        size: u64,
+        /// The write's id, unique in the run.
+        write_id: u64,
+    },
+    /// The cache node acknowledges a write.
+    WriteAck {
+        /// The client's request.
+        id: u64,
+    },
+    /// A read of the database (a cache node's miss, or a cache-aside client's).
     DbRead {
-        /// The cache node's read.
+        /// The reader's read.
         id: u64,
         /// The object.
         key: u64,
     },
     /// The database's answer.
     DbValue {
-        /// The cache node's read.
+        /// The reader's read.
         id: u64,
         /// The object's version now.
         version: u64,
+        /// When, on the database's clock.
+        read_at: i64,
+    },
+    /// A write of the database: a new version of the object.
+    DbWrite {
+        /// The writer's request.
+        id: u64,
+        /// The object.
+        key: u64,
+        /// The write's id: the database applies each id once.
+        write_id: u64,
+    },
+    /// The database committed a write (now, or before: it applies each write id once).
+    DbWriteAck {
+        /// The writer's request.
+        id: u64,
+        /// The object's version now: the write's, or a later one's. (Not the write's own: a
+        /// duplicate delivered late would hand back a version since overwritten.)
+        version: u64,
+        /// When, on the database's clock.
+        at: i64,
     },
 }
 
-const GET: MessageClass =
-    MessageClass { name: "get", about: "a client's request for an object (client → cache node)" };
-const REPLY: MessageClass =
-    MessageClass { name: "reply", about: "a cache node's answer (cache node → client)" };
-const DB_READ: MessageClass =
-    MessageClass { name: "db-read", about: "a miss read from the database (cache node → db)" };
-const DB_VALUE: MessageClass =
-    MessageClass { name: "db-value", about: "the database's answer (db → cache node)" };
+macro_rules! classes {
+    ($($konst:ident $name:literal $about:literal),* $(,)?) => {
+        $(const $konst: MessageClass = MessageClass { name: $name, about: $about };)*
+        /// The message classes, as `[network.class_latency]` and a `loss` fault's `classes`
+        /// name them.
+        pub const CLASSES: &[MessageClass] = &[$($konst),*];
+    };
+}
 
-/// The message classes, as `[network.class_latency]` names them.
-pub const CLASSES: &[MessageClass] = &[GET, REPLY, DB_READ, DB_VALUE];
+classes! {
+    GET "get" "a client's read of an object (client → cache node)",
+    REPLY "reply" "a cache node's answer to a read (cache node → client)",
+    SET "set" "a cache-aside client's set after a miss (client → cache node)",
+    INVALIDATE "invalidate" "a writer's delete or update of a cached key (client → cache node)",
+    INVALIDATE_ACK "invalidate-ack" "the cache node processed an invalidation (cache node → client)",
+    WRITE "write" "a write through the cache (client → cache node)",
+    WRITE_ACK "write-ack" "the cache node acknowledges a write (cache node → client)",
+    DB_READ "db-read" "a read of the database (cache node or client → db)",
+    DB_VALUE "db-value" "the database's answer to a read (db → reader)",
+    DB_WRITE "db-write" "a write of the database (writer or cache node → db)",
+    DB_WRITE_ACK "db-write-ack" "the database committed a write (db → writer)",
+}
 
 impl Message for Msg {
     fn class(&self) -> &'static str {
         match self {
             Msg::Get { .. } => GET.name,
             Msg::Reply { .. } => REPLY.name,
+            Msg::Set { .. } => SET.name,
+            Msg::Invalidate { .. } => INVALIDATE.name,
+            Msg::InvalidateAck { .. } => INVALIDATE_ACK.name,
+            Msg::Write { .. } => WRITE.name,
+            Msg::WriteAck { .. } => WRITE_ACK.name,
             Msg::DbRead { .. } => DB_READ.name,
             Msg::DbValue { .. } => DB_VALUE.name,
+            Msg::DbWrite { .. } => DB_WRITE.name,
+            Msg::DbWriteAck { .. } => DB_WRITE_ACK.name,
         }
     }
 }

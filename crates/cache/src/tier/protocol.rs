@@ -5,18 +5,30 @@ use std::sync::Arc;
 
 use check::outcome::CheckResult;
 use platform::driver::{Ending, Judgement, Model};
+use platform::series::{SeriesChart, SeriesLine, Show};
 use platform::{
-    Driver, Group, KnownBug, MessageClass, Parameter, Protocol, Run, Setup, Shrinkable,
+    Driver, Group, Knob, KnownBug, MessageClass, Parameter, Protocol, Run, Setup, Shrinkable,
 };
-use sim_core::{ConfigError, MetricValue, NodeId, SimConfig, Simulation, Topology, TraceOptions};
+use sim_core::{
+    ConfigError, MetricValue, NodeId, SimConfig, SimDuration, Simulation, Topology, TraceOptions,
+};
 
-use crate::tier::config::{CacheConfig, PARAMETERS};
-use crate::tier::node::{CacheNode, CacheTierNode, Observer, Replayer, Requester, SharedObserver};
+use crate::tier::client::{Replayer, Requester};
+use crate::tier::config::{CacheConfig, Invalidation, Mode, PARAMETERS};
+use crate::tier::node::CacheTierNode;
+use crate::tier::observer::{Observer, Promise, SharedObserver};
+use crate::tier::server::{CacheNode, Db};
 use crate::{Capacity, CheModel, Trace, Zipf};
 use sharding::placement::Placement;
 
 /// The check that every read returned a value the database held within the promised bound.
 pub const FRESH: &str = "Reads Within Staleness Bound";
+
+/// The check that no set the cache accepted carried a value already invalidated.
+pub const NO_STALE_SET: &str = "No Stale Set";
+
+/// The check that a key is read from the database at most once per coalescing window.
+pub const COALESCED: &str = "One Database Read per Key per Window";
 
 /// The check that the whole trace was replayed.
 pub const REPLAYED: &str = "Trace Replayed";
@@ -36,7 +48,103 @@ const GROUPS: &[Group] = &[
         name: "db",
         prefix: "db",
         singleton: true,
-        about: "the database: every object's current version",
+        about: "the database: every object's current version, durably",
+    },
+];
+
+const BUGS: &[KnownBug] = &[
+    KnownBug {
+        name: "delete-before-write",
+        check: NO_STALE_SET,
+        about: "with leases, the writer invalidates first and writes the database after: a lease issued in between sets the old value",
+    },
+    KnownBug {
+        name: "no-invalidation",
+        check: FRESH,
+        about: "writers never invalidate the cache: reads stay stale past the bound",
+    },
+    KnownBug {
+        name: "no-coalescing",
+        check: COALESCED,
+        about: "coalescing is on, but every miss of a hot key goes to the database",
+    },
+    KnownBug {
+        name: "lease-ignored",
+        check: NO_STALE_SET,
+        about: "the cache accepts sets without a valid lease token",
+    },
+];
+
+const KNOBS: &[Knob] = &[
+    // What the tier promises: each drawn mode brings its checks. Combinations the config
+    // refuses (leases outside cache-aside, a bug's needs overridden) are not taken.
+    Knob {
+        key: "cache.mode",
+        values: "[\"read-through\", \"cache-aside\", \"write-through\", \"write-behind\"]",
+    },
+    Knob { key: "cache.leases", values: "[true, false]" },
+    Knob { key: "cache.coalesce", values: "[true, false]" },
+    Knob { key: "cache.invalidation", values: "[\"delete\", \"update\"]" },
+    Knob { key: "cache.ttl", values: "[\"200ms\", \"1s\", \"10s\"]" },
+    Knob { key: "cache.ttl_jitter", values: "[0.0, 0.5]" },
+    Knob { key: "cache.near_capacity", values: "[4, 16]" },
+    Knob { key: "cache.near_ttl", values: "[\"20ms\", \"100ms\"]" },
+    Knob { key: "cache.write_ratio", values: "[0.05, 0.2, 0.5]" },
+    Knob { key: "cache.objects", values: "[5, 20, 100]" },
+    Knob { key: "cache.capacity", values: "[4, 50, 1000]" },
+    Knob { key: "cache.cache_nodes", values: "[1, 3]" },
+    Knob {
+        key: "network.class_latency.db-value",
+        values: "[{ dist = \"uniform\", min = \"0ms\", max = \"20ms\" }, \"1ms\"]",
+    },
+    Knob { key: "network.loss", values: "{ min = 0.0, max = 0.05 }" },
+];
+
+const CHARTS: &[SeriesChart] = &[
+    SeriesChart {
+        name: "hit-ratio",
+        title: "Hit ratio over time",
+        caption: "The share of reads answered from a cache: overall, by the near caches (of all reads), and by the shared tier (of the reads that reached it).",
+        y_label: "hit ratio",
+        lines: &[
+            SeriesLine { series: "hit", label: "overall", show: Show::Mean },
+            SeriesLine { series: "near_hit", label: "near cache (L1)", show: Show::Mean },
+            SeriesLine { series: "tier_hit", label: "shared tier (L2)", show: Show::Mean },
+        ],
+    },
+    SeriesChart {
+        name: "hit-miss-latency",
+        title: "Read latency, hits and misses",
+        caption: "The mean latency of the reads answered from a cache and of those that read the database.",
+        y_label: "mean latency (µs)",
+        lines: &[
+            SeriesLine { series: "latency_hit_us", label: "hit", show: Show::Mean },
+            SeriesLine { series: "latency_miss_us", label: "miss", show: Show::Mean },
+        ],
+    },
+    SeriesChart {
+        name: "db-load",
+        title: "Database queries per second",
+        caption: "Reads and writes the database served: a cold cache or a thundering herd shows as a spike of reads.",
+        y_label: "queries per second",
+        lines: &[
+            SeriesLine { series: "db_reads", label: "reads", show: Show::PerSecond },
+            SeriesLine { series: "db_writes", label: "writes", show: Show::PerSecond },
+        ],
+    },
+    SeriesChart {
+        name: "stale-reads",
+        title: "Stale reads",
+        caption: "Reads that returned a value the database had already overwritten when they began, per second, and how long before (mean, ms).",
+        y_label: "per second / ms",
+        lines: &[
+            SeriesLine {
+                series: "stale_reads",
+                label: "stale reads per second",
+                show: Show::PerSecond,
+            },
+            SeriesLine { series: "stale_age_us", label: "mean age (µs)", show: Show::Mean },
+        ],
     },
 ];
 
@@ -46,7 +154,7 @@ impl Protocol for Cache {
     }
 
     fn about(&self) -> &'static str {
-        "a cache tier in front of a database (eviction policies under traces and Zipf requests, for now)"
+        "a cache tier in front of a database: eviction policies, read-through, cache-aside with leases, write-through and write-behind, invalidation, TTLs, near caches"
     }
 
     fn parameters(&self) -> &'static [Parameter] {
@@ -58,7 +166,7 @@ impl Protocol for Cache {
     }
 
     fn bugs(&self) -> &'static [KnownBug] {
-        &[]
+        BUGS
     }
 
     fn headline(&self) -> &'static str {
@@ -66,7 +174,15 @@ impl Protocol for Cache {
     }
 
     fn shrink_steps(&self) -> &'static [Shrinkable] {
-        &[]
+        &[Shrinkable { key: "cache.clients", default: 4, min: 1, by: 0 }]
+    }
+
+    fn knobs(&self) -> &'static [Knob] {
+        KNOBS
+    }
+
+    fn charts(&self) -> &'static [SeriesChart] {
+        CHARTS
     }
 
     fn message_classes(&self) -> &'static [MessageClass] {
@@ -108,8 +224,9 @@ impl Protocol for Cache {
         let groups = vec![GROUPS[0].nodes(config.cache_nodes), GROUPS[1].nodes(1)];
         let topology = Topology::with_groups(groups, clients)?;
         let sim = setup.sim_config(topology)?;
-        let run = CacheRun { sim, config, requests };
-        // Nothing here keeps a key-value history for the linearizability checker.
+        let run = CacheRun { sim, config: Arc::new(config), requests };
+        // The checks are the observer's: nothing here keeps a history for the
+        // linearizability checker.
         Ok(Box::new(Driver::new(run, false)))
     }
 }
@@ -117,10 +234,10 @@ impl Protocol for Cache {
 /// One prepared run.
 #[derive(Clone, Debug)]
 pub struct CacheRun {
-    /// The kernel's config: the cache nodes, the database and one client.
+    /// The kernel's config: the cache nodes, the database and the clients.
     pub sim: SimConfig,
     /// `[cache]`.
-    pub config: CacheConfig,
+    pub config: Arc<CacheConfig>,
     /// Where the requests come from.
     pub requests: Requests,
 }
@@ -158,11 +275,18 @@ impl Model for CacheRun {
             &sharding::placement::Scheme::Ring { vnodes: 100 },
             &caches,
         )?);
-        let observer: SharedObserver = Arc::default();
+        // A retry after a timeout is not redundant; half the timeout leaves room for clocks
+        // that run fast.
+        let window = SimDuration(self.config.timeout.as_nanos() / 2);
+        let observer: SharedObserver = Arc::new(std::sync::Mutex::new(Observer::new(
+            self.promise(),
+            window,
+            self.clocks_stepped(),
+        )));
         let shared = observer.clone();
         let (kind, capacity) = (self.config.policy.kind(), self.config.capacity.capacity()?);
         let requests = self.requests.clone();
-        let workload = self.config.zipf_workload();
+        let config = self.config.clone();
         let speed = self.config.trace_speed;
         // A trace's owners are placed once, not at every request.
         let owners: Arc<Vec<NodeId>> = Arc::new(match &requests {
@@ -172,10 +296,10 @@ impl Model for CacheRun {
         let sim =
             Simulation::new(self.sim.clone(), trace, move |id, topo| {
                 match (topo.group_of(id), &requests) {
-                    (Some((g, _)), _) if g.name == "cache" => {
-                        CacheTierNode::Cache(Box::new(CacheNode::new(kind.build(capacity), db)))
-                    }
-                    (Some(_), _) => CacheTierNode::Db,
+                    (Some((g, _)), _) if g.name == "cache" => CacheTierNode::Cache(Box::new(
+                        CacheNode::new(kind.build(capacity), config.clone(), db, shared.clone()),
+                    )),
+                    (Some(_), _) => CacheTierNode::Db(Db::new(config.clone(), shared.clone())),
                     (None, Requests::Trace(t)) => CacheTierNode::Replayer(Box::new(Replayer::new(
                         t.clone(),
                         owners.clone(),
@@ -183,7 +307,7 @@ impl Model for CacheRun {
                         shared.clone(),
                     ))),
                     (None, Requests::Zipf(z)) => CacheTierNode::Requester(Box::new(
-                        Requester::new(z.clone(), ring.clone(), &workload, shared.clone()),
+                        Requester::new(z.clone(), ring.clone(), config.clone(), db, shared.clone()),
                     )),
                 }
             })?;
@@ -192,22 +316,59 @@ impl Model for CacheRun {
 
     fn judge(
         &self,
-        _sim: &mut Simulation<CacheTierNode>,
+        sim: &mut Simulation<CacheTierNode>,
         observer: &SharedObserver,
         _ending: Ending,
     ) -> Judgement {
         let o = observer.lock().expect("observer");
-        let checks = vec![self.replayed(&o), fresh(&o)];
-        let ratio = |n: u64| if o.requests == 0 { 0.0 } else { n as f64 / o.requests as f64 };
+        let checks =
+            vec![self.replayed(&o), self.no_stale_set(&o), self.coalesced(&o), self.fresh(&o)];
+        let ratio = |n: u64, of: u64| if of == 0 { 0.0 } else { n as f64 / of as f64 };
+        let (lost, unflushed) = o.unflushed();
+        let hits = o.requests - o.misses;
         let mut metrics = vec![
             ("requests", MetricValue::Count(o.requests)),
             ("request_bytes", MetricValue::Count(o.request_bytes)),
-            ("hits", MetricValue::Count(o.requests - o.misses)),
+            ("hits", MetricValue::Count(hits)),
             ("misses", MetricValue::Count(o.misses)),
             ("miss_bytes", MetricValue::Count(o.miss_bytes)),
-            ("hit_ratio", MetricValue::Number(ratio(o.requests - o.misses))),
-            ("miss_ratio", MetricValue::Number(ratio(o.misses))),
+            ("hit_ratio", MetricValue::Number(ratio(hits, o.requests))),
+            ("miss_ratio", MetricValue::Number(ratio(o.misses, o.requests))),
+            ("writes", MetricValue::Count(o.writes)),
+            ("unanswered", MetricValue::Count(o.unanswered)),
+            ("db_reads", MetricValue::Count(o.db_reads)),
+            ("db_writes", MetricValue::Count(o.db_writes)),
+            ("db_reads_peak_per_s", MetricValue::Number(peak_per_second(sim, "db_reads"))),
+            ("stale_reads", MetricValue::Count(o.stale_reads)),
+            ("stale_read_rate", MetricValue::Number(ratio(o.stale_reads, o.requests))),
+            ("stale_age_max_ms", MetricValue::Number(o.stale_age_max.as_millis_f64())),
+            ("stale_sets", MetricValue::Count(o.stale_sets)),
+            ("sets_accepted", MetricValue::Count(o.sets_accepted)),
+            ("sets_refused", MetricValue::Count(o.sets_refused)),
+            ("coalesced", MetricValue::Count(o.coalesced)),
+            ("redundant_db_reads", MetricValue::Count(o.redundant_reads)),
+            ("lease_waits", MetricValue::Count(o.lease_waits)),
+            ("writes_lost", MetricValue::Count(lost)),
+            ("writes_unflushed", MetricValue::Count(unflushed)),
         ];
+        if self.config.near_capacity.is_some() {
+            metrics.push(("near_hits", MetricValue::Count(o.near_hits)));
+            metrics.push(("near_hit_ratio", MetricValue::Number(ratio(o.near_hits, o.requests))));
+        }
+        let tier_reads = o.requests - o.near_hits;
+        metrics.push((
+            "tier_hit_ratio",
+            MetricValue::Number(ratio(tier_reads - o.misses, tier_reads)),
+        ));
+        for (name, histogram) in
+            [("latency_hit", "cache.latency_hit_us"), ("latency_miss", "cache.latency_miss_us")]
+        {
+            if let Some(h) = sim.metrics().histogram(histogram) {
+                let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+                metrics.push((leak(format!("{name}_p50_ms")), MetricValue::Number(ms(0.5))));
+                metrics.push((leak(format!("{name}_p99_ms")), MetricValue::Number(ms(0.99))));
+            }
+        }
         if let Some(che) = self.che_lru() {
             metrics.push(("che_hit_ratio", MetricValue::Number(che)));
         }
@@ -220,7 +381,60 @@ impl Model for CacheRun {
     }
 }
 
+/// A metric's name, built once: the handful of latency names live for the program's life.
+fn leak(name: String) -> &'static str {
+    Box::leak(name.into_boxed_str())
+}
+
+/// The busiest window of a per-event series, in events per second.
+fn peak_per_second(sim: &Simulation<CacheTierNode>, series: &str) -> f64 {
+    let Some(s) = sim.metrics().series(series) else { return 0.0 };
+    let window_s = s.window_ns as f64 / 1e9;
+    s.buckets.iter().map(|b| b.sum as f64 / window_s).fold(0.0, f64::max)
+}
+
 impl CacheRun {
+    /// What this configuration promises about the values reads return (see [`Promise`]).
+    pub fn promise(&self) -> Promise {
+        let c = &self.config;
+        let ttl = c.ttl.map(|ttl| ttl + self.clock_slack());
+        let mode = c.mode();
+        let races = mode == Mode::CacheAside && !c.leases();
+        let invalidates = match mode {
+            Mode::WriteBehind => return Promise::None,
+            // A cache node that crashes with a write in flight never invalidates for it, and
+            // the write may still commit: without a TTL nothing bounds what it overwrote.
+            Mode::WriteThrough => !self.crashes(),
+            Mode::ReadThrough | Mode::CacheAside => c.invalidation != Invalidation::None,
+        };
+        match (invalidates && !races, ttl) {
+            (true, ttl) => Promise::Invalidation { ttl },
+            (false, Some(ttl)) => Promise::Ttl(ttl),
+            (false, None) => Promise::None,
+        }
+    }
+
+    /// How far two nodes' clocks can disagree over the run (offsets and drift; steps are
+    /// judged apart): a TTL counted on the database's clock and checked on a cache node's is
+    /// off by at most this.
+    fn clock_slack(&self) -> SimDuration {
+        let clock = &self.sim.clock;
+        let drift = 2.0 * clock.drift_ppm * 1e-6 * self.sim.duration.as_nanos() as f64;
+        SimDuration(2 * clock.offset.as_nanos() + drift as u64)
+    }
+
+    /// Whether a node can crash in this run.
+    fn crashes(&self) -> bool {
+        self.sim.faults.iter().any(|f| matches!(f.kind, sim_core::FaultKind::Crash { .. }))
+            || self.sim.nemesis.as_ref().is_some_and(|n| n.kinds.iter().any(|k| k == "crash"))
+    }
+
+    /// Whether a clock fault can step a node's clock in this run.
+    fn clocks_stepped(&self) -> bool {
+        self.sim.faults.iter().any(|f| matches!(f.kind, sim_core::FaultKind::Clock { .. }))
+            || self.sim.nemesis.as_ref().is_some_and(|n| n.kinds.iter().any(|k| k == "clock"))
+    }
+
     /// Che's approximation of an LRU cache's hit ratio for this run's catalogue and capacity:
     /// where it applies (a Zipf workload, one cache node, a capacity in objects), the reference
     /// a sweep draws beside the measured hit ratio.
@@ -261,28 +475,137 @@ impl CacheRun {
         };
         CheckResult::pass(REPLAYED, format!("{total} requests, each answered, {how}"))
     }
-}
 
-/// Every value read was the database's value: nothing writes the database yet, so a read is
-/// fresh when it returns the only version there is.
-fn fresh(o: &Observer) -> CheckResult {
-    if o.requests == 0 {
-        return CheckResult::not_applicable(FRESH, "no read was answered");
-    }
-    if o.stale > 0 {
-        return CheckResult::fail(
+    /// Every read kept the configuration's promise.
+    fn fresh(&self, o: &Observer) -> CheckResult {
+        let reads = o.requests;
+        let promise = o.promise.unwrap_or(Promise::None);
+        let what = match promise {
+            Promise::None => {
+                return CheckResult::not_applicable(
+                    FRESH,
+                    format!(
+                        "{}: no bound promised; {} of {reads} reads stale, the oldest by {} (measured)",
+                        self.why_no_bound(),
+                        o.stale_reads,
+                        o.stale_age_max
+                    ),
+                );
+            }
+            Promise::Ttl(ttl) => format!("within the TTL bound {ttl}"),
+            Promise::Invalidation { ttl: None } => {
+                "none served after its overwriting write's invalidation reached the cache".into()
+            }
+            Promise::Invalidation { ttl: Some(ttl) } => format!(
+                "none served after its overwriting write's invalidation reached the cache, nor beyond the TTL bound {ttl} without one"
+            ),
+        };
+        if o.violations > 0 {
+            let first = o.first_violation.clone().unwrap_or_default();
+            return CheckResult::fail(
+                FRESH,
+                format!("{} of {reads} reads broke the bound; the first: {first}", o.violations),
+            );
+        }
+        if reads == 0 {
+            return CheckResult::unknown(FRESH, "no read was answered");
+        }
+        if o.unjudged > 0 {
+            return CheckResult::unknown(
+                FRESH,
+                format!(
+                    "{} stale reads were older than the TTL in a run whose clocks were stepped: a TTL counted on one clock and checked on another cannot be judged",
+                    o.unjudged
+                ),
+            );
+        }
+        let writes = o.db_writes;
+        CheckResult::pass(
             FRESH,
             format!(
-                "{} of {} reads returned a version the database never held",
-                o.stale, o.requests
+                "{reads} reads after {writes} database writes, {} stale ({what})",
+                o.stale_reads
             ),
-        );
+        )
     }
-    CheckResult::pass(
-        FRESH,
-        format!(
-            "{} reads, each the database's value (nothing writes it: the bound is 0)",
-            o.requests
-        ),
-    )
+
+    fn why_no_bound(&self) -> &'static str {
+        match self.config.mode() {
+            Mode::WriteBehind => "write-behind acknowledges writes before the database has them",
+            Mode::WriteThrough => {
+                "write-through under crashes (a node that crashes with a write in flight never invalidates for it) and no TTL bounds it"
+            }
+            Mode::CacheAside
+                if !self.config.leases() && self.config.invalidation != Invalidation::None =>
+            {
+                "cache-aside without leases races (a reader's set of an old value can land after the invalidation) and no TTL bounds it"
+            }
+            _ => "no invalidation and no TTL",
+        }
+    }
+
+    /// Under leases, no set the cache accepted carried a value an invalidation it had
+    /// processed already overwrote.
+    fn no_stale_set(&self, o: &Observer) -> CheckResult {
+        if !self.config.leases() {
+            return CheckResult::not_applicable(
+                NO_STALE_SET,
+                format!("no leases: {} stale sets accepted (measured)", o.stale_sets),
+            );
+        }
+        if o.stale_sets > 0 {
+            let first = o.first_stale_set.clone().unwrap_or_default();
+            return CheckResult::fail(
+                NO_STALE_SET,
+                format!(
+                    "{} of {} accepted sets were stale; the first: {first}",
+                    o.stale_sets, o.sets_accepted
+                ),
+            );
+        }
+        if o.sets_accepted == 0 {
+            return CheckResult::unknown(NO_STALE_SET, "no set was accepted");
+        }
+        CheckResult::pass(
+            NO_STALE_SET,
+            format!(
+                "{} sets accepted, none stale; {} refused for want of a valid lease",
+                o.sets_accepted, o.sets_refused
+            ),
+        )
+    }
+
+    /// With coalescing, no key was read from the database while another read of it was in
+    /// flight in the same window.
+    fn coalesced(&self, o: &Observer) -> CheckResult {
+        if !self.config.coalesce() {
+            return CheckResult::not_applicable(
+                COALESCED,
+                format!(
+                    "no coalescing: {} database reads overlapped another of their key (measured)",
+                    o.redundant_reads
+                ),
+            );
+        }
+        if o.redundant_reads > 0 {
+            let first = o.first_redundant.clone().unwrap_or_default();
+            return CheckResult::fail(
+                COALESCED,
+                format!(
+                    "{} of {} database reads were redundant; the first: {first}",
+                    o.redundant_reads, o.db_reads
+                ),
+            );
+        }
+        if o.db_reads == 0 {
+            return CheckResult::unknown(COALESCED, "no database read");
+        }
+        CheckResult::pass(
+            COALESCED,
+            format!(
+                "{} database reads, none while another of its key was in flight; {} misses coalesced, {} lease waits",
+                o.db_reads, o.coalesced, o.lease_waits
+            ),
+        )
+    }
 }
