@@ -173,9 +173,7 @@ impl NetworkConfig {
         for (class, d) in &self.class_latency {
             let key = format!("network.class_latency.{class}");
             // The name is also a dotted key's last part (`--set`, sweep grids), so no dots.
-            if class.is_empty()
-                || !class.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            {
+            if !is_class_name(class) {
                 return Err(ConfigError::invalid(
                     // Quoted, as TOML writes such a key, so that the key stays one part.
                     &format!("network.class_latency.\"{class}\""),
@@ -193,6 +191,11 @@ impl NetworkConfig {
         }
         Ok(())
     }
+}
+
+/// True when `class` can name a message class: letters, digits, `-` and `_`, at least one.
+pub(crate) fn is_class_name(class: &str) -> bool {
+    !class.is_empty() && class.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// What one link does to messages.
@@ -260,8 +263,9 @@ impl PartitionRule {
 pub(crate) enum NetworkFault {
     /// Cut links.
     Partition(PartitionRule),
-    /// Extra loss on messages from or to the marked nodes (`None`: every message).
-    Loss(Probability, Option<Vec<bool>>),
+    /// Extra loss on messages from or to the marked nodes (`None`: every message) whose class
+    /// is one of the listed ones (`None`: every class).
+    Loss(Probability, Option<Vec<bool>>, Option<Vec<String>>),
     /// Extra latency on messages from or to the marked nodes.
     Latency(Distribution, Option<Vec<bool>>),
     /// Extra duplication of every message.
@@ -270,6 +274,11 @@ pub(crate) enum NetworkFault {
 
 fn touches(nodes: &Option<Vec<bool>>, from: NodeId, to: NodeId) -> bool {
     nodes.as_ref().is_none_or(|m| m[from.index()] || m[to.index()])
+}
+
+fn in_classes(classes: &Option<Vec<String>>, class: &str) -> bool {
+    // A handful of names: a scan beats a set.
+    classes.as_ref().is_none_or(|cs| cs.iter().any(|c| c == class))
 }
 
 /// What the network is told about one message.
@@ -283,7 +292,7 @@ pub(crate) struct Packet<'a> {
     pub(crate) delay: SimDuration,
     /// Bytes on the wire (read only with bandwidth set).
     pub(crate) size: u64,
-    /// Its class (read only when [`Network::has_classes`]; `""`: none).
+    /// Its class (read only when [`Network::needs_class`]; `""`: none).
     pub(crate) class: &'a str,
 }
 
@@ -322,6 +331,8 @@ pub(crate) struct Network {
     bandwidth: Option<Bandwidth>,
     egress_free: Vec<SimTime>,
     faults: Vec<(u32, NetworkFault)>,
+    /// True when a loss fault in force picks its messages by class.
+    class_loss: bool,
     /// True when nothing but the default link model applies (the fast path).
     plain: bool,
 }
@@ -387,6 +398,7 @@ impl Network {
             bandwidth: cfg.bandwidth,
             egress_free: vec![SimTime::ZERO; n],
             faults: Vec::new(),
+            class_loss: false,
             plain: true,
         };
         net.update_plain();
@@ -394,6 +406,8 @@ impl Network {
     }
 
     fn update_plain(&mut self) {
+        self.class_loss =
+            self.faults.iter().any(|(_, f)| matches!(f, NetworkFault::Loss(_, _, Some(_))));
         self.plain = self.overrides.is_empty()
             && self.classes.is_empty()
             && self.regions == 1
@@ -422,11 +436,11 @@ impl Network {
         self.update_plain();
     }
 
-    /// True when some message class has a latency of its own: only then does a send need to
-    /// ask its message for its class.
+    /// True when some message class has a latency of its own, or a loss fault in force picks
+    /// its messages by class: only then does a send need to ask its message for its class.
     #[inline]
-    pub(crate) fn has_classes(&self) -> bool {
-        !self.classes.is_empty()
+    pub(crate) fn needs_class(&self) -> bool {
+        !self.classes.is_empty() || self.class_loss
     }
 
     /// The latency of messages of `class` where no link or route sets one: its entry in
@@ -467,7 +481,11 @@ impl Network {
         let (mut loss, mut dup) = (link.loss, link.duplicate);
         for (_, f) in &self.faults {
             match f {
-                NetworkFault::Loss(p, nodes) if touches(nodes, from, to) => loss = loss.either(*p),
+                NetworkFault::Loss(p, nodes, classes)
+                    if touches(nodes, from, to) && in_classes(classes, class) =>
+                {
+                    loss = loss.either(*p)
+                }
                 NetworkFault::Duplicate(p) => dup = dup.either(*p),
                 _ => {}
             }
@@ -678,7 +696,7 @@ mod tests {
         )
         .unwrap();
         let mut net = Network::new(&cfg, &topo()).unwrap();
-        assert!(net.has_classes());
+        assert!(net.needs_class());
         let mut rng = RngRoot::new(1).stream(Stream::Network);
         let mut at = |a, b, class| match net.route(&mut rng, SimTime(0), packet(a, b, 0, 1, class))
         {
@@ -694,6 +712,42 @@ mod tests {
             "a link override without latency keeps the network's (the class's), not the route's"
         );
         assert_eq!(at(3, 2, "vote"), 5, "a client takes the class latency too");
+    }
+
+    #[test]
+    fn a_loss_fault_with_classes_drops_only_those_classes() {
+        let mut net = Network::new(&NetworkConfig::default(), &topo()).unwrap();
+        assert!(!net.needs_class());
+        let p = probability("rate", 0.999_999).unwrap();
+        let vote = Some(vec!["vote".to_string()]);
+        net.add_fault(0, NetworkFault::Loss(p, None, vote.clone()));
+        assert!(net.needs_class(), "a class-filtered loss asks each message for its class");
+        let mut rng = RngRoot::new(1).stream(Stream::Network);
+        let mut delivered = |net: &mut Network, a, b, class| {
+            (0..1000)
+                .filter(|_| {
+                    let r = net.route(&mut rng, SimTime(0), packet(a, b, 0, 1, class));
+                    matches!(r, Routing::Deliver { .. })
+                })
+                .count()
+        };
+        assert_eq!(delivered(&mut net, 0, 1, "vote"), 0, "the class is lost");
+        assert_eq!(delivered(&mut net, 0, 1, "append"), 1000, "other classes are not");
+        assert_eq!(delivered(&mut net, 0, 1, ""), 1000, "nor are unclassed messages");
+        assert!(net.heal(0));
+        assert!(!net.needs_class() && net.plain, "healed: back on the fast path");
+        // With `nodes` too, a message must match both: n1's votes only.
+        let mask = Some(vec![true, false, false, false]);
+        net.add_fault(1, NetworkFault::Loss(p, mask, vote));
+        assert_eq!(delivered(&mut net, 0, 1, "vote"), 0);
+        assert_eq!(delivered(&mut net, 2, 0, "vote"), 0, "to n1 as well as from it");
+        assert_eq!(delivered(&mut net, 1, 2, "vote"), 1000, "a vote between other nodes");
+        assert_eq!(delivered(&mut net, 0, 1, "append"), 1000, "n1's other classes");
+        // Without classes, every message, as before.
+        net.heal_all();
+        net.add_fault(2, NetworkFault::Loss(p, None, None));
+        assert!(!net.needs_class());
+        assert_eq!(delivered(&mut net, 1, 2, ""), 0);
     }
 
     #[test]

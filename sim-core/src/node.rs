@@ -34,8 +34,9 @@ pub trait Message: Clone + Debug + Hash + 'static {
     }
 
     /// The message's class (`"append"`, `"vote-reply"`): a scenario's `[network.class_latency]`
-    /// may give each class its own one-way latency. Default `""`, no class: the network's
-    /// latency. Asked only when the scenario sets a class latency.
+    /// may give each class its own one-way latency, and a `loss` fault's `classes` may pick the
+    /// messages it loses. Default `""`, no class: the network's latency, and no class-picking
+    /// loss fault. Asked only when the scenario sets a class latency or such a loss is in force.
     fn class(&self) -> &'static str {
         ""
     }

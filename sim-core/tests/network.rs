@@ -257,6 +257,68 @@ fn a_class_no_message_has_changes_nothing() {
 }
 
 #[test]
+fn a_loss_fault_with_classes_loses_only_messages_of_those_classes() {
+    // Even notes are class `even`, odd ones have none. From 500 ms to 1.5 s a loss fault drops
+    // (nearly) every even note and no odd one; before and after, everything arrives.
+    let loss = |classes: &str| {
+        format!(
+            "[[fault]]\nat = \"500ms\"\nkind = \"loss\"\nrate = 0.999999\n{classes}duration = \"1s\"\n"
+        )
+    };
+    // Notes by (sent during the fault, odd), sent and delivered; with a 1 ms latency every
+    // note sent 1 ms before the end has arrived, if it was not lost.
+    let count = |s: &Simulation<Chatter>| {
+        let key = |sent_at: u64, seq: u64| {
+            (sent_at < 1999 * MS).then(|| {
+                (usize::from((500 * MS..1500 * MS).contains(&sent_at)), (seq % 2) as usize)
+            })
+        };
+        let (mut sent, mut got) = ([[0u32; 2]; 2], [[0u32; 2]; 2]);
+        for id in s.topology().nodes() {
+            for (i, &t) in s.node(id).unwrap().sent_at_ns.iter().enumerate() {
+                if let Some((d, o)) = key(t, i as u64 + 1) {
+                    sent[d][o] += 1;
+                }
+            }
+        }
+        for (_, d) in deliveries(s) {
+            if let Some((during, odd)) = key(d.sent_at_ns, d.seq) {
+                got[during][odd] += 1;
+            }
+        }
+        (sent, got)
+    };
+    let mut s = sim(6, 3, "latency = \"1ms\"", &loss("classes = [\"even\"]\n"), None);
+    s.run();
+    let (sent, got) = count(&s);
+    assert!(sent.iter().flatten().all(|&n| n > 500), "{sent:?}");
+    assert_eq!(got[1][0], 0, "no even note sent during the fault arrives: {got:?}");
+    assert_eq!(got[1][1], sent[1][1], "every odd note sent during it does");
+    assert_eq!(got[0], sent[0], "every note sent outside it does");
+    // The same fault without `classes` loses the odd notes too.
+    let mut all = sim(6, 3, "latency = \"1ms\"", &loss(""), None);
+    all.run();
+    let (sent, got) = count(&all);
+    assert_eq!(got[1], [0, 0], "{sent:?} {got:?}");
+    assert_eq!(got[0], sent[0]);
+}
+
+#[test]
+fn loss_classes_are_checked() {
+    let bad = |classes: &str| {
+        let text = format!("at = \"1s\"\nkind = \"loss\"\nrate = 0.5\nclasses = {classes}\n");
+        let f: sim_core::FaultSpec = toml::from_str(&text).unwrap();
+        let topo = Topology::new(3, 0).unwrap();
+        f.validate("fault[0]", &topo, SimDuration::from_secs(2)).map_err(|e| e.to_string())
+    };
+    let e = bad("[]").unwrap_err();
+    assert!(e.contains("`fault[0].classes`") && e.contains("empty class list"), "{e}");
+    let e = bad("[\"a.b\"]").unwrap_err();
+    assert!(e.contains("`fault[0].classes`") && e.contains("letters, digits"), "{e}");
+    assert!(bad("[\"even\", \"read-reply\"]").is_ok());
+}
+
+#[test]
 fn class_latency_is_checked() {
     let bad = |s: &str| {
         let cfg = toml::from_str::<NetworkConfig>(s).map_err(|e| e.to_string())?;

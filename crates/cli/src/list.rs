@@ -43,7 +43,7 @@ pub fn run() -> Status {
             }
         }
         if !p.message_classes().is_empty() {
-            println!("  message classes ([network.class_latency]):");
+            println!("  message classes ([network.class_latency], a loss fault's `classes`):");
             for c in p.message_classes() {
                 println!("    {:<16} {}", c.name, c.about);
             }

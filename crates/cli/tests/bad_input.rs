@@ -84,6 +84,14 @@ fn bad_files() -> Vec<(&'static str, String, &'static str, &'static str)> {
             "runs a fixed cluster",
         ),
         (
+            "classes.toml",
+            format!(
+                "{BASE}[[fault]]\nat = \"1s\"\nkind = \"loss\"\nrate = 0.5\nclasses = [\"invalidate\"]\n"
+            ),
+            "fault[0].classes",
+            "`invalidate` is not a message class raft sends",
+        ),
+        (
             "seeds.toml",
             format!("seed = 9223372036854775807\n{BASE}[sweep]\nseeds = 3\n"),
             "sweep.seeds",

@@ -69,7 +69,8 @@ pub struct ProtocolEvent {
 
 /// A class of messages a protocol sends (`append`, `vote-reply`): what its messages'
 /// [`Message::class`](sim_core::Message::class) returns, and what a scenario's
-/// `[network.class_latency]` may name (any other name is an error there).
+/// `[network.class_latency]` and a `loss` fault's `classes` may name (any other name is an
+/// error there).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MessageClass {
     /// Its name: letters, digits, `-` and `_`.
@@ -142,7 +143,8 @@ pub trait Protocol: Send + Sync + 'static {
         false
     }
     /// The classes of its messages, that `[network.class_latency]` may give latencies of their
-    /// own. A protocol that declares none takes no class latency.
+    /// own and a `loss` fault's `classes` may pick. A protocol that declares none takes no
+    /// class latency and no `classes`.
     fn message_classes(&self) -> &'static [MessageClass] {
         &[]
     }

@@ -72,7 +72,11 @@ pub fn describe(f: &FaultRecord) -> String {
             _ => f.resolved.join(" "),
         }
     };
-    if nodes.is_empty() { kind.to_string() } else { format!("{kind} {nodes}") }
+    let mut text = if nodes.is_empty() { kind.to_string() } else { format!("{kind} {nodes}") };
+    if let FaultKind::Loss { classes: Some(classes), .. } = &f.spec.kind {
+        text.push_str(&format!(" ({})", classes.join(", ")));
+    }
+    text
 }
 
 /// When a fault's effect ended, seconds: its heal, a crashed node's restart, or the run's end

@@ -7,7 +7,9 @@ use std::path::Path;
 use platform::Setup;
 use serde::{Deserialize, Serialize};
 use sim_core::config::ConfigError;
-use sim_core::{ClockConfig, FaultName, FaultSpec, NemesisConfig, NetworkConfig, SimDuration};
+use sim_core::{
+    ClockConfig, FaultKind, FaultName, FaultSpec, NemesisConfig, NetworkConfig, SimDuration,
+};
 
 use crate::error::{ScenarioError, locate_offset};
 use crate::registry;
@@ -249,9 +251,10 @@ impl Scenario {
         Ok(())
     }
 
-    /// `[network.class_latency]` names message classes the protocol declares: a misspelt class
-    /// would otherwise be silently unused. (A name that is no class name at all, `""` or
-    /// `"a.b"`, is left to the network's own check, which says what a name may hold.)
+    /// `[network.class_latency]` and the `classes` of loss faults name message classes the
+    /// protocol declares: a misspelt class would otherwise be silently unused (or lose
+    /// nothing). (A name that is no class name at all, `""` or `"a.b"`, is left to the
+    /// network's and the fault's own checks, which say what a name may hold.)
     fn check_classes(&self) -> Result<(), ConfigError> {
         let Some(p) = registry::protocol(&self.protocol) else { return Ok(()) };
         let known: Vec<&str> = p.message_classes().iter().map(|c| c.name).collect();
@@ -259,23 +262,38 @@ impl Scenario {
             !c.is_empty() && c.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         };
         let unknown = |c: &&String| is_name(c) && !known.contains(&c.as_str());
-        match self.network.class_latency.keys().find(unknown) {
-            None => Ok(()),
-            Some(class) => Err(ConfigError::invalid(
-                &format!("network.class_latency.{class}"),
+        let refuse = |key: String, class: &str, none: &str| {
+            Err(ConfigError::invalid(
+                &key,
                 if known.is_empty() {
-                    format!(
-                        "`{class}`: {} declares no message classes, so none can be given a latency",
-                        self.protocol
-                    )
+                    format!("`{class}`: {} declares no message classes, so {none}", self.protocol)
                 } else {
                     format!(
                         "`{class}` is not a message class {} sends: allowed {known:?}",
                         self.protocol
                     )
                 },
-            )),
+            ))
+        };
+        if let Some(class) = self.network.class_latency.keys().find(unknown) {
+            return refuse(
+                format!("network.class_latency.{class}"),
+                class,
+                "none can be given a latency",
+            );
         }
+        for (i, f) in self.faults.iter().enumerate() {
+            if let FaultKind::Loss { classes: Some(classes), .. } = &f.kind
+                && let Some(class) = classes.iter().find(unknown)
+            {
+                return refuse(
+                    format!("fault[{i}].classes"),
+                    class,
+                    "a loss cannot pick its messages by class",
+                );
+            }
+        }
+        Ok(())
     }
 
     fn validate_common(&self) -> Result<(), ConfigError> {

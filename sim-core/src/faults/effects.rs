@@ -149,11 +149,12 @@ impl<N: Node> Simulation<N> {
                 }
                 target
             }
-            FaultKind::Loss { rate, nodes } => {
+            FaultKind::Loss { rate, nodes, classes } => {
                 let target = nodes.as_ref().map(|s| self.select_set(s));
                 let p = probability("loss.rate", *rate).unwrap_or_default();
                 let mask = target.as_ref().map(|t| self.mask(t));
-                self.world.network.add_fault(index, NetworkFault::Loss(p, mask));
+                let fault = NetworkFault::Loss(p, mask, classes.clone());
+                self.world.network.add_fault(index, fault);
                 target.unwrap_or_default()
             }
             FaultKind::Latency { extra, nodes } => {

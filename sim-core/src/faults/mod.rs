@@ -16,8 +16,9 @@
 //! dropped), `bridge` (`node`: the other servers of its group split in two halves that cannot
 //! talk, the node talks to both), `crash` (`node`, optional `restart_after`), `pause` (`node`), `slow` (`node`,
 //! `factor` ≥ 1: the node's processing takes that many times longer), `clock` (`node`, `step`
-//! (signed) or `drift_ppm`), `loss` (`rate`, optional `nodes`), `latency` (`extra`, a
-//! distribution, optional `nodes`), `duplicate` (`rate`), `disk` (`node`, `mode` =
+//! (signed) or `drift_ppm`), `loss` (`rate`, optional `nodes`, optional `classes`: only
+//! messages whose [`Message::class`](crate::Message::class) is one of them), `latency`
+//! (`extra`, a distribution, optional `nodes`), `duplicate` (`rate`), `disk` (`node`, `mode` =
 //! `lose-unsynced` | `corrupt`). Any fault may have a `duration`, after which it heals: the
 //! partition or network fault is lifted, a crashed node restarts (unless `restart_after` says
 //! when), a paused node resumes, a slow node runs at full speed, a clock drift returns to the

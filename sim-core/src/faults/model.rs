@@ -218,6 +218,11 @@ pub enum FaultKind {
         /// Only messages from or to these nodes (default: all).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         nodes: Option<NodeSet>,
+        /// Only messages of these classes ([`Message::class`](crate::Message::class), e.g.
+        /// `"append"`), at least one (default: every message, classed or not). With `nodes`
+        /// too, a message must match both.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        classes: Option<Vec<String>>,
     },
     /// Extra latency.
     Latency {
@@ -334,6 +339,34 @@ fn check_set(topo: &Topology, key: &str, set: &NodeSet) -> Result<(), ConfigErro
         NodeSet::List(v) if v.is_empty() => Err(ConfigError::invalid(key, "an empty node list")),
         NodeSet::List(v) => v.iter().try_for_each(|n| topo.resolve(key, n).map(|_| ())),
     }
+}
+
+/// A loss fault's `classes`: at least one, each a message class name (letters, digits, `-` and
+/// `_`, as `[network.class_latency]` takes them). Whether the protocol sends such a class is
+/// the scenario's check, which knows the protocol.
+fn check_classes(key: &str, classes: &[String]) -> Result<(), ConfigError> {
+    if classes.is_empty() {
+        return Err(ConfigError::invalid(
+            key,
+            "an empty class list: name at least one message class, or leave `classes` out to lose messages of every class",
+        ));
+    }
+    for class in classes {
+        if !crate::network::is_class_name(class) {
+            return Err(ConfigError::invalid(
+                key,
+                if class.is_empty() {
+                    "a message class name is never empty: use letters, digits, `-` and `_`"
+                        .to_string()
+                } else {
+                    format!(
+                        "`{class}` is not a message class name: use letters, digits, `-` and `_`"
+                    )
+                },
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl FaultSpec {
@@ -513,10 +546,13 @@ impl FaultSpec {
                     }
                 }
             }
-            FaultKind::Loss { rate, nodes } => {
+            FaultKind::Loss { rate, nodes, classes } => {
                 probability(&k("rate"), *rate)?;
                 if let Some(set) = nodes {
                     check_set(topo, &k("nodes"), set)?;
+                }
+                if let Some(classes) = classes {
+                    check_classes(&k("classes"), classes)?;
                 }
             }
             FaultKind::Latency { extra, nodes } => {
@@ -622,9 +658,11 @@ impl FaultRecord {
             FaultKind::Disk { mode, .. } => FaultKind::Disk { node: first(), mode: *mode },
             FaultKind::Join { .. } => FaultKind::Join { node: first() },
             FaultKind::Leave { drain, .. } => FaultKind::Leave { node: first(), drain: *drain },
-            FaultKind::Loss { rate, nodes: Some(_) } => {
-                FaultKind::Loss { rate: *rate, nodes: Some(NodeSet::List(self.resolved.clone())) }
-            }
+            FaultKind::Loss { rate, nodes: Some(_), classes } => FaultKind::Loss {
+                rate: *rate,
+                nodes: Some(NodeSet::List(self.resolved.clone())),
+                classes: classes.clone(),
+            },
             FaultKind::Latency { extra, nodes: Some(_) } => FaultKind::Latency {
                 extra: extra.clone(),
                 nodes: Some(NodeSet::List(self.resolved.clone())),

@@ -218,7 +218,7 @@ impl NemesisConfig {
                         drift_ppm: None,
                     }
                 }
-                FaultName::Loss => FaultKind::Loss { rate: 0.3, nodes: None },
+                FaultName::Loss => FaultKind::Loss { rate: 0.3, nodes: None, classes: None },
                 FaultName::Latency => FaultKind::Latency {
                     extra: Distribution::Exponential { mean: SimDuration::from_millis(50) },
                     nodes: None,

@@ -202,7 +202,7 @@ impl<N: Node> World<N> {
         }
         let size =
             if self.network_has_bandwidth { crate::node::Message::wire_size(&msg) } else { 0 };
-        let class = if self.network.has_classes() { crate::node::Message::class(&msg) } else { "" };
+        let class = if self.network.needs_class() { crate::node::Message::class(&msg) } else { "" };
         let packet = Packet { from, to, delay, size, class };
         match self.network.route(&mut self.net_rng, now, packet) {
             Routing::Drop(reason) => {
