@@ -268,8 +268,9 @@ pub struct CacheConfig {
     #[serde(default)]
     pub hold_off: SimDuration,
     /// Request coalescing: a cache node sends one database read per missed key and answers
-    /// every reader that missed meanwhile from it (under cache-aside, leases do this); default
-    /// off, or on with leases or where the bug needs it.
+    /// every reader that missed meanwhile from it (under cache-aside, leases do this, and
+    /// `coalesce = true` brings them); default off, or on with leases or where the bug needs
+    /// it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coalesce: Option<bool>,
     /// How long a client waits for an answer, a cache node for the database, and a lease
@@ -382,9 +383,11 @@ impl CacheConfig {
         self.mode.unwrap_or(if needs { Mode::CacheAside } else { Mode::ReadThrough })
     }
 
-    /// Whether leases are on: as set, else whether the bug needs them.
+    /// Whether leases are on: as set, else whether the bug needs them or, under cache-aside,
+    /// coalescing does (leases are how cache-aside coalesces).
     pub fn leases(&self) -> bool {
-        self.leases.unwrap_or(self.bug.is_some_and(Bug::needs_leases))
+        let coalescing = self.mode == Some(Mode::CacheAside) && self.coalesce == Some(true);
+        self.leases.unwrap_or(self.bug.is_some_and(Bug::needs_leases) || coalescing)
     }
 
     /// Whether misses are coalesced: as set, else whether the bug needs it or leases do it
@@ -471,6 +474,25 @@ impl CacheConfig {
     /// The keys of writes, invalidation, leases, coalescing, TTLs and the near cache.
     fn validate_consistency(&self) -> Result<(), ConfigError> {
         let mode = self.mode();
+        let needs = match self.bug {
+            Some(b) if b.needs_leases() && !(self.leases() && mode == Mode::CacheAside) => Some(
+                "this bug is in how leases are used: it needs mode = \"cache-aside\" and leases = true",
+            ),
+            Some(Bug::NoInvalidation)
+                if !mode.writer_invalidates() || self.invalidation == Invalidation::None =>
+            {
+                Some(
+                    "\"no-invalidation\" skips the invalidation writers send: it needs read-through or cache-aside with invalidation = \"delete\" or \"update\"",
+                )
+            }
+            Some(Bug::NoCoalescing) if !self.coalesce() => {
+                Some("\"no-coalescing\" breaks coalescing: it needs coalesce = true")
+            }
+            _ => None,
+        };
+        if let Some(why) = needs {
+            return Err(ConfigError::invalid("cache.bug", why));
+        }
         if let Some(r) = self.write_ratio {
             if !(0.0..=1.0).contains(&r) {
                 return Err(ConfigError::out_of_range("cache.write_ratio", r, "0..=1"));
@@ -581,7 +603,7 @@ impl CacheConfig {
         if self.coalesce() && mode == Mode::CacheAside && !self.leases() {
             return Err(ConfigError::invalid(
                 "cache.coalesce",
-                "under cache-aside each client reads the database itself: leases coalesce its misses (set leases = true)",
+                "under cache-aside each client reads the database itself: only leases coalesce its misses (remove leases = false)",
             ));
         }
         if self.invalidation != Invalidation::default() && !mode.writer_invalidates() {
@@ -589,25 +611,6 @@ impl CacheConfig {
                 "cache.invalidation",
                 "writes go through the cache node under write-through and write-behind: only read-through and cache-aside writers invalidate",
             ));
-        }
-        let needs = match self.bug {
-            Some(b) if b.needs_leases() && !(self.leases() && mode == Mode::CacheAside) => Some(
-                "this bug is in how leases are used: it needs mode = \"cache-aside\" and leases = true",
-            ),
-            Some(Bug::NoInvalidation)
-                if !mode.writer_invalidates() || self.invalidation == Invalidation::None =>
-            {
-                Some(
-                    "\"no-invalidation\" skips the invalidation writers send: it needs read-through or cache-aside with invalidation = \"delete\" or \"update\"",
-                )
-            }
-            Some(Bug::NoCoalescing) if !self.coalesce() => {
-                Some("\"no-coalescing\" breaks coalescing: it needs coalesce = true")
-            }
-            _ => None,
-        };
-        if let Some(why) = needs {
-            return Err(ConfigError::invalid("cache.bug", why));
         }
         Ok(())
     }
@@ -707,5 +710,55 @@ mod tests {
             assert_eq!(e.key(), "cache.capacity", "{bad}: {e}");
         }
         assert!(CapacitySpec::Entries(0).capacity().is_err());
+    }
+
+    fn config(text: &str) -> Result<CacheConfig, ConfigError> {
+        let c: CacheConfig = toml::from_str(text).expect("parses");
+        c.validate().map(|()| c)
+    }
+
+    #[test]
+    fn a_bug_brings_what_it_needs_unless_the_file_sets_otherwise() {
+        let c = config("bug = \"lease-ignored\"").unwrap();
+        assert_eq!((c.mode(), c.leases(), c.coalesce()), (Mode::CacheAside, true, true));
+        let c = config("bug = \"no-coalescing\"").unwrap();
+        assert_eq!((c.mode(), c.coalesce()), (Mode::ReadThrough, true));
+        for bad in [
+            "bug = \"delete-before-write\"\nmode = \"read-through\"",
+            "bug = \"lease-ignored\"\nleases = false",
+            "bug = \"no-coalescing\"\ncoalesce = false",
+            "bug = \"no-invalidation\"\ninvalidation = \"none\"",
+            "bug = \"no-invalidation\"\nmode = \"write-through\"",
+        ] {
+            assert_eq!(config(bad).unwrap_err().key(), "cache.bug", "{bad}");
+        }
+    }
+
+    #[test]
+    fn under_cache_aside_coalescing_is_leases() {
+        let c = config("mode = \"cache-aside\"\ncoalesce = true").unwrap();
+        assert!(c.leases());
+        let e = config("mode = \"cache-aside\"\ncoalesce = true\nleases = false").unwrap_err();
+        assert_eq!(e.key(), "cache.coalesce");
+        let e = config("leases = true\ncoalesce = false\nmode = \"cache-aside\"").unwrap_err();
+        assert_eq!(e.key(), "cache.coalesce");
+    }
+
+    #[test]
+    fn settings_that_cannot_work_together_are_refused_by_key() {
+        for (text, key) in [
+            ("leases = true", "cache.leases"),
+            ("hold_off = \"1s\"", "cache.hold_off"),
+            ("near_capacity = 10", "cache.near_ttl"),
+            ("near_ttl = \"1s\"", "cache.near_ttl"),
+            ("ttl_jitter = 0.5", "cache.ttl_jitter"),
+            ("ttl = \"1s\"\nttl_jitter = 1.0", "cache.ttl_jitter"),
+            ("write_ratio = 1.5", "cache.write_ratio"),
+            ("mode = \"write-through\"\ninvalidation = \"update\"", "cache.invalidation"),
+            ("storm = { rate = 10.0, keys = 0 }", "cache.storm.keys"),
+            ("timeout = \"0s\"", "cache.timeout"),
+        ] {
+            assert_eq!(config(text).unwrap_err().key(), key, "{text}");
+        }
     }
 }

@@ -96,6 +96,10 @@ pub struct Observer {
     pub first_stale_set: Option<String>,
     /// Database reads served.
     pub db_reads: u64,
+    /// Those of the storm's keys.
+    pub db_reads_storm: u64,
+    /// The storm's keys: `0..storm_keys`.
+    pub storm_keys: u64,
     /// Database writes committed.
     pub db_writes: u64,
     /// Database reads of a key while another read of it was in flight in the same
@@ -159,6 +163,12 @@ impl Observer {
     /// invalidation reached it): a new read of the key is not redundant.
     pub fn detached(&mut self, key: u64) {
         self.open_reads.remove(&key);
+    }
+
+    /// The database served a read of `key`.
+    pub fn db_read(&mut self, key: u64) {
+        self.db_reads += 1;
+        self.db_reads_storm += u64::from(key < self.storm_keys);
     }
 
     /// A write-behind cache node acknowledged `write_id`.

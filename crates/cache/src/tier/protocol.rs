@@ -135,16 +135,16 @@ const CHARTS: &[SeriesChart] = &[
     SeriesChart {
         name: "stale-reads",
         title: "Stale reads",
-        caption: "Reads that returned a value the database had already overwritten when they began, per second, and how long before (mean, ms).",
-        y_label: "per second / ms",
-        lines: &[
-            SeriesLine {
-                series: "stale_reads",
-                label: "stale reads per second",
-                show: Show::PerSecond,
-            },
-            SeriesLine { series: "stale_age_us", label: "mean age (µs)", show: Show::Mean },
-        ],
+        caption: "Reads per second that returned a value the database had already overwritten when they began.",
+        y_label: "stale reads per second",
+        lines: &[SeriesLine { series: "stale_reads", label: "stale reads", show: Show::PerSecond }],
+    },
+    SeriesChart {
+        name: "stale-age",
+        title: "Age of stale reads",
+        caption: "How long before a stale read began its value had been overwritten, the mean over the window's stale reads.",
+        y_label: "mean age (µs)",
+        lines: &[SeriesLine { series: "stale_age_us", label: "age", show: Show::Mean }],
     },
 ];
 
@@ -278,11 +278,9 @@ impl Model for CacheRun {
         // A retry after a timeout is not redundant; half the timeout leaves room for clocks
         // that run fast.
         let window = SimDuration(self.config.timeout.as_nanos() / 2);
-        let observer: SharedObserver = Arc::new(std::sync::Mutex::new(Observer::new(
-            self.promise(),
-            window,
-            self.clocks_stepped(),
-        )));
+        let mut observer = Observer::new(self.promise(), window, self.clocks_stepped());
+        observer.storm_keys = self.config.storm.as_ref().map_or(0, |s| s.keys);
+        let observer: SharedObserver = Arc::new(std::sync::Mutex::new(observer));
         let shared = observer.clone();
         let (kind, capacity) = (self.config.policy.kind(), self.config.capacity.capacity()?);
         let requests = self.requests.clone();
@@ -339,6 +337,7 @@ impl Model for CacheRun {
             ("db_reads", MetricValue::Count(o.db_reads)),
             ("db_writes", MetricValue::Count(o.db_writes)),
             ("db_reads_peak_per_s", MetricValue::Number(peak_per_second(sim, "db_reads"))),
+            ("db_reads_storm", MetricValue::Count(o.db_reads_storm)),
             ("stale_reads", MetricValue::Count(o.stale_reads)),
             ("stale_read_rate", MetricValue::Number(ratio(o.stale_reads, o.requests))),
             ("stale_age_max_ms", MetricValue::Number(o.stale_age_max.as_millis_f64())),
@@ -436,10 +435,20 @@ impl CacheRun {
     }
 
     /// Che's approximation of an LRU cache's hit ratio for this run's catalogue and capacity:
-    /// where it applies (a Zipf workload, one cache node, a capacity in objects), the reference
+    /// where it applies (independent Zipf reads, no TTL, no near cache, one cache node, a
+    /// capacity in objects), the reference
     /// a sweep draws beside the measured hit ratio.
     fn che_lru(&self) -> Option<f64> {
         let Requests::Zipf(zipf) = &self.requests else { return None };
+        let c = &self.config;
+        // Che's model is of independent reads of a fixed catalogue through one cache.
+        if c.write_ratio() > 0.0
+            || c.storm.is_some()
+            || c.ttl.is_some()
+            || c.near_capacity.is_some()
+        {
+            return None;
+        }
         let Ok(Capacity::Entries(size)) = self.config.capacity.capacity() else { return None };
         if self.config.cache_nodes != 1 {
             return None;

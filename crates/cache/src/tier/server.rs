@@ -453,7 +453,7 @@ impl Db {
         let now = ctx.now().0;
         match msg {
             Msg::DbRead { id, key } => {
-                self.observer.lock().expect("observer").db_reads += 1;
+                self.observer.lock().expect("observer").db_read(key);
                 let at = ctx.sim_time();
                 ctx.metrics().add_to_series("db_reads", at, 1);
                 let version = Self::read_u64(ctx, &format!("v/{key}")).unwrap_or(0);
