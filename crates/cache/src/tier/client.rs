@@ -25,6 +25,8 @@ pub struct Replayer {
     speed: Option<f64>,
     /// When each request in flight was sent.
     sent: BTreeMap<u64, SimTime>,
+    /// How long to wait for an answer before asking again (a message can be lost).
+    timeout: SimDuration,
     observer: SharedObserver,
 }
 
@@ -34,9 +36,10 @@ impl Replayer {
         trace: Arc<Trace>,
         owners: Arc<Vec<NodeId>>,
         speed: Option<f64>,
+        timeout: SimDuration,
         observer: SharedObserver,
     ) -> Self {
-        Replayer { trace, owners, next: 0, speed, sent: BTreeMap::new(), observer }
+        Replayer { trace, owners, next: 0, speed, sent: BTreeMap::new(), timeout, observer }
     }
 
     pub(crate) fn start(&mut self, ctx: Ctx) {
@@ -47,13 +50,31 @@ impl Replayer {
     }
 
     fn send_next(&mut self, ctx: Ctx) {
-        let Some(request) = self.trace.requests().get(self.next) else { return };
-        let next_use = self.trace.next_uses()[self.next];
+        if self.next >= self.trace.requests().len() {
+            return;
+        }
         let id = self.next as u64;
         self.sent.insert(id, ctx.sim_time());
-        let msg = Msg::Get { id, key: request.key, size: request.size_bytes, next_use };
-        ctx.send(self.owners[self.next], msg);
+        self.send(ctx, id);
         self.next += 1;
+    }
+
+    /// Sends request `id` (again, if its answer is overdue).
+    fn send(&mut self, ctx: Ctx, id: u64) {
+        let i = id as usize;
+        let request = self.trace.requests()[i];
+        let next_use = self.trace.next_uses()[i];
+        let msg = Msg::Get { id, key: request.key, size: request.size_bytes, next_use };
+        ctx.send(self.owners[i], msg);
+        ctx.set_timer(self.timeout, Timer::Timeout(id));
+    }
+
+    pub(crate) fn on_timer(&mut self, ctx: Ctx, timer: Timer) {
+        match timer {
+            Timer::Arrival => self.send_due(ctx),
+            Timer::Timeout(id) if self.sent.contains_key(&id) => self.send(ctx, id),
+            _ => {}
+        }
     }
 
     /// When simulated time reaches request `i`'s timestamp (counted from the first's, scaled).
@@ -292,16 +313,8 @@ impl Requester {
         let write_id = (u64::from(ctx.id().0) << 40) | (self.next_id + 1);
         let mode = self.config.mode();
         // Write-through's cache node invalidates when the database answers it.
-        let invalidates = match mode {
-            Mode::ReadThrough | Mode::CacheAside => {
-                self.config.invalidation != Invalidation::None
-                    && self.config.bug != Some(Bug::NoInvalidation)
-            }
-            Mode::WriteThrough => true,
-            Mode::WriteBehind => false,
-        };
         let through = (mode == Mode::WriteThrough).then(|| self.owner(key));
-        self.observer.lock().expect("observer").write_started(write_id, invalidates, through);
+        self.observer.lock().expect("observer").write_started(write_id, through);
         let size = self.object_size;
         if !mode.writer_invalidates() {
             let id = self.begin(ctx, key, Some(write_id), Phase::Write);
@@ -311,8 +324,17 @@ impl Requester {
             self.send_invalidation(ctx, id, None);
         } else {
             let id = self.begin(ctx, key, Some(write_id), Phase::DbWrite);
-            ctx.send(self.db, Msg::DbWrite { id, key, write_id });
+            self.send_db_write(ctx, id);
         }
+    }
+
+    /// Sends a write to the database (again, if its answer is overdue).
+    fn send_db_write(&mut self, ctx: Ctx, id: u64) {
+        let Some(r) = self.in_flight.get(&id) else { return };
+        let (key, write_id) = (r.key, r.write_id.expect("a write"));
+        ctx.send(self.db, Msg::DbWrite { id, key, write_id });
+        let now = ctx.sim_time();
+        self.observer.lock().expect("observer").attempt(write_id, now);
     }
 
     fn send_invalidation(&mut self, ctx: Ctx, id: u64, update: Option<(u64, i64)>) {
@@ -320,6 +342,8 @@ impl Requester {
         let (key, write_id) = (r.key, r.write_id.expect("a write"));
         ctx.send(self.owner(key), Msg::Invalidate { id, key, write_id, update });
         ctx.set_timer(self.config.retry, Timer::Resend(id, update));
+        let now = ctx.sim_time();
+        self.observer.lock().expect("observer").attempt(write_id, now);
     }
 
     /// The request is answered: figures, and the near cache's fill.
@@ -363,33 +387,39 @@ impl Requester {
         }
     }
 
+    /// The cache node's answer to a read.
+    fn answered(&mut self, ctx: Ctx, id: u64, answer: Answer) {
+        let phase = self.in_flight.get(&id).map(|r| r.phase);
+        match (answer, phase) {
+            (Answer::Hit(v), Some(_)) => self.done(ctx, id, Some((v, Level::Tier))),
+            (Answer::Filled(v), Some(_)) => self.done(ctx, id, Some((v, Level::Db))),
+            // A miss while asking, or while told to wait (a duplicate "wait" came late).
+            (Answer::Miss { key, token }, Some(Phase::Get | Phase::Waiting)) => {
+                let r = self.in_flight.get_mut(&id).expect("in flight");
+                r.phase = Phase::DbRead { token };
+                ctx.send(self.db, Msg::DbRead { id, key, token });
+            }
+            // A lease nobody will use (its read is answered or reading already): given back
+            // at once, or the key waits out its expiry.
+            (Answer::Miss { key, token: Some(token) }, _) => {
+                ctx.send(self.owner(key), Msg::Release { key, token });
+            }
+            (Answer::Wait, Some(Phase::Get)) => {
+                // One retry at a time, however many answers (duplicates) say wait.
+                let r = self.in_flight.get_mut(&id).expect("in flight");
+                r.phase = Phase::Waiting;
+                if r.counted {
+                    self.observer.lock().expect("observer").lease_waits += 1;
+                }
+                ctx.set_timer(self.config.retry, Timer::Retry(id));
+            }
+            _ => {}
+        }
+    }
+
     pub(crate) fn on_message(&mut self, ctx: Ctx, msg: Msg) {
         match msg {
-            Msg::Reply { id, answer } => {
-                let Some(r) = self.in_flight.get_mut(&id) else { return };
-                match answer {
-                    Answer::Hit(v) => self.done(ctx, id, Some((v, Level::Tier))),
-                    Answer::Filled(v) => self.done(ctx, id, Some((v, Level::Db))),
-                    Answer::Miss { token } => {
-                        if !matches!(r.phase, Phase::Get) {
-                            return; // a duplicate
-                        }
-                        r.phase = Phase::DbRead { token };
-                        ctx.send(self.db, Msg::DbRead { id, key: r.key });
-                    }
-                    Answer::Wait => {
-                        // One retry at a time, however many answers (duplicates) say wait.
-                        if !matches!(r.phase, Phase::Get) {
-                            return;
-                        }
-                        r.phase = Phase::Waiting;
-                        if r.counted {
-                            self.observer.lock().expect("observer").lease_waits += 1;
-                        }
-                        ctx.set_timer(self.config.retry, Timer::Retry(id));
-                    }
-                }
-            }
+            Msg::Reply { id, answer } => self.answered(ctx, id, answer),
             Msg::DbValue { id, version, read_at } => {
                 let Some(r) = self.in_flight.get(&id) else { return };
                 let Phase::DbRead { token } = r.phase else { return };
@@ -419,8 +449,7 @@ impl Requester {
                 match r.phase {
                     Phase::Invalidating { then_write: true } => {
                         r.phase = Phase::DbWrite;
-                        let (key, write_id) = (r.key, r.write_id.expect("a write"));
-                        ctx.send(self.db, Msg::DbWrite { id, key, write_id });
+                        self.send_db_write(ctx, id);
                     }
                     Phase::Invalidating { then_write: false } => self.done(ctx, id, None),
                     _ => {}
@@ -474,8 +503,7 @@ impl Requester {
         r.abandoned = true;
         match r.phase {
             Phase::DbWrite => {
-                let (key, write_id) = (r.key, r.write_id.expect("a write"));
-                ctx.send(self.db, Msg::DbWrite { id, key, write_id });
+                self.send_db_write(ctx, id);
                 ctx.set_timer(self.config.timeout, Timer::Timeout(id));
             }
             Phase::Invalidating { .. } => {}

@@ -582,6 +582,12 @@ impl CacheConfig {
                 "a trace is replayed through the shared tier alone: remove one",
             ));
         }
+        if self.trace.is_some() && mode != Mode::ReadThrough {
+            return Err(ConfigError::invalid(
+                "cache.mode",
+                "a trace is replayed as reads through the cache node: only read-through replays one",
+            ));
+        }
         if self.leases() && mode != Mode::CacheAside {
             return Err(ConfigError::invalid(
                 "cache.leases",

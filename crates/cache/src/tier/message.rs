@@ -23,6 +23,8 @@ pub enum Answer {
     /// Cache-aside: the cache does not hold it; read the database, then set it, with this
     /// lease token under leases.
     Miss {
+        /// The object.
+        key: u64,
         /// The lease token (`None` without leases).
         token: Option<u64>,
     },
@@ -103,6 +105,16 @@ pub enum Msg {
         id: u64,
         /// The object.
         key: u64,
+        /// Cache-aside under leases: the lease the reader holds.
+        token: Option<u64>,
+    },
+    /// Cache-aside under leases: a client gives back a lease it will not use (its request was
+    /// answered already: the token came with a duplicate).
+    Release {
+        /// The object.
+        key: u64,
+        /// The token.
+        token: u64,
     },
     /// The database's answer.
     DbValue {
@@ -151,6 +163,7 @@ classes! {
     INVALIDATE_ACK "invalidate-ack" "the cache node processed an invalidation (cache node → client)",
     WRITE "write" "a write through the cache (client → cache node)",
     WRITE_ACK "write-ack" "the cache node acknowledges a write (cache node → client)",
+    RELEASE "release" "a lease a client will not use, given back (client → cache node)",
     DB_READ "db-read" "a read of the database (cache node or client → db)",
     DB_VALUE "db-value" "the database's answer to a read (db → reader)",
     DB_WRITE "db-write" "a write of the database (writer or cache node → db)",
@@ -167,6 +180,7 @@ impl Message for Msg {
             Msg::InvalidateAck { .. } => INVALIDATE_ACK.name,
             Msg::Write { .. } => WRITE.name,
             Msg::WriteAck { .. } => WRITE_ACK.name,
+            Msg::Release { .. } => RELEASE.name,
             Msg::DbRead { .. } => DB_READ.name,
             Msg::DbValue { .. } => DB_VALUE.name,
             Msg::DbWrite { .. } => DB_WRITE.name,

@@ -74,9 +74,9 @@ impl Node for CacheTierNode {
     fn on_timer(&mut self, ctx: &mut Context<'_, Self>, _id: TimerId, timer: Timer) {
         match self {
             CacheTierNode::Requester(r) => r.on_timer(ctx, timer),
-            CacheTierNode::Replayer(r) => r.send_due(ctx),
+            CacheTierNode::Replayer(r) => r.on_timer(ctx, timer),
             CacheTierNode::Cache(c) => match timer {
-                Timer::DbTimeout(read) => c.db_timeout(read),
+                Timer::DbTimeout(read) => c.db_timeout(ctx, read),
                 Timer::WriteTimeout(id) => c.write_timeout(ctx, id),
                 Timer::Flush(key) => c.flush(ctx, key),
                 _ => {}

@@ -16,7 +16,7 @@ use sim_core::{
 use crate::tier::client::{Replayer, Requester};
 use crate::tier::config::{CacheConfig, Invalidation, Mode, PARAMETERS};
 use crate::tier::node::CacheTierNode;
-use crate::tier::observer::{Observer, Promise, SharedObserver};
+use crate::tier::observer::{Observer, Promise, SharedObserver, Terms};
 use crate::tier::server::{CacheNode, Db};
 use crate::{Capacity, CheModel, Trace, Zipf};
 use sharding::placement::Placement;
@@ -93,6 +93,13 @@ const KNOBS: &[Knob] = &[
     Knob { key: "cache.objects", values: "[5, 20, 100]" },
     Knob { key: "cache.capacity", values: "[4, 50, 1000]" },
     Knob { key: "cache.cache_nodes", values: "[1, 3]" },
+    Knob { key: "cache.hold_off", values: "[\"0s\", \"5ms\"]" },
+    Knob { key: "cache.retry", values: "[\"2ms\", \"10ms\", \"50ms\"]" },
+    Knob { key: "cache.db_service", values: "[\"0s\", \"100us\"]" },
+    Knob {
+        key: "cache.storm",
+        values: "[{ rate = 2000.0, keys = 2 }, { rate = 500.0, at = \"1s\", duration = \"3s\" }]",
+    },
     Knob {
         key: "network.class_latency.db-value",
         values: "[{ dist = \"uniform\", min = \"0ms\", max = \"20ms\" }, \"1ms\"]",
@@ -275,12 +282,7 @@ impl Model for CacheRun {
             &sharding::placement::Scheme::Ring { vnodes: 100 },
             &caches,
         )?);
-        // A retry after a timeout is not redundant; half the timeout leaves room for clocks
-        // that run fast.
-        let window = SimDuration(self.config.timeout.as_nanos() / 2);
-        let mut observer = Observer::new(self.promise(), window, self.clocks_stepped());
-        observer.storm_keys = self.config.storm.as_ref().map_or(0, |s| s.keys);
-        let observer: SharedObserver = Arc::new(std::sync::Mutex::new(observer));
+        let observer: SharedObserver = Arc::new(std::sync::Mutex::new(Observer::new(self.terms())));
         let shared = observer.clone();
         let (kind, capacity) = (self.config.policy.kind(), self.config.capacity.capacity()?);
         let requests = self.requests.clone();
@@ -302,6 +304,7 @@ impl Model for CacheRun {
                         t.clone(),
                         owners.clone(),
                         speed,
+                        config.timeout,
                         shared.clone(),
                     ))),
                     (None, Requests::Zipf(z)) => CacheTierNode::Requester(Box::new(
@@ -318,7 +321,8 @@ impl Model for CacheRun {
         observer: &SharedObserver,
         _ending: Ending,
     ) -> Judgement {
-        let o = observer.lock().expect("observer");
+        let mut o = observer.lock().expect("observer");
+        o.finish(sim.now(), self.settle());
         let checks =
             vec![self.replayed(&o), self.no_stale_set(&o), self.coalesced(&o), self.fresh(&o)];
         let ratio = |n: u64, of: u64| if of == 0 { 0.0 } else { n as f64 / of as f64 };
@@ -413,6 +417,29 @@ impl CacheRun {
         }
     }
 
+    /// What the observer holds the run to.
+    fn terms(&self) -> Terms {
+        let c = &self.config;
+        Terms {
+            promise: self.promise(),
+            // From the configuration: a writer's own word is not what is checked.
+            writers_invalidate: c.mode().writer_invalidates()
+                && c.invalidation != Invalidation::None,
+            leases: c.leases(),
+            near_ttl: c.near_ttl.map(|ttl| ttl + self.clock_slack()),
+            clocks_stepped: self.clocks_stepped(),
+            storm_keys: c.storm.as_ref().map_or(0, |s| s.keys),
+        }
+    }
+
+    /// How recently a writer must have sent a write or its invalidation for it to count as
+    /// still on its way at the end: it resends every `timeout` (a write) or `retry` (an
+    /// invalidation); twice both, for clocks that run slow.
+    fn settle(&self) -> SimDuration {
+        let c = &self.config;
+        c.timeout + c.timeout + c.retry + c.retry
+    }
+
     /// How far two nodes' clocks can disagree over the run (offsets and drift; steps are
     /// judged apart): a TTL counted on the database's clock and checked on a cache node's is
     /// off by at most this.
@@ -473,7 +500,7 @@ impl CacheRun {
             return CheckResult::unknown(
                 REPLAYED,
                 format!(
-                    "the run ended after {} of the trace's {total} requests: lengthen `duration`",
+                    "the run ended with {} of the trace's {total} requests answered: lengthen `duration` (or see what the faults held up)",
                     o.requests
                 ),
             );
@@ -488,8 +515,7 @@ impl CacheRun {
     /// Every read kept the configuration's promise.
     fn fresh(&self, o: &Observer) -> CheckResult {
         let reads = o.requests;
-        let promise = o.promise.unwrap_or(Promise::None);
-        let what = match promise {
+        let what = match o.terms().promise {
             Promise::None => {
                 return CheckResult::not_applicable(
                     FRESH,
@@ -523,16 +549,30 @@ impl CacheRun {
             return CheckResult::unknown(
                 FRESH,
                 format!(
-                    "{} stale reads were older than the TTL in a run whose clocks were stepped: a TTL counted on one clock and checked on another cannot be judged",
+                    "{} stale reads could not be judged: older than the TTL in a run whose clocks were stepped (a TTL counted on one clock and checked on another), or waiting on an invalidation that never arrived though its writer was still sending it when the run ended",
                     o.unjudged
                 ),
             );
         }
         let writes = o.db_writes;
+        if writes == 0 {
+            return CheckResult::pass(
+                FRESH,
+                format!(
+                    "nothing wrote the database, and each of {reads} reads returned its only version"
+                ),
+            );
+        }
+        let pending = match o.pending_at_end {
+            0 => String::new(),
+            n => format!(
+                "; {n} stale reads in the last moments, whose invalidations were still being sent when the run ended, left out"
+            ),
+        };
         CheckResult::pass(
             FRESH,
             format!(
-                "{reads} reads after {writes} database writes, {} stale ({what})",
+                "{reads} reads after {writes} database writes, {} stale ({what}){pending}",
                 o.stale_reads
             ),
         )
@@ -572,8 +612,14 @@ impl CacheRun {
                 ),
             );
         }
-        if o.sets_accepted == 0 {
-            return CheckResult::unknown(NO_STALE_SET, "no set was accepted");
+        if o.sets_accepted == 0 || o.invalidations == 0 {
+            return CheckResult::unknown(
+                NO_STALE_SET,
+                format!(
+                    "{} sets accepted after {} invalidations: no set could have been stale",
+                    o.sets_accepted, o.invalidations
+                ),
+            );
         }
         CheckResult::pass(
             NO_STALE_SET,
@@ -606,8 +652,14 @@ impl CacheRun {
                 ),
             );
         }
-        if o.db_reads == 0 {
-            return CheckResult::unknown(COALESCED, "no database read");
+        if o.coalesced + o.lease_waits == 0 {
+            return CheckResult::unknown(
+                COALESCED,
+                format!(
+                    "{} database reads, but no miss found another in flight: nothing was coalesced",
+                    o.db_reads
+                ),
+            );
         }
         CheckResult::pass(
             COALESCED,

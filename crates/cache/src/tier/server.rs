@@ -31,14 +31,15 @@ struct PendingRead {
     /// invalidation or write came since.
     generation: u64,
     waiters: Vec<(NodeId, u64)>,
-    /// The observer's id for the read.
-    observed: u64,
+    /// The object's size, for the policy.
+    size: u64,
 }
 
 /// A database write in flight from this node (write-through, or a write-behind flush).
 #[derive(Debug)]
 struct PendingWrite {
     key: u64,
+    size: u64,
     write_id: u64,
     /// The client to answer (write-through).
     client: Option<(NodeId, u64)>,
@@ -55,9 +56,8 @@ pub struct CacheNode {
     reads: BTreeMap<u64, PendingRead>,
     /// The read each key's misses coalesce on.
     read_of_key: BTreeMap<u64, u64>,
-    /// Per key, the lease tokens out, when each expires, and the observer's id for the
-    /// database read it allows.
-    leases: BTreeMap<u64, Vec<(u64, LocalTime, u64)>>,
+    /// Per key, the lease tokens out and when each expires.
+    leases: BTreeMap<u64, Vec<(u64, LocalTime)>>,
     /// Per key, until when it hands out no lease.
     held_off: BTreeMap<u64, LocalTime>,
     writes: BTreeMap<u64, PendingWrite>,
@@ -65,7 +65,7 @@ pub struct CacheNode {
     /// newest version the database has acknowledged to them, with its time.
     writing: BTreeMap<u64, (u32, Option<(u64, i64)>)>,
     /// Write-behind: each key's latest unflushed write and its size.
-    dirty: BTreeMap<u64, u64>,
+    dirty: BTreeMap<u64, (u64, u64)>,
     /// Write-behind: keys with a flush scheduled or in flight.
     flushing: BTreeSet<u64>,
     next_id: u64,
@@ -197,6 +197,7 @@ impl CacheNode {
                 self.observer.lock().expect("observer").invalidated(write_id, key, ctx.sim_time());
                 ctx.send(from, Msg::InvalidateAck { id });
             }
+            Msg::Release { key, token } => self.release(key, token),
             Msg::Write { id, key, size, write_id } => {
                 self.write(ctx, from, id, key, size, write_id)
             }
@@ -219,8 +220,12 @@ impl CacheNode {
             self.entries.remove(&key);
             None
         };
-        let value = cached.or_else(|| self.dirty.get(&key).map(|&id| Value::Unflushed(id)));
+        let value = cached.or_else(|| self.dirty.get(&key).map(|&(id, _)| Value::Unflushed(id)));
         if let Some(value) = value {
+            if let Value::Version(v) = value {
+                let (me, now) = (ctx.id(), ctx.sim_time());
+                self.observer.lock().expect("observer").served(me, key, v, now);
+            }
             ctx.metrics().count("cache.hits", 1);
             ctx.send(client, Msg::Reply { id, answer: Answer::Hit(value) });
             return;
@@ -241,13 +246,11 @@ impl CacheNode {
         }
         self.next_id += 1;
         let read = self.next_id;
-        let observed =
-            self.observer.lock().expect("observer").db_read_issued(key, ctx.id(), ctx.sim_time());
         let generation = self.generation(key);
-        self.reads
-            .insert(read, PendingRead { key, generation, waiters: vec![(client, id)], observed });
+        self.reads.insert(read, PendingRead { key, generation, waiters: vec![(client, id)], size });
+        self.observer.lock().expect("observer").db_read_issued(key, ctx.id(), read);
         self.read_of_key.insert(key, read);
-        ctx.send(self.db, Msg::DbRead { id: read, key });
+        ctx.send(self.db, Msg::DbRead { id: read, key, token: None });
         ctx.set_timer(self.config.timeout, Timer::DbTimeout(read));
     }
 
@@ -255,14 +258,22 @@ impl CacheNode {
     /// held off), else "wait".
     fn lease(&mut self, ctx: Ctx, key: u64) -> Answer {
         if !self.config.leases() {
-            return Answer::Miss { token: None };
+            return Answer::Miss { key, token: None };
         }
         let now = ctx.now();
         if self.held_off.get(&key).is_some_and(|&until| until > now) {
             return Answer::Wait;
         }
         let tokens = self.leases.entry(key).or_default();
-        tokens.retain(|&(_, expires, _)| expires > now);
+        let mut observer = self.observer.lock().expect("observer");
+        tokens.retain(|&(token, expires)| {
+            let live = expires > now;
+            if !live {
+                observer.lease_ended(key, token);
+            }
+            live
+        });
+        drop(observer);
         if !tokens.is_empty() && self.config.bug != Some(Bug::NoCoalescing) {
             return Answer::Wait;
         }
@@ -270,10 +281,18 @@ impl CacheNode {
         let token = ctx.rng().next_u64();
         let expires = later(now, self.config.timeout);
         // Under leases, the token is the coalescing: one holder reads the database.
-        let observed =
-            self.observer.lock().expect("observer").db_read_issued(key, ctx.id(), ctx.sim_time());
-        self.leases.entry(key).or_default().push((token, expires, observed));
-        Answer::Miss { token: Some(token) }
+        let (me, at) = (ctx.id(), ctx.sim_time());
+        self.observer.lock().expect("observer").lease_issued(key, token, me, at);
+        self.leases.entry(key).or_default().push((token, expires));
+        Answer::Miss { key, token: Some(token) }
+    }
+
+    /// A client gives back a lease it will not use.
+    fn release(&mut self, key: u64, token: u64) {
+        if let Some(tokens) = self.leases.get_mut(&key) {
+            tokens.retain(|&(t, _)| t != token);
+            self.observer.lock().expect("observer").lease_ended(key, token);
+        }
     }
 
     fn set(
@@ -288,12 +307,11 @@ impl CacheNode {
         if self.config.leases() {
             let now = ctx.now();
             let tokens = self.leases.entry(key).or_default();
-            let valid =
-                tokens.iter().position(|&(t, expires, _)| Some(t) == token && expires > now);
+            let valid = tokens.iter().position(|&(t, expires)| Some(t) == token && expires > now);
             match valid {
                 Some(i) => {
-                    let (_, _, observed) = tokens.remove(i);
-                    self.observer.lock().expect("observer").db_read_done(key, observed);
+                    let (token, _) = tokens.remove(i);
+                    self.observer.lock().expect("observer").lease_ended(key, token);
                 }
                 None if self.config.bug == Some(Bug::LeaseIgnored) => {}
                 None => {
@@ -312,31 +330,36 @@ impl CacheNode {
         if self.read_of_key.get(&r.key) == Some(&read) {
             self.read_of_key.remove(&r.key);
         }
-        self.observer.lock().expect("observer").db_read_done(r.key, r.observed);
+        let me = ctx.id();
+        self.observer.lock().expect("observer").db_read_done(r.key, me, read);
         let unchanged =
             r.generation == self.generation(r.key) && !self.writing.contains_key(&r.key);
         // A key the policy evicted while its read was out is not brought back.
         if unchanged && self.policy.contains(r.key) {
-            self.store(ctx, r.key, 0, Value::Version(version), read_at);
+            self.store(ctx, r.key, r.size, Value::Version(version), read_at);
         }
         for (client, id) in r.waiters {
             ctx.send(client, Msg::Reply { id, answer: Answer::Filled(Value::Version(version)) });
         }
     }
 
-    pub(crate) fn db_timeout(&mut self, read: u64) {
-        let Some(r) = self.reads.remove(&read) else { return };
-        if self.read_of_key.get(&r.key) == Some(&read) {
-            self.read_of_key.remove(&r.key);
-        }
-        self.observer.lock().expect("observer").db_read_done(r.key, r.observed);
+    /// A database read got no answer in time: sent again (the same read: its readers still
+    /// wait on it).
+    pub(crate) fn db_timeout(&mut self, ctx: Ctx, read: u64) {
+        let Some(r) = self.reads.get(&read) else { return };
+        ctx.send(self.db, Msg::DbRead { id: read, key: r.key, token: None });
+        ctx.set_timer(self.config.timeout, Timer::DbTimeout(read));
     }
 
     fn write(&mut self, ctx: Ctx, client: NodeId, id: u64, key: u64, size: u64, write_id: u64) {
         let now = ctx.sim_time();
         match self.config.mode() {
             Mode::WriteBehind => {
-                self.dirty.insert(key, write_id);
+                if let Some((earlier, _)) = self.dirty.insert(key, (write_id, size))
+                    && earlier != write_id
+                {
+                    self.observer.lock().expect("observer").superseded(earlier, write_id);
+                }
                 self.store(ctx, key, size, Value::Unflushed(write_id), 0);
                 self.observer.lock().expect("observer").acknowledged_behind(
                     write_id,
@@ -353,23 +376,34 @@ impl CacheNode {
                 self.invalidate(ctx, key);
                 self.entries.remove(&key);
                 self.writing.entry(key).or_default().0 += 1;
-                self.send_write(ctx, key, write_id, Some((client, id)));
+                self.send_write(ctx, key, size, write_id, Some((client, id)));
             }
         }
     }
 
-    fn send_write(&mut self, ctx: Ctx, key: u64, write_id: u64, client: Option<(NodeId, u64)>) {
+    fn send_write(
+        &mut self,
+        ctx: Ctx,
+        key: u64,
+        size: u64,
+        write_id: u64,
+        client: Option<(NodeId, u64)>,
+    ) {
         self.next_id += 1;
         let id = self.next_id;
-        self.writes.insert(id, PendingWrite { key, write_id, client });
+        self.writes.insert(id, PendingWrite { key, size, write_id, client });
         ctx.send(self.db, Msg::DbWrite { id, key, write_id });
+        if client.is_some() {
+            let now = ctx.sim_time();
+            self.observer.lock().expect("observer").attempt(write_id, now);
+        }
         ctx.set_timer(self.config.timeout, Timer::WriteTimeout(id));
     }
 
     /// Write-behind: the key's flush is due: send its latest write to the database.
     pub(crate) fn flush(&mut self, ctx: Ctx, key: u64) {
         match self.dirty.get(&key) {
-            Some(&write_id) => self.send_write(ctx, key, write_id, None),
+            Some(&(write_id, size)) => self.send_write(ctx, key, size, write_id, None),
             None => {
                 self.flushing.remove(&key);
             }
@@ -384,18 +418,19 @@ impl CacheNode {
                 // Acknowledgements can arrive out of order: the last write in flight to be
                 // answered caches the newest version the database reported to any of them.
                 if let Some((v, at)) = self.write_done(ctx, &w, (version, at)) {
-                    self.store(ctx, w.key, 0, Value::Version(v), at);
+                    self.store(ctx, w.key, w.size, Value::Version(v), at);
                 }
                 ctx.send(client, Msg::WriteAck { id: request });
             }
             None => {
-                if self.dirty.get(&w.key) == Some(&w.write_id) {
+                if self.dirty.get(&w.key).is_some_and(|&(id, _)| id == w.write_id) {
                     self.dirty.remove(&w.key);
                     self.flushing.remove(&w.key);
-                    if let Some(e) = self.entries.get_mut(&w.key) {
-                        if e.value == Value::Unflushed(w.write_id) {
-                            e.value = Value::Version(version);
-                        }
+                    let unflushed = Value::Unflushed(w.write_id);
+                    if self.entries.get(&w.key).is_some_and(|e| e.value == unflushed) {
+                        // Now a version like any other, expiring as the TTL says.
+                        self.entries.remove(&w.key);
+                        self.store(ctx, w.key, w.size, Value::Version(version), at);
                     }
                 } else {
                     // A newer write came meanwhile: flush it next.
@@ -427,6 +462,10 @@ impl CacheNode {
         let Some(w) = self.writes.get(&id) else { return };
         ctx.send(self.db, Msg::DbWrite { id, key: w.key, write_id: w.write_id });
         ctx.set_timer(self.config.timeout, Timer::WriteTimeout(id));
+        if w.client.is_some() {
+            let (write_id, now) = (w.write_id, ctx.sim_time());
+            self.observer.lock().expect("observer").attempt(write_id, now);
+        }
     }
 }
 
@@ -452,8 +491,9 @@ impl Db {
         ctx.busy(self.config.db_service);
         let now = ctx.now().0;
         match msg {
-            Msg::DbRead { id, key } => {
-                self.observer.lock().expect("observer").db_read(key);
+            Msg::DbRead { id, key, token } => {
+                let at = ctx.sim_time();
+                self.observer.lock().expect("observer").db_read_arrived(key, from, id, token, at);
                 let at = ctx.sim_time();
                 ctx.metrics().add_to_series("db_reads", at, 1);
                 let version = Self::read_u64(ctx, &format!("v/{key}")).unwrap_or(0);
