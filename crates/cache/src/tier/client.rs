@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use sharding::placement::Placement;
-use sim_core::{LocalTime, NodeId, SimDuration, SimTime};
+use sim_core::{LocalTime, NodeId, SimDuration, SimTime, TimerId};
 
 use crate::tier::config::{Bug, CacheConfig, Invalidation, Mode};
 use crate::tier::message::{Answer, Msg, Value};
@@ -23,8 +23,9 @@ pub struct Replayer {
     next: usize,
     /// Replay at the timestamps, this many times faster (`None`: one at a time).
     speed: Option<f64>,
-    /// When each request in flight was sent.
-    sent: BTreeMap<u64, SimTime>,
+    /// Per request (by its index in the trace), when it was sent and its timeout, while it
+    /// is in flight.
+    sent: Vec<Option<(SimTime, TimerId)>>,
     /// How long to wait for an answer before asking again (a message can be lost).
     timeout: SimDuration,
     observer: SharedObserver,
@@ -39,7 +40,8 @@ impl Replayer {
         timeout: SimDuration,
         observer: SharedObserver,
     ) -> Self {
-        Replayer { trace, owners, next: 0, speed, sent: BTreeMap::new(), timeout, observer }
+        let sent = vec![None; trace.requests().len()];
+        Replayer { trace, owners, next: 0, speed, sent, timeout, observer }
     }
 
     pub(crate) fn start(&mut self, ctx: Ctx) {
@@ -54,25 +56,30 @@ impl Replayer {
             return;
         }
         let id = self.next as u64;
-        self.sent.insert(id, ctx.sim_time());
-        self.send(ctx, id);
+        let timer = self.send(ctx, id);
+        self.sent[self.next] = Some((ctx.sim_time(), timer));
         self.next += 1;
     }
 
-    /// Sends request `id` (again, if its answer is overdue).
-    fn send(&mut self, ctx: Ctx, id: u64) {
+    /// Sends request `id` (again, if its answer is overdue); returns its timeout.
+    fn send(&mut self, ctx: Ctx, id: u64) -> TimerId {
         let i = id as usize;
         let request = self.trace.requests()[i];
         let next_use = self.trace.next_uses()[i];
         let msg = Msg::Get { id, key: request.key, size: request.size_bytes, next_use };
         ctx.send(self.owners[i], msg);
-        ctx.set_timer(self.timeout, Timer::Timeout(id));
+        ctx.set_timer(self.timeout, Timer::Timeout(id))
     }
 
     pub(crate) fn on_timer(&mut self, ctx: Ctx, timer: Timer) {
         match timer {
             Timer::Arrival => self.send_due(ctx),
-            Timer::Timeout(id) if self.sent.contains_key(&id) => self.send(ctx, id),
+            Timer::Timeout(id) if self.sent.get(id as usize).is_some_and(Option::is_some) => {
+                let timer = self.send(ctx, id);
+                if let Some(Some(entry)) = self.sent.get_mut(id as usize) {
+                    entry.1 = timer;
+                }
+            }
             _ => {}
         }
     }
@@ -97,7 +104,10 @@ impl Replayer {
     pub(crate) fn on_message(&mut self, ctx: Ctx, msg: Msg) {
         let Msg::Reply { id, answer } = msg else { return };
         let Some(request) = self.trace.requests().get(id as usize) else { return };
-        let Some(began) = self.sent.remove(&id) else { return };
+        let Some((began, timer)) = self.sent.get_mut(id as usize).and_then(Option::take) else {
+            return;
+        };
+        ctx.cancel_timer(timer);
         let (value, level) = match answer {
             Answer::Hit(v) => (v, Level::Tier),
             Answer::Filled(v) => (v, Level::Db),

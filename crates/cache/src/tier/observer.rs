@@ -82,6 +82,8 @@ pub struct Terms {
     pub writers_invalidate: bool,
     /// Whether a set needs a lease (cache-aside with leases).
     pub leases: bool,
+    /// Whether misses are coalesced (and so database reads judged).
+    pub coalesce: bool,
     /// A near cache's TTL plus the clocks' possible disagreement, if there are near caches.
     pub near_ttl: Option<SimDuration>,
     /// Whether a clock fault can step a node's clock (TTL bounds cannot be judged).
@@ -275,6 +277,9 @@ impl Observer {
     /// Cache node `node` issued database read `id` of `key`: a read issued before the node
     /// stopped coalescing on it may reach the database after one issued since.
     pub fn db_read_issued(&mut self, key: u64, node: NodeId, id: u64) {
+        if !self.terms.coalesce {
+            return;
+        }
         let detaches = self.detaches.get(&key).copied().unwrap_or(0);
         self.issued_in.insert((node.0, id), (detaches, self.restarts_of(node)));
     }
@@ -367,6 +372,9 @@ impl Observer {
         }
         self.db_reads += 1;
         self.db_reads_storm += u64::from(key < self.terms.storm_keys);
+        if !self.terms.coalesce {
+            return;
+        }
         if self.terms.leases {
             if token.is_none() {
                 self.redundant(|| {
@@ -500,7 +508,7 @@ impl Observer {
         }
         let stale = self.staleness(key, value, began);
         let age = stale.map_or(SimDuration::ZERO, |(age, _)| age);
-        if level != Level::Near {
+        if level != Level::Near && self.terms.near_ttl.is_some() {
             self.near_fills.insert((client, key), (began, age));
         }
         let (age, v) = stale?;

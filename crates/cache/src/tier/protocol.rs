@@ -426,6 +426,7 @@ impl CacheRun {
             writers_invalidate: c.mode().writer_invalidates()
                 && c.invalidation != Invalidation::None,
             leases: c.leases(),
+            coalesce: c.coalesce(),
             near_ttl: c.near_ttl.map(|ttl| ttl + self.clock_slack()),
             clocks_stepped: self.clocks_stepped(),
             storm_keys: c.storm.as_ref().map_or(0, |s| s.keys),

@@ -1,6 +1,8 @@
 //! The servers of a cache run: cache nodes and the database.
 
 use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 use sim_core::{LocalTime, NodeId, SimDuration};
@@ -50,7 +52,9 @@ struct PendingWrite {
 /// it is memory: a restarted node starts empty.
 pub struct CacheNode {
     policy: Box<dyn Policy>,
-    entries: BTreeMap<u64, Entry>,
+    /// Looked up by key, never iterated for a decision (a sweep drops what the policy
+    /// evicted, whatever the order): a hash map.
+    entries: FxHashMap<u64, Entry>,
     /// Per key, how many invalidations and writes the node has processed.
     generations: BTreeMap<u64, u64>,
     reads: BTreeMap<u64, PendingRead>,
@@ -84,7 +88,7 @@ impl CacheNode {
     ) -> Self {
         CacheNode {
             policy,
-            entries: BTreeMap::new(),
+            entries: FxHashMap::default(),
             generations: BTreeMap::new(),
             reads: BTreeMap::new(),
             read_of_key: BTreeMap::new(),
