@@ -638,8 +638,8 @@ impl CacheRun {
             return CheckResult::not_applicable(
                 COALESCED,
                 format!(
-                    "no coalescing: {} database reads overlapped another of their key (measured)",
-                    o.redundant_reads
+                    "no coalescing: every miss may read the database ({} reads; metrics.db_reads_storm and the db-load chart show the herd)",
+                    o.db_reads
                 ),
             );
         }
