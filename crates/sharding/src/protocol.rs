@@ -207,9 +207,7 @@ impl Model for ShardingRun {
     ) -> Result<(Simulation<ShardNode>, SharedObserver), ConfigError> {
         let placements = PlacementHistory::shared(self.config.placement()?);
         // Only runs where servers can leave need the record of every store (see the observer).
-        let leaves =
-            self.sim.faults.iter().any(|f| matches!(f.kind, sim_core::FaultKind::Leave { .. }))
-                || self.sim.nemesis.as_ref().is_some_and(|n| n.kinds.iter().any(|k| k == "leave"));
+        let leaves = self.sim.may_inject(sim_core::FaultName::Leave);
         let observer = Observer::shared(placements.clone(), leaves);
         let shared = observer.clone();
         let config = Arc::new(self.config.clone());

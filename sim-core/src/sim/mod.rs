@@ -89,6 +89,13 @@ impl SimConfig {
         }
     }
 
+    /// Whether a fault of kind `kind` can happen in this run: a scripted one, or one the
+    /// nemesis may draw. Protocols ask it to decide what a run's checks can judge.
+    pub fn may_inject(&self, kind: crate::FaultName) -> bool {
+        self.faults.iter().any(|f| f.kind.name() == kind)
+            || self.nemesis.as_ref().is_some_and(|n| n.kinds.iter().any(|k| k == kind.as_str()))
+    }
+
     /// The simulated time at which the run ends: `duration` plus the quiet period.
     pub fn end(&self) -> SimTime {
         SimTime(self.duration.0).saturating_add(self.quiet.unwrap_or_default())

@@ -452,14 +452,12 @@ impl CacheRun {
 
     /// Whether a node can crash in this run.
     fn crashes(&self) -> bool {
-        self.sim.faults.iter().any(|f| matches!(f.kind, sim_core::FaultKind::Crash { .. }))
-            || self.sim.nemesis.as_ref().is_some_and(|n| n.kinds.iter().any(|k| k == "crash"))
+        self.sim.may_inject(sim_core::FaultName::Crash)
     }
 
     /// Whether a clock fault can step a node's clock in this run.
     fn clocks_stepped(&self) -> bool {
-        self.sim.faults.iter().any(|f| matches!(f.kind, sim_core::FaultKind::Clock { .. }))
-            || self.sim.nemesis.as_ref().is_some_and(|n| n.kinds.iter().any(|k| k == "clock"))
+        self.sim.may_inject(sim_core::FaultName::Clock)
     }
 
     /// Che's approximation of an LRU cache's hit ratio for this run's catalogue and capacity:
