@@ -180,6 +180,19 @@ impl<N: Node> Context<'_, N> {
         self.world.resources[self.id.index()].clock.local_at(self.world.now)
     }
 
+    /// Whether `id` is up now (not crashed, not departed): the harness's knowledge, for a
+    /// protocol's checks and metrics only (a failover judged against what really happened).
+    /// A node's decisions must never read it: a real node cannot know it.
+    pub fn oracle_is_up(&self, id: NodeId) -> bool {
+        self.world.states[id.index()].up
+    }
+
+    /// Whether a partition in force now cuts messages from `from` to `to`: the harness's
+    /// knowledge, for checks and metrics only, like [`Context::oracle_is_up`].
+    pub fn oracle_is_cut(&self, from: NodeId, to: NodeId) -> bool {
+        from != to && self.world.network.is_cut(from, to)
+    }
+
     /// Simulated (true) time. For instrumentation only: metrics, histories, reports. A
     /// protocol decision based on it would be cheating: real nodes cannot read it.
     #[inline]

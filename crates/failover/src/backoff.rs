@@ -121,6 +121,14 @@ impl Backoff {
         Ok(Backoff { base, cap, jitter, attempt: 0, previous: base })
     }
 
+    /// The same schedule, as if `attempt` sleeps had been taken (decorrelated jitter, which
+    /// ignores the count, is unchanged). The blog's simulator counts its first retry as
+    /// attempt 1 (`base · 2`); the backoff experiment starts there to match it.
+    pub fn starting_at(mut self, attempt: u32) -> Self {
+        self.attempt = attempt;
+        self
+    }
+
     /// The base sleep.
     pub fn base(&self) -> SimDuration {
         self.base

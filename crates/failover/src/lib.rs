@@ -44,10 +44,23 @@
 #![deny(missing_docs)]
 
 pub mod backoff;
+pub mod breaker;
+pub mod client;
+pub mod config;
+pub mod controller;
+pub mod db;
 pub mod detector;
+pub mod message;
+pub mod monitor;
+pub mod node;
+pub mod observer;
+pub mod protocol;
+pub mod registry;
 
 pub use backoff::{Backoff, BackoffError, Jitter};
+pub use config::{Bug, FailoverConfig};
 pub use detector::{
     DetectorError, HeartbeatDetector, MAX_INTERVAL, MAX_WINDOW, PHI_MAX, PhiAccrual, PhiConfig,
     normal_quantile, normal_upper_tail,
 };
+pub use protocol::{Failover, FailoverRun};

@@ -12,7 +12,7 @@ use sim_core::config::ConfigError;
 use crate::file::Scenario;
 
 /// Protocol names faultline plans to build in; a scenario naming one is told it is not built.
-pub const PLANNED: &[&str] = &["failover", "saga"];
+pub const PLANNED: &[&str] = &["saga"];
 
 /// The protocols a binary runs.
 pub struct Registry {
@@ -61,6 +61,7 @@ pub fn builtin() -> Registry {
         .with(&primary_backup::PrimaryBackup)
         .with(&sharding::Sharding)
         .with(&cache::tier::Cache)
+        .with(&failover::Failover)
 }
 
 static REGISTRY: OnceLock<Registry> = OnceLock::new();

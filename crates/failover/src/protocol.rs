@@ -1,0 +1,642 @@
+//! The protocol as faultline sees it: what it declares ([`Failover`], a
+//! [`platform::Protocol`]) and one prepared run ([`FailoverRun`], a [`platform::Model`]),
+//! with its checks and figures.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use check::outcome::CheckResult;
+use platform::driver::{Ending, Judgement, Model};
+use platform::series::{SeriesChart, SeriesLine, Show};
+use platform::{
+    Driver, Group, Knob, KnownBug, MessageClass, Parameter, Protocol, ProtocolEvent, Run, Setup,
+    Shrinkable,
+};
+use sim_core::{
+    ConfigError, FaultName, MetricValue, NodeId, SimConfig, SimTime, Simulation, Topology,
+    TraceOptions,
+};
+use workload::WorkloadConfig;
+
+use crate::client::Client;
+use crate::config::{ClientWork, FailoverConfig, PARAMETERS, Replication};
+use crate::controller::Controller;
+use crate::db::DbNode;
+use crate::message::WriteId;
+use crate::monitor::Monitor;
+use crate::node::{Cluster, FailoverNode};
+use crate::observer::{Observer, SharedObserver, Tenure};
+use crate::registry::Registry;
+
+/// The check that two nodes never acknowledged writes during overlapping intervals.
+pub const NO_SPLIT_BRAIN: &str = "No Split Brain";
+/// The check that every write a client was told succeeded is in the final primary's log.
+pub const WRITES_SURVIVE: &str = "Acknowledged Writes Survive";
+/// The check that every failover had a cause the harness saw.
+pub const JUSTIFIED: &str = "Failovers Justified";
+
+/// Database nodes when the scenario does not say.
+const DEFAULT_DBS: u32 = 3;
+
+/// The failover protocol (`protocol = "failover"`, table `[failover]`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Failover;
+
+const GROUPS: &[Group] = &[
+    Group {
+        name: "db",
+        prefix: "db",
+        singleton: false,
+        about: "database nodes db1..dbN (`nodes`, default 3): db1 is the first primary, the others its standbys",
+    },
+    Group {
+        name: "monitor",
+        prefix: "m",
+        singleton: false,
+        about: "monitors m1..mK (`failover.monitors`): each pings the primary and tells the controller what it suspects",
+    },
+    Group {
+        name: "controller",
+        prefix: "controller",
+        singleton: true,
+        about: "the failover controller: declares failures, fences, promotes, grants leases",
+    },
+    Group {
+        name: "registry",
+        prefix: "registry",
+        singleton: true,
+        about: "the service registry clients look the primary up in",
+    },
+];
+
+const BUGS: &[KnownBug] = &[
+    KnownBug {
+        name: "no-fencing",
+        check: NO_SPLIT_BRAIN,
+        about: "a deposed primary ignores its lapsed lease and the standbys' refusals, and keeps acknowledging writes",
+    },
+    KnownBug {
+        name: "promote-stale",
+        check: WRITES_SURVIVE,
+        about: "the controller promotes the standby furthest behind, losing writes the others had",
+    },
+    KnownBug {
+        name: "ack-before-replicate",
+        check: WRITES_SURVIVE,
+        about: "synchronous replication acknowledges a write before any standby has it",
+    },
+    KnownBug {
+        name: "single-monitor",
+        check: JUSTIFIED,
+        about: "the controller fails over on one monitor's suspicion although a quorum is configured",
+    },
+];
+
+const EVENTS: &[ProtocolEvent] = &[
+    ProtocolEvent { name: "acked", about: "a primary acknowledges a write to a client" },
+    ProtocolEvent { name: "declared", about: "the controller declares the primary failed" },
+    ProtocolEvent { name: "promoted", about: "a standby becomes primary" },
+];
+
+const KNOBS: &[Knob] = &[
+    Knob { key: "nodes", values: "[2, 3, 4]" },
+    Knob { key: "failover.replication", values: "[\"async\", \"semi-sync\", \"sync\"]" },
+    Knob { key: "failover.sync_standbys", values: "[1, 2]" },
+    Knob { key: "failover.monitors", values: "[3, 5]" },
+    Knob { key: "failover.detector", values: "[\"heartbeat\", \"phi\"]" },
+    Knob { key: "failover.heartbeat_interval", values: "[\"20ms\", \"50ms\"]" },
+    Knob { key: "failover.heartbeat_misses", values: "[3, 5]" },
+    Knob { key: "failover.phi_threshold", values: "[8.0, 12.0]" },
+    Knob { key: "failover.epoch_fencing", values: "[true, false]" },
+    Knob { key: "failover.leases", values: "[true, false]" },
+    Knob { key: "failover.lease", values: "[\"150ms\", \"400ms\"]" },
+    Knob { key: "failover.registry_ttl", values: "[\"100ms\", \"1s\"]" },
+    Knob { key: "failover.jitter", values: "[\"none\", \"full\", \"equal\", \"decorrelated\"]" },
+    Knob { key: "failover.attempt_timeout", values: "[\"50ms\", \"200ms\"]" },
+    Knob { key: "failover.circuit_breaker", values: "[true, false]" },
+    Knob { key: "failover.retry_budget", values: "[true, false]" },
+    Knob { key: "network.loss", values: "{ min = 0.0, max = 0.02 }" },
+];
+
+const CHARTS: &[SeriesChart] = &[
+    SeriesChart {
+        name: "failover-downtime",
+        title: "Downtime per failover, by part",
+        caption: "Each failover's detection (from the first ping that met the primary down or cut off to the controller's declaration), promotion (to the new primary taking over, the old lease waited out) and client rediscovery (to each client's first answer from the new primary, the mean), at the time of the failover.",
+        y_label: "milliseconds",
+        lines: &[
+            SeriesLine { series: "rto_detection_ms", label: "detection", show: Show::Mean },
+            SeriesLine { series: "rto_promotion_ms", label: "promotion", show: Show::Mean },
+            SeriesLine { series: "rto_rediscovery_ms", label: "rediscovery", show: Show::Mean },
+        ],
+    },
+    SeriesChart {
+        name: "retry-load",
+        title: "Retry load",
+        caption: "Lookups the registry served, requests the database nodes received, and client retries, per second.",
+        y_label: "per second",
+        lines: &[
+            SeriesLine {
+                series: "registry_lookups",
+                label: "registry lookups",
+                show: Show::PerSecond,
+            },
+            SeriesLine { series: "db_requests", label: "database requests", show: Show::PerSecond },
+            SeriesLine { series: "retries", label: "retries", show: Show::PerSecond },
+        ],
+    },
+    SeriesChart {
+        name: "circuit-breaker",
+        title: "Circuit breakers",
+        caption: "The clients' breakers as their calls found them (0 closed, 1 half-open, 2 open; the window's mean), and the calls failed at once by an open breaker per second.",
+        y_label: "state / calls per second",
+        lines: &[
+            SeriesLine { series: "breaker_state", label: "state (mean)", show: Show::Mean },
+            SeriesLine {
+                series: "fast_failed",
+                label: "failed fast per second",
+                show: Show::PerSecond,
+            },
+        ],
+    },
+];
+
+impl Protocol for Failover {
+    fn name(&self) -> &'static str {
+        "failover"
+    }
+
+    fn about(&self) -> &'static str {
+        "a primary database with standbys, monitors, a failover controller, a registry and resilient clients: replication, failure detection, fencing, backoff"
+    }
+
+    fn parameters(&self) -> &'static [Parameter] {
+        PARAMETERS
+    }
+
+    fn groups(&self) -> &'static [Group] {
+        GROUPS
+    }
+
+    fn bugs(&self) -> &'static [KnownBug] {
+        BUGS
+    }
+
+    fn headline(&self) -> &'static str {
+        "metrics.rto_ms"
+    }
+
+    fn shrink_steps(&self) -> &'static [Shrinkable] {
+        &[
+            Shrinkable { key: "workload.clients", default: 4, min: 1, by: 0 },
+            Shrinkable { key: "nodes", default: DEFAULT_DBS as i64, min: 2, by: 1 },
+        ]
+    }
+
+    fn knobs(&self) -> &'static [Knob] {
+        KNOBS
+    }
+
+    fn events(&self) -> &'static [ProtocolEvent] {
+        EVENTS
+    }
+
+    fn message_classes(&self) -> &'static [MessageClass] {
+        crate::message::CLASSES
+    }
+
+    fn charts(&self) -> &'static [SeriesChart] {
+        CHARTS
+    }
+
+    fn prepare(&self, setup: &Setup) -> Result<Box<dyn Run>, ConfigError> {
+        let config: FailoverConfig = setup.config()?;
+        let dbs = setup.nodes.unwrap_or(DEFAULT_DBS);
+        config.validate(dbs)?;
+        let workload: WorkloadConfig = setup.workload()?;
+        workload.validate()?;
+        let groups = vec![
+            GROUPS[0].nodes(dbs),
+            GROUPS[1].nodes(config.monitors),
+            GROUPS[2].nodes(1),
+            GROUPS[3].nodes(1),
+        ];
+        let topology = Topology::with_groups(groups, workload.clients)?;
+        let sim = setup.sim_config(topology)?;
+        let run = FailoverRun { sim, config, workload };
+        // The history is linearizable where the configuration promises it: synchronous
+        // replication, epoch fencing, and leases (reads only under a valid lease, a new primary
+        // waiting out the old one's).
+        let linearizable = setup.linearizable.unwrap_or(run.promises_linearizability());
+        Ok(Box::new(Driver::new(run, linearizable)))
+    }
+}
+
+/// One prepared run.
+#[derive(Clone, Debug)]
+pub struct FailoverRun {
+    /// The kernel's config.
+    pub sim: SimConfig,
+    /// `[failover]`.
+    pub config: FailoverConfig,
+    /// `[workload]`.
+    pub workload: WorkloadConfig,
+}
+
+impl Model for FailoverRun {
+    type Node = FailoverNode;
+    type Observer = SharedObserver;
+
+    fn sim(&self) -> &SimConfig {
+        &self.sim
+    }
+
+    fn sim_mut(&mut self) -> &mut SimConfig {
+        &mut self.sim
+    }
+
+    fn build(
+        &self,
+        trace: TraceOptions,
+    ) -> Result<(Simulation<FailoverNode>, SharedObserver), ConfigError> {
+        let topo = &self.sim.topology;
+        let ids = |g: &str| -> Vec<NodeId> {
+            topo.group_range(g).expect("the protocol's groups").map(NodeId).collect()
+        };
+        let observer =
+            Arc::new(Mutex::new(Observer::new(self.config.monitors as usize, topo.names())));
+        let cluster = Arc::new(Cluster {
+            dbs: ids("db"),
+            monitors: ids("monitor"),
+            controller: ids("controller")[0],
+            registry: ids("registry")[0],
+            clients: topo.clients,
+            config: self.config.clone(),
+            workload: self.workload.clone(),
+            drift: self.sim.clock.drift_ppm * 1e-6,
+            observer: observer.clone(),
+        });
+        let sim = Simulation::new(self.sim.clone(), trace, move |id, topo| {
+            let c = cluster.clone();
+            match topo.group_of(id).map(|(g, _)| g.name.as_str()) {
+                Some("db") => FailoverNode::Db(Box::new(DbNode::new(id, c))),
+                Some("monitor") => FailoverNode::Monitor(Box::new(Monitor::new(id, c))),
+                Some("controller") => FailoverNode::Controller(Box::new(Controller::new(c))),
+                Some(_) => FailoverNode::Registry(Registry::new(c)),
+                None => FailoverNode::Client(Box::new(Client::new(id, id.0 - topo.servers, c))),
+            }
+        })?;
+        Ok((sim, observer))
+    }
+
+    fn judge(
+        &self,
+        sim: &mut Simulation<FailoverNode>,
+        observer: &SharedObserver,
+        ending: Ending,
+    ) -> Judgement {
+        let o = observer.lock().expect("observer");
+        let survivor = self.final_primary(sim);
+        let lost = survivor.as_ref().map(|(_, log)| lost_writes(&o, log));
+        let checks = vec![
+            self.no_split_brain(&o),
+            self.writes_survive(&o, &survivor, &lost),
+            self.justified(&o),
+        ];
+        let liveness = ending.quiet.map(|(start, _)| self.liveness(sim, &o, start));
+        Judgement {
+            checks,
+            liveness,
+            metrics: self.metrics(sim, &o, lost.as_deref()),
+            history_unjudgeable: None,
+        }
+    }
+}
+
+/// The acknowledged writes missing from `log`, with when each was acknowledged.
+fn lost_writes(o: &Observer, log: &BTreeSet<WriteId>) -> Vec<(WriteId, SimTime)> {
+    o.acked().iter().filter(|(id, _)| !log.contains(id)).map(|(id, t)| (*id, *t)).collect()
+}
+
+/// The first two tenures of different nodes whose acknowledgements overlap in time.
+fn overlap(o: &Observer) -> Option<(Tenure, Tenure)> {
+    let tenures: Vec<&Tenure> = o.tenures().collect();
+    for (i, a) in tenures.iter().enumerate() {
+        for b in &tenures[i + 1..] {
+            if a.node != b.node && a.first <= b.last && b.first <= a.last {
+                return Some((**a, **b));
+            }
+        }
+    }
+    None
+}
+
+impl FailoverRun {
+    /// Synchronous replication, epoch fencing and leases, with `[workload]`'s operations.
+    pub fn promises_linearizability(&self) -> bool {
+        let c = &self.config;
+        c.workload == ClientWork::Kv
+            && c.replication == Replication::Sync
+            && c.epoch_fencing
+            && c.leases
+    }
+
+    fn clocks_stepped(&self) -> bool {
+        self.sim.may_inject(FaultName::Clock)
+    }
+
+    /// The node serving as primary at the end with the highest epoch, and its log's writes.
+    fn final_primary(&self, sim: &Simulation<FailoverNode>) -> Option<(NodeId, BTreeSet<WriteId>)> {
+        let topo = sim.topology();
+        topo.group_range("db")
+            .expect("db group")
+            .map(NodeId)
+            .filter(|id| sim.is_up(*id))
+            .filter_map(|id| match sim.node(id) {
+                Some(FailoverNode::Db(d)) => d.primary_epoch().map(|e| (e, id, d)),
+                _ => None,
+            })
+            .max_by_key(|(e, id, _)| (*e, std::cmp::Reverse(*id)))
+            .map(|(_, id, d)| {
+                (id, d.log().iter().filter_map(|e| e.write.map(|(w, _)| w)).collect())
+            })
+    }
+
+    fn no_split_brain(&self, o: &Observer) -> CheckResult {
+        let found = overlap(o);
+        let describe = |(a, b): (Tenure, Tenure)| {
+            format!(
+                "db node {} (epoch {}) acknowledged writes from {} to {} and node {} (epoch {}) from {} to {}",
+                a.node.0, a.epoch, a.first, a.last, b.node.0, b.epoch, b.first, b.last
+            )
+        };
+        if !self.config.leases {
+            let what = found.map_or("none overlapped (measured)".to_string(), describe);
+            return CheckResult::not_applicable(
+                NO_SPLIT_BRAIN,
+                format!(
+                    "no leases: nothing stops a deposed primary from acknowledging writes; {what}"
+                ),
+            );
+        }
+        let writes: u64 = o.tenures().map(|t| t.writes).sum();
+        if let Some(pair) = found {
+            let at = pair.0.last.min(pair.1.last).as_nanos();
+            if self.clocks_stepped() {
+                return CheckResult::unknown(
+                    NO_SPLIT_BRAIN,
+                    format!("{}, but clocks were stepped, which voids a lease", describe(pair)),
+                );
+            }
+            return CheckResult::fail(NO_SPLIT_BRAIN, describe(pair)).at(at);
+        }
+        if writes == 0 {
+            return CheckResult::unknown(NO_SPLIT_BRAIN, "no write was acknowledged");
+        }
+        let nodes: BTreeSet<NodeId> = o.tenures().map(|t| t.node).collect();
+        CheckResult::pass(
+            NO_SPLIT_BRAIN,
+            format!(
+                "{writes} write acknowledgements by {} nodes in {} tenures, none overlapping another node's",
+                nodes.len(),
+                o.tenures().count()
+            ),
+        )
+    }
+
+    fn writes_survive(
+        &self,
+        o: &Observer,
+        survivor: &Option<(NodeId, BTreeSet<WriteId>)>,
+        lost: &Option<Vec<(WriteId, SimTime)>>,
+    ) -> CheckResult {
+        let acked = o.acked().len();
+        let (Some((primary, _)), Some(lost)) = (survivor, lost) else {
+            return CheckResult::unknown(
+                WRITES_SURVIVE,
+                "no database node serves as primary at the end: no log to look for the writes in",
+            );
+        };
+        if self.config.replication != Replication::Sync {
+            return CheckResult::not_applicable(
+                WRITES_SURVIVE,
+                format!(
+                    "{:?} replication promises no durability across failovers: {} of {acked} acknowledged writes lost (metrics.writes_lost, the RPO)",
+                    self.config.replication,
+                    lost.len()
+                ),
+            );
+        }
+        if let Some((id, at)) = lost.first() {
+            return CheckResult::fail(
+                WRITES_SURVIVE,
+                format!(
+                    "{} of {acked} acknowledged writes are not in the final primary's log (node {}); the first: client {} request {} acknowledged at {at}",
+                    lost.len(),
+                    primary.0,
+                    id.client.0,
+                    id.request
+                ),
+            )
+            .at(at.as_nanos());
+        }
+        if acked == 0 {
+            return CheckResult::unknown(WRITES_SURVIVE, "no write was acknowledged");
+        }
+        CheckResult::pass(
+            WRITES_SURVIVE,
+            format!(
+                "{acked} acknowledged writes, each in the final primary's log (node {}), after {} failovers",
+                primary.0,
+                o.failovers().len()
+            ),
+        )
+    }
+
+    fn justified(&self, o: &Observer) -> CheckResult {
+        let failovers = o.failovers();
+        let unjustified: Vec<_> = failovers.iter().filter(|f| !f.justified).collect();
+        if !self.config.monitor_quorum {
+            return CheckResult::not_applicable(
+                JUSTIFIED,
+                format!(
+                    "monitor_quorum = false: one monitor may fail over alone; {} of {} failovers had no cause (measured)",
+                    unjustified.len(),
+                    failovers.len()
+                ),
+            );
+        }
+        if failovers.is_empty() {
+            return CheckResult::not_applicable(JUSTIFIED, "no failover was declared");
+        }
+        if let Some(f) = unjustified.first() {
+            return CheckResult::fail(
+                JUSTIFIED,
+                format!(
+                    "{} of {} failovers had no cause; the first, to epoch {} at {}: {}",
+                    unjustified.len(),
+                    failovers.len(),
+                    f.epoch,
+                    f.declared,
+                    f.seen
+                ),
+            )
+            .at(f.declared.as_nanos());
+        }
+        CheckResult::pass(
+            JUSTIFIED,
+            format!(
+                "{} failovers, each declared while the primary was down, not serving, or cut off from a majority of the monitors",
+                failovers.len()
+            ),
+        )
+    }
+
+    /// After the faults healed: exactly one database node serves, and every client that asked
+    /// had an answer.
+    fn liveness(
+        &self,
+        sim: &Simulation<FailoverNode>,
+        o: &Observer,
+        quiet: SimTime,
+    ) -> CheckResult {
+        const NAME: &str = "liveness";
+        let serving: Vec<u32> = sim
+            .topology()
+            .group_range("db")
+            .expect("db group")
+            .filter(|id| sim.is_up(NodeId(*id)) && o.is_serving(NodeId(*id)))
+            .collect();
+        if serving.len() != 1 {
+            return CheckResult::fail(
+                NAME,
+                format!(
+                    "{} database nodes serve as primary at the end (nodes {serving:?})",
+                    serving.len()
+                ),
+            );
+        }
+        let clients = sim.topology().clients;
+        let first_client = sim.topology().servers;
+        if self.config.workload == ClientWork::Occ {
+            let done = o.occ_completions().len() as u32;
+            if done < clients {
+                return CheckResult::fail(
+                    NAME,
+                    format!("{done} of {clients} clients completed their update"),
+                );
+            }
+            return CheckResult::pass(
+                NAME,
+                format!("every one of {clients} clients completed its update"),
+            );
+        }
+        let stuck: Vec<u32> = (first_client..first_client + clients)
+            .map(NodeId)
+            .filter(|c| o.last_invoked().get(c).is_some_and(|t| *t >= quiet))
+            .filter(|c| o.last_ok().get(c).is_none_or(|t| *t < quiet))
+            .map(|c| c.0)
+            .collect();
+        if !stuck.is_empty() {
+            return CheckResult::fail(
+                NAME,
+                format!("clients {stuck:?} asked after the faults healed and had no answer"),
+            );
+        }
+        CheckResult::pass(
+            NAME,
+            format!(
+                "node {} serves alone, and every client that asked after the faults healed had an answer",
+                serving[0]
+            ),
+        )
+    }
+
+    fn metrics(
+        &self,
+        sim: &Simulation<FailoverNode>,
+        o: &Observer,
+        lost: Option<&[(WriteId, SimTime)]>,
+    ) -> Vec<(String, MetricValue)> {
+        let m = sim.metrics();
+        let failovers = o.failovers();
+        let ms = |d: u64| d as f64 / 1e6;
+        let mut detection = Vec::new();
+        let mut promotion = Vec::new();
+        let mut rediscovery = Vec::new();
+        let mut rto = Vec::new();
+        for f in failovers {
+            let Some((promoted, _)) = f.promoted else { continue };
+            detection.push(ms(f.declared.saturating_since(f.outage_start).as_nanos()));
+            promotion.push(ms(promoted.saturating_since(f.declared).as_nanos()));
+            if let Some(back) = f.rediscovered.values().max() {
+                let mean = f
+                    .rediscovered
+                    .values()
+                    .map(|t| ms(t.saturating_since(promoted).as_nanos()))
+                    .sum::<f64>()
+                    / f.rediscovered.len() as f64;
+                rediscovery.push(mean);
+                rto.push(ms(back.saturating_since(f.outage_start).as_nanos()));
+            }
+        }
+        let mean =
+            |v: &[f64]| if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 };
+        let max = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
+        let lost = lost.unwrap_or(&[]);
+        // The RPO: how far before the failover that lost it each lost write was acknowledged.
+        let rpo = lost
+            .iter()
+            .filter_map(|(_, at)| {
+                failovers
+                    .iter()
+                    .find(|f| f.declared >= *at)
+                    .map(|f| ms(f.declared.saturating_since(*at).as_nanos()))
+            })
+            .fold(0.0, f64::max);
+        let gaps = m.counter("monitor.heartbeat_gaps");
+        let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        let count = |n: &str| MetricValue::Count(m.counter(n));
+        let mut out = vec![
+            ("failovers", MetricValue::Count(failovers.len() as u64)),
+            (
+                "promotions",
+                MetricValue::Count(failovers.iter().filter(|f| f.promoted.is_some()).count() as u64),
+            ),
+            (
+                "false_failovers",
+                MetricValue::Count(failovers.iter().filter(|f| !f.justified).count() as u64),
+            ),
+            ("rto_ms", MetricValue::Number(mean(&rto))),
+            ("rto_ms_max", MetricValue::Number(max(&rto))),
+            ("detection_ms", MetricValue::Number(mean(&detection))),
+            ("promotion_ms", MetricValue::Number(mean(&promotion))),
+            ("rediscovery_ms", MetricValue::Number(mean(&rediscovery))),
+            ("writes_acked", MetricValue::Count(o.acked().len() as u64)),
+            ("writes_lost", MetricValue::Count(lost.len() as u64)),
+            ("rpo_ms", MetricValue::Number(rpo)),
+            ("entries_rewound", count("failover.entries_rewound")),
+            ("semi_sync_fallbacks", count("failover.semi_sync_fallbacks")),
+            ("registry_lookups", count("registry.lookups")),
+            ("db_requests", count("client.db_requests")),
+            ("retries", count("client.retries")),
+            ("stale_answers_refused", count("client.stale_answers_refused")),
+            ("breaker_opened", count("client.breaker_opened")),
+            ("fast_failed", count("client.fast_failed")),
+            ("budget_exhausted", count("client.budget_exhausted")),
+            ("heartbeat_gaps", MetricValue::Count(gaps)),
+            (
+                "suspected_gap_fraction",
+                MetricValue::Number(ratio(m.counter("monitor.suspected_gaps"), gaps)),
+            ),
+        ];
+        if self.config.workload == ClientWork::Occ {
+            let done = o.occ_completions();
+            let last = done.values().max().map_or(0.0, |t| ms(t.as_nanos()));
+            out.push(("calls", count("occ.calls")));
+            out.push(("completion_ms", MetricValue::Number(last)));
+            out.push(("updates_done", MetricValue::Count(done.len() as u64)));
+        }
+        out.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    }
+}
