@@ -12,8 +12,9 @@ pub enum BreakerState {
     Open(LocalTime),
     /// One trial call may go through: its success closes the breaker, its failure opens it.
     HalfOpen {
-        /// The trial call is out.
-        trial: bool,
+        /// The trial call is out, until this local time: one that never comes back (its
+        /// operation abandoned) does not keep the breaker half-open for ever.
+        trial: Option<LocalTime>,
     },
 }
 
@@ -40,19 +41,16 @@ impl CircuitBreaker {
 
     /// May a call go out now? An open breaker whose time is up lets one trial call through.
     pub fn allow(&mut self, now: LocalTime) -> bool {
-        match self.state {
-            BreakerState::Closed => true,
-            BreakerState::Open(until) if now >= until => {
-                self.state = BreakerState::HalfOpen { trial: true };
-                true
-            }
-            BreakerState::Open(_) => false,
-            BreakerState::HalfOpen { trial: false } => {
-                self.state = BreakerState::HalfOpen { trial: true };
-                true
-            }
-            BreakerState::HalfOpen { trial: true } => false,
+        let trial = match self.state {
+            BreakerState::Closed => return true,
+            BreakerState::Open(until) => now >= until,
+            BreakerState::HalfOpen { trial } => trial.is_none_or(|until| now >= until),
+        };
+        if trial {
+            let until = LocalTime(now.0.saturating_add(self.open_for.as_nanos() as i64));
+            self.state = BreakerState::HalfOpen { trial: Some(until) };
         }
+        trial
     }
 
     /// A call succeeded: the breaker closes.
@@ -136,6 +134,8 @@ mod tests {
         assert!(!b.allow(LocalTime(111 * MS)), "one trial at a time");
         assert!(b.failure(LocalTime(120 * MS)), "a failed trial opens it again");
         assert!(b.allow(LocalTime(220 * MS)));
+        assert!(!b.allow(LocalTime(319 * MS)));
+        assert!(b.allow(LocalTime(320 * MS)), "a trial that never came back is replaced");
         b.success();
         assert_eq!(b.state(), BreakerState::Closed);
         assert!(b.allow(LocalTime(221 * MS)));

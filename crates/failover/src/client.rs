@@ -203,19 +203,20 @@ impl Client {
     /// Sends the slot's request to the primary it knows, or asks the registry first.
     fn dispatch(&mut self, ctx: Ctx, slot: usize) {
         let now = ctx.now();
-        if let Some(b) = self.breaker.as_mut() {
-            let allowed = b.allow(now);
-            series(ctx, "breaker_state", breaker_code(b.state()));
-            if !allowed {
-                ctx.metrics().count("client.fast_failed", 1);
-                series(ctx, "fast_failed", 1);
-                self.give_up(ctx, slot);
-                return;
-            }
-        }
-        let Some(f) = self.slots[slot].op.as_mut() else { return };
         match self.known {
             Some((primary, _, until)) if now < until => {
+                // The breaker guards the database: it is asked when a call is about to go out.
+                if let Some(b) = self.breaker.as_mut() {
+                    let allowed = b.allow(now);
+                    series(ctx, "breaker_state", breaker_code(b.state()));
+                    if !allowed {
+                        ctx.metrics().count("client.fast_failed", 1);
+                        series(ctx, "fast_failed", 1);
+                        self.give_up(ctx, slot);
+                        return;
+                    }
+                }
+                let Some(f) = self.slots[slot].op.as_mut() else { return };
                 f.sent = true;
                 f.needs_primary = false;
                 let (request, op) = (f.request, f.op);
@@ -229,6 +230,7 @@ impl Client {
                 ctx.send(primary, Msg::Request { request, op });
             }
             _ => {
+                let Some(f) = self.slots[slot].op.as_mut() else { return };
                 f.needs_primary = true;
                 self.look_up(ctx);
             }
@@ -299,7 +301,10 @@ impl Client {
             }
             _ => None,
         };
-        self.cluster.observe().answered_client(self.me, epoch, write, ctx.sim_time());
+        let back = self.cluster.observe().answered_client(self.me, epoch, write, ctx.sim_time());
+        if let Some(after) = back {
+            series(ctx, "rto_rediscovery_ms", after.as_nanos() / 1_000_000);
+        }
         if self.occ.is_some() {
             self.occ_step(ctx, slot, answer);
             return;
@@ -369,10 +374,10 @@ impl Client {
         ctx.set_timer(sleep, Timer::Retry(slot, request));
     }
 
-    /// Gives up on the slot's operation: a failure if no attempt went out, else unknown.
+    /// Gives up on the slot's operation (see [`given_up`]).
     fn give_up(&mut self, ctx: Ctx, slot: usize) {
         let Some(f) = self.slots[slot].op.as_ref() else { return };
-        let kind = if f.sent { OpType::Info } else { OpType::Fail };
+        let kind = given_up(f);
         let value = invoke_value(&f.op);
         if self.occ.is_some() {
             // The experiment never gives up: the next attempt goes after the backoff.
@@ -451,7 +456,7 @@ impl Client {
                 let Some(f) = self.current(slot, request) else { return };
                 f.deadline = None;
                 let value = invoke_value(&f.op);
-                let kind = if f.sent { OpType::Info } else { OpType::Fail };
+                let kind = given_up(f);
                 self.finish(ctx, slot, kind, value);
             }
             Timer::Lookup => {
@@ -463,6 +468,13 @@ impl Client {
             _ => {}
         }
     }
+}
+
+/// How an operation given up on ends in the history: `fail` (it did not happen) if no attempt
+/// went out, else `info` (it may have happened). A compare-and-set is always `info`: its
+/// `fail` is the answer "the comparison failed", which says what the register held.
+fn given_up(f: &InFlight) -> OpType {
+    if f.sent || matches!(f.op, Op::Cas { .. }) { OpType::Info } else { OpType::Fail }
 }
 
 /// The breaker's state as a number for its series: 0 closed, 1 half-open, 2 open.

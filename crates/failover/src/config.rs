@@ -324,6 +324,9 @@ impl FailoverConfig {
             {
                 refuse("failover.replication", "replication = \"sync\"")
             }
+            Bug::PromoteStale | Bug::AckBeforeReplicate if !self.epoch_fencing => {
+                refuse("failover.epoch_fencing", "epoch_fencing = true")
+            }
             Bug::PromoteStale if dbs < 3 => refuse("nodes", "two standbys or more (nodes >= 3)"),
             Bug::SingleMonitor if !self.monitor_quorum || self.monitors < 3 => {
                 refuse("failover.monitor_quorum", "monitor_quorum = true and monitors >= 3")

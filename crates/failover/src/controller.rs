@@ -17,7 +17,7 @@ use sim_core::{LocalTime, NodeId, SimDuration};
 
 use crate::config::{Bug, Replication};
 use crate::message::Msg;
-use crate::node::{Cluster, Ctx, Timer};
+use crate::node::{Cluster, Ctx, Timer, series};
 
 const EPOCH_KEY: &str = "controller/epoch";
 const PRIMARY_KEY: &str = "controller/primary";
@@ -44,8 +44,8 @@ pub struct Controller {
     primary: NodeId,
     primary_epoch: u64,
     phase: Phase,
-    /// Each monitor's last opinion: (epoch, suspects, when heard).
-    opinions: BTreeMap<NodeId, (u64, bool, LocalTime)>,
+    /// Each monitor's last opinion: (epoch, suspects, when heard, its name).
+    opinions: BTreeMap<NodeId, (u64, bool, LocalTime, u64)>,
     /// When it last granted the primary a lease.
     last_grant: LocalTime,
     /// The registry has the current primary.
@@ -111,12 +111,12 @@ impl Controller {
 
     pub(crate) fn on_message(&mut self, ctx: Ctx, from: NodeId, msg: Msg) {
         match msg {
-            Msg::Opinion { epoch, suspect } => {
+            Msg::Opinion { epoch, suspect, seq } => {
                 if epoch < self.primary_epoch {
                     let (primary, epoch) = (self.primary, self.primary_epoch);
                     ctx.send(from, Msg::Watch { primary, epoch });
                 }
-                self.opinions.insert(from, (epoch, suspect, ctx.now()));
+                self.opinions.insert(from, (epoch, suspect, ctx.now(), seq));
                 self.judge(ctx);
             }
             Msg::Alive { epoch, seq } => {
@@ -159,13 +159,17 @@ impl Controller {
         let now = ctx.now();
         // An opinion not renewed for three intervals is stale (its monitor is down or cut off).
         let fresh = 3 * self.interval().as_nanos() as i64;
-        let suspecting = self
+        let suspecting: Vec<(NodeId, u64)> = self
             .opinions
-            .values()
-            .filter(|(e, s, at)| *e == self.primary_epoch && *s && now.0 - at.0 <= fresh)
-            .count() as u32;
-        if suspecting >= self.cluster.config.quorum() {
+            .iter()
+            .filter(|(_, (e, s, at, _))| *e == self.primary_epoch && *s && now.0 - at.0 <= fresh)
+            .map(|(m, (_, _, _, seq))| (*m, *seq))
+            .collect();
+        if suspecting.len() as u32 >= self.cluster.config.quorum() {
             let old = self.primary;
+            let down = self.cluster.down(ctx, old);
+            let interval = self.interval();
+            self.cluster.observe().declared(old, down, &suspecting, ctx.sim_time(), interval);
             self.declare(ctx, old);
         }
     }
@@ -176,9 +180,9 @@ impl Controller {
         let epoch = self.epoch;
         self.save(ctx);
         ctx.metrics().count("failover.declared", 1);
+        ctx.event("declared");
         ctx.annotate(&format!("declares {} failed: epoch {epoch}", ctx.topology().name(old)));
-        let down = self.cluster.down(ctx, old);
-        self.cluster.observe().declared(old, epoch, down, ctx.sim_time());
+        self.cluster.observe().new_epoch(epoch);
         self.phase = Phase::Fencing { old, epoch, since: ctx.now(), answers: BTreeMap::new() };
         self.fence(ctx);
     }
@@ -248,7 +252,11 @@ impl Controller {
         self.opinions.clear();
         self.registered = false;
         ctx.annotate(&format!("{} is primary of epoch {epoch}", ctx.topology().name(candidate)));
-        self.cluster.observe().promoted(candidate, epoch, ctx.sim_time());
+        let times = self.cluster.observe().promoted(candidate, epoch, ctx.sim_time());
+        if let Some((detection, promotion)) = times {
+            series(ctx, "rto_detection_ms", detection.as_nanos() / 1_000_000);
+            series(ctx, "rto_promotion_ms", promotion.as_nanos() / 1_000_000);
+        }
         self.announce(ctx);
     }
 
@@ -259,7 +267,7 @@ impl Controller {
             ctx.send(self.cluster.registry, Msg::Register { primary, epoch });
         }
         for m in &self.cluster.monitors {
-            let stale = self.opinions.get(m).is_none_or(|(e, _, _)| *e < epoch);
+            let stale = self.opinions.get(m).is_none_or(|(e, ..)| *e < epoch);
             if stale {
                 ctx.send(*m, Msg::Watch { primary, epoch });
             }

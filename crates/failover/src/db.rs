@@ -143,13 +143,15 @@ impl DbNode {
                 self.replicate(ctx, from, epoch, prev_index, prev_epoch, entries)
             }
             Msg::Replicated { epoch, ok, index } => self.replicated(ctx, from, epoch, ok, index),
-            Msg::Refused { epoch } if self.cluster.config.epoch_fencing => self.deposed(ctx, epoch),
-            Msg::Demote { epoch } => self.deposed(ctx, epoch),
+            Msg::Refused { epoch } if self.cluster.config.epoch_fencing => {
+                self.deposed(ctx, epoch, false)
+            }
+            Msg::Demote { epoch } => self.deposed(ctx, epoch, true),
             Msg::Fence { epoch } => {
                 if epoch < self.epoch {
                     return;
                 }
-                self.deposed(ctx, epoch);
+                self.deposed(ctx, epoch, true);
                 self.set_epoch(ctx, epoch);
                 let (last_epoch, last_index) = self.last();
                 ctx.send(from, Msg::Fenced { epoch, last_epoch, last_index });
@@ -265,17 +267,20 @@ impl DbNode {
             next_seq: 0,
         }));
         ctx.annotate(&format!("primary of epoch {epoch}"));
+        if epoch > 1 {
+            ctx.event("promoted");
+        }
         self.append(ctx, Entry { epoch, write: None });
         ctx.set_timer(self.tick(), Timer::Replicate(epoch));
         self.ask_lease(ctx);
         ctx.set_timer(self.renew_every(), Timer::Renew(epoch));
     }
 
-    /// A newer epoch was shown to it: a primary of an older one steps down (the no-fencing bug
-    /// ignores it).
-    fn deposed(&mut self, ctx: Ctx, epoch: u64) {
+    /// A newer epoch was shown to it: a primary of an older one steps down. The no-fencing
+    /// bug ignores the standbys' refusals (`by_controller` false), not the controller's word.
+    fn deposed(&mut self, ctx: Ctx, epoch: u64, by_controller: bool) {
         let Some(p) = &self.primary else { return };
-        if epoch <= p.epoch || self.bug(Bug::NoFencing) {
+        if epoch <= p.epoch || (self.bug(Bug::NoFencing) && !by_controller) {
             return;
         }
         self.set_epoch(ctx, epoch);
@@ -453,6 +458,7 @@ impl DbNode {
                 self.cluster.observe().acknowledged(self.me, epoch, ctx.sim_time());
             }
             ctx.send(client, Msg::Reply { request, epoch, answer });
+            ctx.event("acked");
         }
     }
 
@@ -493,7 +499,7 @@ impl DbNode {
             if self.primary_epoch() >= Some(epoch) {
                 return; // another primary of an epoch not newer than its own: not its leader
             }
-            self.deposed(ctx, epoch);
+            self.deposed(ctx, epoch, false);
             if self.primary.is_some() {
                 return; // the no-fencing bug stays primary
             }

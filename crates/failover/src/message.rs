@@ -150,6 +150,8 @@ pub enum Msg {
         epoch: u64,
         /// It suspects that primary.
         suspect: bool,
+        /// The monitor's ping count when it said so: names the opinion.
+        seq: u64,
     },
     /// The controller tells a monitor whom to watch.
     Watch {

@@ -89,7 +89,7 @@ impl Monitor {
     /// At time zero it watches epoch 1's primary; restarted, it asks the controller.
     pub(crate) fn start(&mut self, ctx: Ctx, restarted: bool) {
         if restarted {
-            ctx.send(self.cluster.controller, Msg::Opinion { epoch: 0, suspect: false });
+            ctx.send(self.cluster.controller, Msg::Opinion { epoch: 0, suspect: false, seq: 0 });
         } else {
             self.watch(ctx, self.cluster.dbs[0], 1);
         }
@@ -104,7 +104,7 @@ impl Monitor {
         self.answered = self.seq;
         self.suspect = false;
         self.gap_suspected = false;
-        self.cluster.observe().watching(self.me, self.seq);
+        self.cluster.observe().watching(self.me, self.seq, ctx.sim_time());
         self.arm(ctx);
     }
 
@@ -120,7 +120,12 @@ impl Monitor {
 
     fn report(&self, ctx: Ctx) {
         let epoch = self.watching.map_or(0, |(_, e)| e);
-        ctx.send(self.cluster.controller, Msg::Opinion { epoch, suspect: self.suspect });
+        let (suspect, seq) = (self.suspect, self.seq);
+        if suspect {
+            let interval = self.cluster.config.heartbeat_interval;
+            self.cluster.observe().suspicion(self.me, seq, ctx.sim_time(), interval);
+        }
+        ctx.send(self.cluster.controller, Msg::Opinion { epoch, suspect, seq });
     }
 
     pub(crate) fn on_timer(&mut self, ctx: Ctx, timer: Timer) {

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use sim_core::{NodeId, SimTime};
+use sim_core::{NodeId, SimDuration, SimTime};
 
 use crate::message::WriteId;
 
@@ -30,7 +30,7 @@ pub struct Tenure {
 }
 
 /// What one monitor's pings met, by sequence number.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct MonitorRecord {
     /// The last ping the primary answered.
     answered: u64,
@@ -41,6 +41,19 @@ struct MonitorRecord {
     first_bad: Option<SimTime>,
     /// When the last answer arrived.
     last_answer: Option<SimTime>,
+    /// When it began watching the current primary.
+    since: SimTime,
+    /// Whether each suspicion it sent (by opinion number) had cause.
+    opinions: BTreeMap<u64, Cause>,
+}
+
+/// What the harness saw when a monitor said it suspected the primary.
+#[derive(Clone, Copy, Debug)]
+struct Cause {
+    /// An answer overdue by over an interval, or a ping that met the primary down or cut off.
+    cause: bool,
+    /// A ping that met it down or cut off.
+    cut: bool,
 }
 
 /// A failover, from the controller's declaration to the clients' return.
@@ -55,9 +68,12 @@ pub struct Failover {
     /// When the primary was first seen down or cut off (a monitor's ping), or, if never, when
     /// a monitor last heard from it.
     pub outage_start: SimTime,
-    /// At the declaration the primary was down, not serving, or cut off from a majority of
-    /// the monitors (the harness's view, not the monitors').
+    /// At the declaration the primary was down or not serving, or a majority of the monitors
+    /// had cause to suspect it (see [`Observer::declared`]).
     pub justified: bool,
+    /// The primary was up, serving and reachable from a majority of the monitors: late
+    /// heartbeats fooled them.
+    pub false_alarm: bool,
     /// What the harness saw, in words.
     pub seen: String,
     /// When and whom the controller promoted.
@@ -139,33 +155,68 @@ impl Observer {
     }
 
     /// A monitor started watching a new primary: its earlier pings say nothing of it.
-    pub fn watching(&mut self, monitor: NodeId, seq: u64) {
+    pub fn watching(&mut self, monitor: NodeId, seq: u64, now: SimTime) {
         let r = self.monitors.entry(monitor).or_default();
+        r.since = now;
+        // Its ping numbers start again (a restarted monitor counts from 0): so do its opinions.
+        r.opinions.clear();
         r.answered = seq;
         r.bad = 0;
         r.first_bad = None;
     }
 
-    /// The controller declared `old` failed and moved to `epoch`; `down`: the kernel knew it
-    /// crashed or not serving at that moment.
-    pub fn declared(&mut self, old: NodeId, epoch: u64, down: bool, now: SimTime) {
-        // A monitor had cause to suspect when a ping since the primary's last answer met it
-        // down or cut off.
-        let cut: Vec<&str> = self
-            .monitors
-            .iter()
-            .filter(|(_, r)| r.bad > r.answered)
-            .map(|(m, _)| self.name(*m))
-            .collect();
+    /// A monitor told the controller it suspects the primary, in its opinion `seq`: records
+    /// whether it had cause, as the harness sees it. It had cause if it had had no answer from
+    /// the primary for longer than an `interval` (a heartbeat was overdue: the primary was
+    /// unreachable in time, whatever made it so, a cut, a loss or a delay), or if one of its
+    /// pings since the last answer met the primary down or cut off from it.
+    pub fn suspicion(&mut self, monitor: NodeId, seq: u64, now: SimTime, interval: SimDuration) {
+        let r = self.monitors.entry(monitor).or_default();
+        let heard = r.last_answer.map_or(r.since, |a| a.max(r.since));
+        let cut = r.bad > r.answered;
+        let cause = cut || now.saturating_since(heard) > interval;
+        r.opinions.insert(seq, Cause { cause, cut });
+        while r.opinions.len() > 64 {
+            r.opinions.pop_first();
+        }
+    }
+
+    /// The controller declared `old` failed, counting the suspicions `counted` (monitor and
+    /// opinion); `down`: the kernel knew `old` crashed or not serving at that moment.
+    ///
+    /// The failover is justified if the primary was down, or a majority of the monitors had
+    /// cause for the suspicions counted (the controller's count is not taken on trust: each
+    /// suspicion is looked up in what the harness recorded when the monitor sent it). It is a
+    /// *false alarm* if the primary was up and serving and fewer than a majority of those
+    /// monitors had met it down or cut off: late heartbeats fooled them.
+    pub fn declared(
+        &mut self,
+        old: NodeId,
+        down: bool,
+        counted: &[(NodeId, u64)],
+        now: SimTime,
+        interval: SimDuration,
+    ) {
+        let mut cause = Vec::new();
+        let mut cut = 0;
+        for (m, seq) in counted {
+            let Some(c) = self.monitors.get(m).and_then(|r| r.opinions.get(seq)) else { continue };
+            if c.cause && !cause.contains(m) {
+                cause.push(*m);
+                cut += usize::from(c.cut);
+            }
+        }
         let old_name = self.name(old).to_string();
-        let justified = down || cut.len() >= self.majority;
+        let justified = down || cause.len() >= self.majority;
         let seen = if down {
             format!("{old_name} was down or not serving")
         } else {
+            let names: Vec<&str> = cause.iter().map(|m| self.name(*m)).collect();
+            let counted: Vec<&str> = counted.iter().map(|(m, _)| self.name(*m)).collect();
             format!(
-                "{old_name} was up and serving; {} of the monitors had met it down or cut off since its last answer ({}), a majority is {}",
-                cut.len(),
-                cut.join(", "),
+                "{old_name} was up and serving; the controller counted the suspicions of {}, of which {} had cause (an answer overdue by over an interval, {interval}, or a ping that met it cut off); a majority is {}",
+                if counted.is_empty() { "no monitor".to_string() } else { counted.join(", ") },
+                if names.is_empty() { "none".to_string() } else { names.join(", ") },
                 self.majority
             )
         };
@@ -178,21 +229,36 @@ impl Observer {
             .unwrap_or(now);
         self.failovers.push(Failover {
             old,
-            epoch,
+            epoch: 0,
             declared: now,
             outage_start: outage_start.min(now),
             justified,
+            false_alarm: !down && cut < self.majority,
             seen,
             promoted: None,
             rediscovered: BTreeMap::new(),
         });
     }
 
-    /// The controller's promotion of `node` to primary of `epoch` took effect.
-    pub fn promoted(&mut self, node: NodeId, epoch: u64, now: SimTime) {
-        if let Some(f) = self.failovers.iter_mut().rev().find(|f| f.epoch == epoch) {
-            f.promoted.get_or_insert((now, node));
+    /// The controller moved to `epoch` for the failover under way (a declaration, or one
+    /// resumed after its restart or after its candidate fell silent).
+    pub fn new_epoch(&mut self, epoch: u64) {
+        if let Some(f) = self.failovers.last_mut().filter(|f| f.promoted.is_none()) {
+            f.epoch = epoch;
         }
+    }
+
+    /// The controller's promotion of `node` to primary of `epoch` took effect; returns the
+    /// failover's detection and promotion times.
+    pub fn promoted(
+        &mut self,
+        node: NodeId,
+        epoch: u64,
+        now: SimTime,
+    ) -> Option<(SimDuration, SimDuration)> {
+        let f = self.failovers.iter_mut().rev().find(|f| f.epoch == epoch)?;
+        f.promoted.get_or_insert((now, node));
+        Some((f.declared.saturating_since(f.outage_start), now.saturating_since(f.declared)))
     }
 
     /// A client invoked an operation.
@@ -201,23 +267,26 @@ impl Observer {
     }
 
     /// A client had a definite answer from a primary of `epoch`; `write`: the write it
-    /// acknowledged.
+    /// acknowledged. Returns how long after the promotion this client found the new primary,
+    /// if this is its first answer from it.
     pub fn answered_client(
         &mut self,
         client: NodeId,
         epoch: u64,
         write: Option<WriteId>,
         now: SimTime,
-    ) {
+    ) -> Option<SimDuration> {
         self.last_ok.insert(client, now);
         if let Some(w) = write {
             self.acked.entry(w).or_insert(now);
         }
-        if let Some(f) = self.failovers.iter_mut().rev().find(|f| f.epoch == epoch) {
-            if f.promoted.is_some() {
-                f.rediscovered.entry(client).or_insert(now);
-            }
+        let f = self.failovers.iter_mut().rev().find(|f| f.epoch == epoch)?;
+        let (promoted, _) = f.promoted?;
+        if f.rediscovered.contains_key(&client) {
+            return None;
         }
+        f.rediscovered.insert(client, now);
+        Some(now.saturating_since(promoted))
     }
 
     /// An OCC client's update succeeded.

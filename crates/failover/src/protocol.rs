@@ -341,6 +341,11 @@ impl FailoverRun {
             && c.leases
     }
 
+    /// Synchronous replication with epoch fencing: no acknowledged write is lost.
+    pub fn promises_durability(&self) -> bool {
+        self.config.replication == Replication::Sync && self.config.epoch_fencing
+    }
+
     fn clocks_stepped(&self) -> bool {
         self.sim.may_inject(FaultName::Clock)
     }
@@ -366,8 +371,15 @@ impl FailoverRun {
         let found = overlap(o);
         let describe = |(a, b): (Tenure, Tenure)| {
             format!(
-                "db node {} (epoch {}) acknowledged writes from {} to {} and node {} (epoch {}) from {} to {}",
-                a.node.0, a.epoch, a.first, a.last, b.node.0, b.epoch, b.first, b.last
+                "{} (epoch {}) acknowledged writes from {} to {} and {} (epoch {}) from {} to {}",
+                o.name(a.node),
+                a.epoch,
+                a.first,
+                a.last,
+                o.name(b.node),
+                b.epoch,
+                b.first,
+                b.last
             )
         };
         if !self.config.leases {
@@ -417,12 +429,16 @@ impl FailoverRun {
                 "no database node serves as primary at the end: no log to look for the writes in",
             );
         };
-        if self.config.replication != Replication::Sync {
+        if !self.promises_durability() {
+            let why = if self.config.replication == Replication::Sync {
+                "without epoch fencing a deposed primary can still commit on standbys the controller has fenced"
+            } else {
+                "only synchronous replication promises durability across failovers"
+            };
             return CheckResult::not_applicable(
                 WRITES_SURVIVE,
                 format!(
-                    "{:?} replication promises no durability across failovers: {} of {acked} acknowledged writes lost (metrics.writes_lost, the RPO)",
-                    self.config.replication,
+                    "{why}: {} of {acked} acknowledged writes lost (metrics.writes_lost; metrics.rpo_ms)",
                     lost.len()
                 ),
             );
@@ -431,10 +447,10 @@ impl FailoverRun {
             return CheckResult::fail(
                 WRITES_SURVIVE,
                 format!(
-                    "{} of {acked} acknowledged writes are not in the final primary's log (node {}); the first: client {} request {} acknowledged at {at}",
+                    "{} of {acked} acknowledged writes are not in the final primary's log ({}'s); the first: {}'s request {} acknowledged at {at}",
                     lost.len(),
-                    primary.0,
-                    id.client.0,
+                    o.name(*primary),
+                    o.name(id.client),
                     id.request
                 ),
             )
@@ -446,8 +462,8 @@ impl FailoverRun {
         CheckResult::pass(
             WRITES_SURVIVE,
             format!(
-                "{acked} acknowledged writes, each in the final primary's log (node {}), after {} failovers",
-                primary.0,
+                "{acked} acknowledged writes, each in the final primary's log ({}'s), after {} failovers",
+                o.name(*primary),
                 o.failovers().len()
             ),
         )
@@ -486,7 +502,7 @@ impl FailoverRun {
         CheckResult::pass(
             JUSTIFIED,
             format!(
-                "{} failovers, each declared while the primary was down, not serving, or cut off from a majority of the monitors",
+                "{} failovers, each declared while the primary was down or not serving, or a majority of the monitors had waited over an interval for it or met it cut off",
                 failovers.len()
             ),
         )
@@ -501,18 +517,21 @@ impl FailoverRun {
         quiet: SimTime,
     ) -> CheckResult {
         const NAME: &str = "liveness";
-        let serving: Vec<u32> = sim
+        let serving: Vec<&str> = sim
             .topology()
             .group_range("db")
             .expect("db group")
-            .filter(|id| sim.is_up(NodeId(*id)) && o.is_serving(NodeId(*id)))
+            .map(NodeId)
+            .filter(|id| sim.is_up(*id) && o.is_serving(*id))
+            .map(|id| o.name(id))
             .collect();
         if serving.len() != 1 {
             return CheckResult::fail(
                 NAME,
                 format!(
-                    "{} database nodes serve as primary at the end (nodes {serving:?})",
-                    serving.len()
+                    "{} database nodes serve as primary at the end ({})",
+                    serving.len(),
+                    serving.join(", ")
                 ),
             );
         }
@@ -531,22 +550,22 @@ impl FailoverRun {
                 format!("every one of {clients} clients completed its update"),
             );
         }
-        let stuck: Vec<u32> = (first_client..first_client + clients)
+        let stuck: Vec<&str> = (first_client..first_client + clients)
             .map(NodeId)
             .filter(|c| o.last_invoked().get(c).is_some_and(|t| *t >= quiet))
             .filter(|c| o.last_ok().get(c).is_none_or(|t| *t < quiet))
-            .map(|c| c.0)
+            .map(|c| o.name(c))
             .collect();
         if !stuck.is_empty() {
             return CheckResult::fail(
                 NAME,
-                format!("clients {stuck:?} asked after the faults healed and had no answer"),
+                format!("{} asked after the faults healed and had no answer", stuck.join(", ")),
             );
         }
         CheckResult::pass(
             NAME,
             format!(
-                "node {} serves alone, and every client that asked after the faults healed had an answer",
+                "{} serves alone, and every client that asked after the faults healed had an answer",
                 serving[0]
             ),
         )
@@ -565,7 +584,8 @@ impl FailoverRun {
         let mut promotion = Vec::new();
         let mut rediscovery = Vec::new();
         let mut rto = Vec::new();
-        for f in failovers {
+        // The downtime of real failures: a false alarm has no outage to measure from.
+        for f in failovers.iter().filter(|f| !f.false_alarm) {
             let Some((promoted, _)) = f.promoted else { continue };
             detection.push(ms(f.declared.saturating_since(f.outage_start).as_nanos()));
             promotion.push(ms(promoted.saturating_since(f.declared).as_nanos()));
@@ -597,6 +617,9 @@ impl FailoverRun {
         let gaps = m.counter("monitor.heartbeat_gaps");
         let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
         let count = |n: &str| MetricValue::Count(m.counter(n));
+        let minutes = self.sim.end().as_nanos() as f64 / 60e9;
+        let false_per_min =
+            failovers.iter().filter(|f| f.false_alarm).count() as f64 / minutes.max(1e-9);
         let mut out = vec![
             ("failovers", MetricValue::Count(failovers.len() as u64)),
             (
@@ -605,8 +628,9 @@ impl FailoverRun {
             ),
             (
                 "false_failovers",
-                MetricValue::Count(failovers.iter().filter(|f| !f.justified).count() as u64),
+                MetricValue::Count(failovers.iter().filter(|f| f.false_alarm).count() as u64),
             ),
+            ("false_failovers_per_min", MetricValue::Number(false_per_min)),
             ("rto_ms", MetricValue::Number(mean(&rto))),
             ("rto_ms_max", MetricValue::Number(max(&rto))),
             ("detection_ms", MetricValue::Number(mean(&detection))),
