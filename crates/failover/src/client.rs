@@ -29,6 +29,9 @@ const ROUND_KEY: &str = "client/next_round";
 const INCARNATION_SHIFT: u32 = 32;
 /// The row the backoff experiment's clients update.
 const OCC_ROW: u64 = 0;
+/// Where a backoff-experiment client records that its update succeeded, so a restart after it
+/// does not update the row a second time.
+const OCC_DONE_KEY: &str = "client/occ_done";
 
 #[derive(Debug)]
 struct InFlight {
@@ -130,7 +133,13 @@ impl Client {
             _ => return, // a corrupt record: reusing ids would be worse than silence
         }
         self.next_request = self.next_round << INCARNATION_SHIFT;
-        if self.occ.is_some() {
+        if let Some(occ) = self.occ.as_mut() {
+            // Its one update succeeded before a crash: nothing left to do. (A record lost to a
+            // disk fault reads as not done, and the client updates again, as a real one would.)
+            if matches!(ctx.storage().get(OCC_DONE_KEY), Ok(Some(_))) {
+                occ.done = true;
+                return;
+            }
             let process = self.new_process(ctx);
             self.slots.push(Slot { process, op: None });
             self.begin(ctx, 0, Op::Read { key: OCC_ROW });
@@ -328,6 +337,8 @@ impl Client {
             }
             (Op::Cas { .. }, Answer::Ok(_)) => {
                 occ.done = true;
+                ctx.storage().put(OCC_DONE_KEY, vec![1]);
+                ctx.storage().sync();
                 self.cluster.observe().occ_done(self.me, ctx.sim_time());
             }
             _ => {
