@@ -604,16 +604,13 @@ impl FailoverRun {
             |v: &[f64]| if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 };
         let max = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
         let lost = lost.unwrap_or(&[]);
-        // The RPO: how far before the failover that lost it each lost write was acknowledged.
-        let rpo = lost
-            .iter()
-            .filter_map(|(_, at)| {
-                failovers
-                    .iter()
-                    .find(|f| f.declared >= *at)
-                    .map(|f| ms(f.declared.saturating_since(*at).as_nanos()))
-            })
-            .fold(0.0, f64::max);
+        // The RPO as a span of time: from the first lost write's acknowledgement to the last's
+        // (a primary's replication lag before it crashed; a split brain's whole length).
+        let acks = lost.iter().map(|(_, at)| *at);
+        let rpo = match (acks.clone().min(), acks.max()) {
+            (Some(first), Some(last)) => ms(last.saturating_since(first).as_nanos()),
+            _ => 0.0,
+        };
         let gaps = m.counter("monitor.heartbeat_gaps");
         let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
         let count = |n: &str| MetricValue::Count(m.counter(n));
