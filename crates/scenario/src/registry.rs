@@ -12,7 +12,7 @@ use sim_core::config::ConfigError;
 use crate::file::Scenario;
 
 /// Protocol names faultline plans to build in; a scenario naming one is told it is not built.
-pub const PLANNED: &[&str] = &["saga"];
+pub const PLANNED: &[&str] = &[];
 
 /// The protocols a binary runs.
 pub struct Registry {
@@ -62,6 +62,7 @@ pub fn builtin() -> Registry {
         .with(&sharding::Sharding)
         .with(&cache::tier::Cache)
         .with(&failover::Failover)
+        .with(&saga::Saga)
 }
 
 static REGISTRY: OnceLock<Registry> = OnceLock::new();
