@@ -406,6 +406,16 @@ impl FailoverRun {
             return CheckResult::unknown(NO_SPLIT_BRAIN, "no write was acknowledged");
         }
         let nodes: BTreeSet<NodeId> = o.tenures().map(|t| t.node).collect();
+        if nodes.len() < 2 {
+            // One node's acknowledgements cannot overlap another's: nothing was judged.
+            let only = nodes.first().map_or("?", |n| o.name(*n));
+            return CheckResult::not_applicable(
+                NO_SPLIT_BRAIN,
+                format!(
+                    "only {only} acknowledged writes ({writes}): no second node whose acknowledgements could overlap its"
+                ),
+            );
+        }
         CheckResult::pass(
             NO_SPLIT_BRAIN,
             format!(
