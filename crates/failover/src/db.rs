@@ -327,6 +327,7 @@ impl DbNode {
         let p = self.primary.as_mut().expect("serving");
         if let Op::Read { key } = op {
             let answer = Answer::Ok(p.state.get(&key).copied());
+            self.cluster.observe().acknowledged(self.me, epoch, ctx.sim_time());
             ctx.send(client, Msg::Reply { request, epoch, answer });
             return;
         }

@@ -104,7 +104,7 @@ impl Monitor {
         self.answered = self.seq;
         self.suspect = false;
         self.gap_suspected = false;
-        self.cluster.observe().watching(self.me, self.seq, ctx.sim_time());
+        self.cluster.observe().watching(self.me, primary, epoch, self.seq, ctx.sim_time());
         self.arm(ctx);
     }
 
@@ -168,6 +168,7 @@ impl Monitor {
     pub(crate) fn on_message(&mut self, ctx: Ctx, from: NodeId, msg: Msg) {
         match msg {
             Msg::Pong { seq, epoch } => {
+                self.cluster.observe().answered(self.me, from, seq, epoch, ctx.sim_time());
                 let Some((primary, watched)) = self.watching else { return };
                 if from != primary || epoch != watched || seq <= self.answered {
                     return; // late, duplicated, or from someone else
@@ -179,7 +180,6 @@ impl Monitor {
                 }
                 self.gap_suspected = false;
                 self.detector.heartbeat(ctx.now());
-                self.cluster.observe().answered(self.me, seq, ctx.sim_time());
                 let was = self.suspect;
                 self.suspect = false;
                 self.arm(ctx);

@@ -14,19 +14,20 @@ use crate::message::WriteId;
 /// The observer, shared by the nodes of one run.
 pub type SharedObserver = Arc<Mutex<Observer>>;
 
-/// One node's run as primary in one epoch: when it acknowledged writes.
+/// One node's run as primary in one epoch: when it answered clients (read results and write
+/// acknowledgements: a primary that serves either after its successor began is a split brain).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tenure {
     /// The node.
     pub node: NodeId,
     /// The epoch it served in.
     pub epoch: u64,
-    /// Its first write acknowledgement.
+    /// Its first answer.
     pub first: SimTime,
     /// Its last.
     pub last: SimTime,
     /// How many it sent.
-    pub writes: u64,
+    pub answers: u64,
 }
 
 /// What one monitor's pings met, by sequence number.
@@ -43,6 +44,8 @@ struct MonitorRecord {
     last_answer: Option<SimTime>,
     /// When it began watching the current primary.
     since: SimTime,
+    /// The primary it watches, and its epoch.
+    watched: Option<(NodeId, u64)>,
     /// Whether each suspicion it sent (by opinion number) had cause.
     opinions: BTreeMap<u64, Cause>,
 }
@@ -112,17 +115,18 @@ impl Observer {
         self.names.get(node.index()).map_or("?", String::as_str)
     }
 
-    /// A database node acknowledged a write (or an applied compare-and-set) in `epoch`.
+    /// A database node, primary of `epoch`, answered a client: a read's value, or a write (or
+    /// an applied compare-and-set) acknowledged.
     pub fn acknowledged(&mut self, node: NodeId, epoch: u64, now: SimTime) {
         let t = self.tenures.entry((node, epoch)).or_insert(Tenure {
             node,
             epoch,
             first: now,
             last: now,
-            writes: 0,
+            answers: 0,
         });
         t.last = now;
-        t.writes += 1;
+        t.answers += 1;
     }
 
     /// A database node started or stopped serving as primary.
@@ -147,16 +151,24 @@ impl Observer {
     }
 
     /// The primary answered a monitor's ping `seq`.
-    pub fn answered(&mut self, monitor: NodeId, seq: u64, now: SimTime) {
+    ///
+    /// Called on every pong that reaches the monitor, before the monitor's own filters: the
+    /// harness keeps its own (the watched primary, its epoch, a newer ping), so a monitor that
+    /// wrongly drops answers does not make its silence look like cause.
+    pub fn answered(&mut self, monitor: NodeId, from: NodeId, seq: u64, epoch: u64, now: SimTime) {
         let r = self.monitors.entry(monitor).or_default();
-        r.answered = r.answered.max(seq);
+        if r.watched != Some((from, epoch)) || seq <= r.answered {
+            return;
+        }
+        r.answered = seq;
         r.first_bad = None;
         r.last_answer = Some(now);
     }
 
     /// A monitor started watching a new primary: its earlier pings say nothing of it.
-    pub fn watching(&mut self, monitor: NodeId, seq: u64, now: SimTime) {
+    pub fn watching(&mut self, monitor: NodeId, primary: NodeId, epoch: u64, seq: u64, now: SimTime) {
         let r = self.monitors.entry(monitor).or_default();
+        r.watched = Some((primary, epoch));
         r.since = now;
         // Its ping numbers start again (a restarted monitor counts from 0): so do its opinions.
         r.opinions.clear();

@@ -371,7 +371,7 @@ impl FailoverRun {
         let found = overlap(o);
         let describe = |(a, b): (Tenure, Tenure)| {
             format!(
-                "{} (epoch {}) acknowledged writes from {} to {} and {} (epoch {}) from {} to {}",
+                "{} (epoch {}) answered clients from {} to {} and {} (epoch {}) from {} to {}",
                 o.name(a.node),
                 a.epoch,
                 a.first,
@@ -387,11 +387,11 @@ impl FailoverRun {
             return CheckResult::not_applicable(
                 NO_SPLIT_BRAIN,
                 format!(
-                    "no leases: nothing stops a deposed primary from acknowledging writes; {what}"
+                    "no leases: nothing stops a deposed primary from answering; {what}"
                 ),
             );
         }
-        let writes: u64 = o.tenures().map(|t| t.writes).sum();
+        let answers: u64 = o.tenures().map(|t| t.answers).sum();
         if let Some(pair) = found {
             let at = pair.0.last.min(pair.1.last).as_nanos();
             if self.clocks_stepped() {
@@ -402,24 +402,24 @@ impl FailoverRun {
             }
             return CheckResult::fail(NO_SPLIT_BRAIN, describe(pair)).at(at);
         }
-        if writes == 0 {
-            return CheckResult::unknown(NO_SPLIT_BRAIN, "no write was acknowledged");
+        if answers == 0 {
+            return CheckResult::unknown(NO_SPLIT_BRAIN, "no primary answered a client");
         }
         let nodes: BTreeSet<NodeId> = o.tenures().map(|t| t.node).collect();
         if nodes.len() < 2 {
-            // One node's acknowledgements cannot overlap another's: nothing was judged.
+            // One node's answers cannot overlap another's: nothing was judged.
             let only = nodes.first().map_or("?", |n| o.name(*n));
             return CheckResult::not_applicable(
                 NO_SPLIT_BRAIN,
                 format!(
-                    "only {only} acknowledged writes ({writes}): no second node whose acknowledgements could overlap its"
+                    "only {only} answered clients ({answers} answers): no second node whose answers could overlap its"
                 ),
             );
         }
         CheckResult::pass(
             NO_SPLIT_BRAIN,
             format!(
-                "{writes} write acknowledgements by {} nodes in {} tenures, none overlapping another node's",
+                "{answers} answers (reads and write acknowledgements) by {} nodes in {} tenures, none overlapping another node's",
                 nodes.len(),
                 o.tenures().count()
             ),
