@@ -120,6 +120,16 @@ impl Controller {
                 self.judge(ctx);
             }
             Msg::Alive { epoch, seq } => {
+                // A new primary asks for its first lease as it answers the promotion; the
+                // request can overtake the answer. It proves the promotion took effect: without
+                // this, the request was dropped and the new primary did not serve until its
+                // next renewal (a third of a lease later), long enough for fast detectors to
+                // declare it failed as well.
+                if let Phase::Promoting { epoch: e, candidate, .. } = self.phase {
+                    if e == epoch && candidate == from {
+                        self.promoted(ctx, candidate, epoch);
+                    }
+                }
                 if matches!(self.phase, Phase::Steady)
                     && from == self.primary
                     && epoch == self.primary_epoch

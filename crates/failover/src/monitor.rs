@@ -51,6 +51,9 @@ pub struct Monitor {
     seq: u64,
     answered: u64,
     suspect: bool,
+    /// The watched primary has answered since the watch began: its answers since are
+    /// heartbeats whose gaps the detector fits and the metrics count.
+    heard: bool,
     /// The detector crossed its threshold since the last heartbeat.
     gap_suspected: bool,
     check: Option<TimerId>,
@@ -68,6 +71,7 @@ impl Monitor {
             seq: 0,
             answered: 0,
             suspect: false,
+            heard: false,
             gap_suspected: false,
             check: None,
         }
@@ -99,10 +103,13 @@ impl Monitor {
     fn watch(&mut self, ctx: Ctx, primary: NodeId, epoch: u64) {
         self.watching = Some((primary, epoch));
         self.detector = Self::detector(&self.cluster);
-        // Watching begins as if with a heartbeat: silence from now on counts.
+        // Watching begins as if with a heartbeat: silence from now on counts. The time to the
+        // first answer is no inter-arrival gap (it runs from the watch, not from an answer):
+        // the first answer starts the detector afresh, so it never enters the fit.
         self.detector.heartbeat(ctx.now());
         self.answered = self.seq;
         self.suspect = false;
+        self.heard = false;
         self.gap_suspected = false;
         self.cluster.observe().watching(self.me, primary, epoch, self.seq, ctx.sim_time());
         self.arm(ctx);
@@ -174,9 +181,15 @@ impl Monitor {
                     return; // late, duplicated, or from someone else
                 }
                 self.answered = seq;
-                ctx.metrics().count("monitor.heartbeat_gaps", 1);
-                if self.gap_suspected {
-                    ctx.metrics().count("monitor.suspected_gaps", 1);
+                if self.heard {
+                    ctx.metrics().count("monitor.heartbeat_gaps", 1);
+                    if self.gap_suspected {
+                        ctx.metrics().count("monitor.suspected_gaps", 1);
+                    }
+                } else {
+                    // The first answer since the watch: its arrival is the first heartbeat.
+                    self.detector = Self::detector(&self.cluster);
+                    self.heard = true;
                 }
                 self.gap_suspected = false;
                 self.detector.heartbeat(ctx.now());

@@ -28,6 +28,12 @@ pub struct SweepConfig {
     /// The key on the charts' x axis; default: the first grid key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub x: Option<String>,
+    /// The swept keys whose values name a chart's line; the other swept keys vary along it.
+    /// Default: every swept key but `x` (when `x` is a figure, every one but the first), so
+    /// a sweep whose families vary different keys (a miss count here, a threshold there) can
+    /// still draw one line per family.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<String>,
     /// Reference lines: a charted figure → another figure drawn on its chart as a dashed line
     /// (an ideal, a closed form), one line where every point agrees on it.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -163,6 +169,19 @@ impl SweepConfig {
                 ),
             ));
         }
+        // The x axis's key (by default the first swept key) cannot also name the lines.
+        let x = self.x.as_ref().or(keys.first());
+        for key in &self.lines {
+            if !keys.contains(key) || x == Some(key) {
+                let allowed: Vec<&String> = keys.iter().filter(|k| x != Some(*k)).collect();
+                return Err((
+                    "sweep.lines".into(),
+                    format!(
+                        "`{key}` is not a swept key other than `x`: allowed any of {allowed:?}"
+                    ),
+                ));
+            }
+        }
         Ok(())
     }
 }
@@ -229,5 +248,21 @@ mod tests {
         let s: SweepConfig =
             toml::from_str("x = \"nodes\"\n[grid]\n\"network.loss\" = [0.1]").unwrap();
         assert_eq!(s.validate_shape(1).unwrap_err().0, "sweep.x");
+    }
+
+    #[test]
+    fn lines_name_swept_keys_other_than_x() {
+        let sweep = |text: &str| toml::from_str::<SweepConfig>(text).unwrap().validate_shape(1);
+        let grid = "[grid]\n\"network.loss\" = [0.1, 0.2]\n\"nodes\" = [3, 5]\n";
+        assert!(sweep(&format!("x = \"metrics.elections\"\nlines = [\"nodes\"]\n{grid}")).is_ok());
+        let (key, message) = sweep(&format!("lines = [\"workload.rate\"]\n{grid}")).unwrap_err();
+        assert_eq!(key, "sweep.lines");
+        assert!(message.contains("[\"nodes\"]"), "{message}");
+        let x_too = format!("x = \"nodes\"\nlines = [\"nodes\"]\n{grid}");
+        assert_eq!(sweep(&x_too).unwrap_err().0, "sweep.lines");
+        // Without `x`, the first swept key is the x axis's.
+        let first = format!("lines = [\"network.loss\"]\n{grid}");
+        assert_eq!(sweep(&first).unwrap_err().0, "sweep.lines");
+        assert!(sweep(&format!("lines = [\"nodes\"]\n{grid}")).is_ok());
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Each figure of `[sweep] metrics` (default: p99 latency, availability and the protocol's
 //! headline metric) is drawn against the `x` key (default: the first swept key), one line per
-//! combination of the other keys' values, the median over seeds with the p10–p90 band; every
+//! combination of the other keys' values (or of the keys `[sweep] lines` names), the median
+//! over seeds with the p10–p90 band; every
 //! distribution metric whose runs kept samples gets a CDF per point, the samples of all its
 //! seeds pooled.
 
@@ -101,7 +102,7 @@ fn comparison(plan: &Plan, records: &[RunRecord], name: &str, x: &str) -> Compar
             ticks.iter().position(|t| *t == value_text(v)).map(|i| i as f64)
         }
     };
-    let others = independent_of(plan, x);
+    let others = line_keys(plan).unwrap_or_else(|| independent_of(plan, x));
     let label = |point: usize| match others.is_empty() {
         true => "median over seeds (band: p10–p90)".to_string(),
         false => point_label(plan, &others, point),
@@ -116,11 +117,13 @@ fn comparison(plan: &Plan, records: &[RunRecord], name: &str, x: &str) -> Compar
 }
 
 /// `name` against another figure `x`: one point per grid point at the medians over its seeds
-/// (the band is `name`'s p10–p90), one line per combination of the swept keys but the first,
-/// so a line traces how the first key trades one figure for the other.
+/// (the band is `name`'s p10–p90), one line per combination of the swept keys but the first
+/// (or of the keys `[sweep] lines` names), so a line traces how the key that varies along it
+/// trades one figure for the other.
 fn against_figure(plan: &Plan, records: &[RunRecord], name: &str, x: &str) -> Comparison {
     let x = resolve(records, x).unwrap_or_else(|| x.to_string());
-    let others: Vec<&String> = plan.keys.iter().skip(1).collect();
+    let others: Vec<&String> =
+        line_keys(plan).unwrap_or_else(|| plan.keys.iter().skip(1).collect());
     let x_of = |point: usize| point_spread(records, point, &x).map(|(median, _, _)| median);
     let label = |point: usize| match (others.is_empty(), plan.keys.first()) {
         (false, _) => point_label(plan, &others, point),
@@ -134,6 +137,14 @@ fn against_figure(plan: &Plan, records: &[RunRecord], name: &str, x: &str) -> Co
         x_ticks: None,
         lines: lines(plan, records, name, x_of, label),
     }
+}
+
+/// The keys `[sweep] lines` names, if it names any: each line is one combination of their
+/// values, and every other swept key varies along it (a miss count on one line, a threshold on
+/// another).
+fn line_keys(plan: &Plan) -> Option<Vec<&String>> {
+    let lines = &plan.scenario.sweep.as_ref()?.lines;
+    (!lines.is_empty()).then(|| plan.keys.iter().filter(|k| lines.contains(k)).collect())
 }
 
 /// The swept keys other than `x` whose value `x` does not decide: a key that moves with `x`

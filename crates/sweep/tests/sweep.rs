@@ -198,3 +198,22 @@ fn a_reference_figure_is_drawn_once_on_its_chart() {
     let err = scenario::load_str(Path::new("ref.toml"), &bad, &[]).unwrap_err();
     assert!(err.to_string().contains("not a summary figure"), "{err}");
 }
+
+/// `[sweep] lines` names the keys that make a line; the others vary along it, even when each
+/// family of points varies a key of its own (here the loss on one line, the rate on the
+/// other), with one figure charted against another.
+#[test]
+fn lines_are_named_by_the_keys_sweep_lines_gives() {
+    let text = "name = \"lines\"\nprotocol = \"raft\"\nduration = \"2s\"\n[workload]\nrate = 50\n[sweep]\nx = \"availability\"\nmetrics = [\"latency_ms.p99\"]\nlines = [\"workload.clients\"]\n[[sweep.point]]\n\"workload.clients\" = 2\n\"network.loss\" = 0.0\n[[sweep.point]]\n\"workload.clients\" = 2\n\"network.loss\" = 0.1\n[[sweep.point]]\n\"workload.clients\" = 4\n\"workload.rate\" = 50\n[[sweep.point]]\n\"workload.clients\" = 4\n\"workload.rate\" = 100\n";
+    let plan = Plan::new(&scenario::load_str(Path::new("lines.toml"), text, &[]).unwrap());
+    let dir = scratch("lines");
+    sweep(&plan, &dir, 2, None);
+    let svg = String::from_utf8(read(&dir, "compare-latency_ms-p99.svg")).unwrap();
+    assert!(svg.contains("workload.clients=2") && svg.contains("workload.clients=4"));
+    // Without `lines`, the rate (set by half the points) would split the second family.
+    assert!(!svg.contains("workload.rate=") && !svg.contains("network.loss="), "{svg}");
+    let _ = std::fs::remove_dir_all(&dir);
+    let bad = text.replace("lines = [\"workload.clients\"]", "lines = [\"nodes\"]");
+    let err = scenario::load_str(Path::new("lines.toml"), &bad, &[]).unwrap_err();
+    assert!(err.to_string().contains("sweep.lines"), "{err}");
+}
