@@ -166,7 +166,14 @@ impl Observer {
     }
 
     /// A monitor started watching a new primary: its earlier pings say nothing of it.
-    pub fn watching(&mut self, monitor: NodeId, primary: NodeId, epoch: u64, seq: u64, now: SimTime) {
+    pub fn watching(
+        &mut self,
+        monitor: NodeId,
+        primary: NodeId,
+        epoch: u64,
+        seq: u64,
+        now: SimTime,
+    ) {
         let r = self.monitors.entry(monitor).or_default();
         r.watched = Some((primary, epoch));
         r.since = now;

@@ -386,9 +386,7 @@ impl FailoverRun {
             let what = found.map_or("none overlapped (measured)".to_string(), describe);
             return CheckResult::not_applicable(
                 NO_SPLIT_BRAIN,
-                format!(
-                    "no leases: nothing stops a deposed primary from answering; {what}"
-                ),
+                format!("no leases: nothing stops a deposed primary from answering; {what}"),
             );
         }
         let answers: u64 = o.tenures().map(|t| t.answers).sum();

@@ -189,7 +189,7 @@ impl SagaConfig {
         range("saga.balance", self.balance, 0, 1 << 40)?;
         range("saga.stock", self.stock, 0, 1 << 40)?;
         for (key, rate) in [("saga.rate", self.rate), ("saga.read_rate", self.read_rate)] {
-            if !(rate >= 0.0 && rate <= 1e6) {
+            if !(0.0..=1e6).contains(&rate) {
                 return Err(ConfigError::invalid(key, format!("{rate} is out of range: [0, 1e6]")));
             }
         }
@@ -219,7 +219,10 @@ impl SagaConfig {
             {
                 Err(ConfigError::invalid(
                     "saga.mode",
-                    format!("bug {:?} is the coordinator's: it needs mode = \"orchestration\"", bug.name()),
+                    format!(
+                        "bug {:?} is the coordinator's: it needs mode = \"orchestration\"",
+                        bug.name()
+                    ),
                 ))
             }
             _ => Ok(()),
@@ -249,7 +252,10 @@ pub const PARAMETERS: &[Parameter] = &[
     Parameter { key: "balance", about: "100000: each customer's opening balance" },
     Parameter { key: "items", about: "10 items in stock" },
     Parameter { key: "stock", about: "1000: each item's opening stock" },
-    Parameter { key: "decline_rate", about: "0.1: the share of charges declined (a business failure)" },
+    Parameter {
+        key: "decline_rate",
+        about: "0.1: the share of charges declined (a business failure)",
+    },
     Parameter {
         key: "out_of_stock_rate",
         about: "0.05: the share of reservations refused out of stock (besides a real shortage)",
@@ -259,7 +265,10 @@ pub const PARAMETERS: &[Parameter] = &[
         key: "step_timeout",
         about: "\"2s\": orchestration fails a saga whose step is unanswered this long, and compensates that step too",
     },
-    Parameter { key: "retry_base", about: "\"50ms\": an unacknowledged send is repeated this long after it, plus the backoff (from this base)" },
+    Parameter {
+        key: "retry_base",
+        about: "\"50ms\": an unacknowledged send is repeated this long after it, plus the backoff (from this base)",
+    },
     Parameter { key: "retry_cap", about: "\"1s\": the longest redelivery sleep" },
     Parameter { key: "jitter", about: "\"full\" | \"none\" | \"equal\" | \"decorrelated\"" },
     Parameter {

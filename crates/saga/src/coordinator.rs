@@ -53,7 +53,8 @@ impl Coordinator {
         if self.shape.config.has(Bug::ForgetOnRestart) {
             return;
         }
-        let names: Vec<String> = ctx.storage().keys_with_prefix("saga/").map(str::to_string).collect();
+        let names: Vec<String> =
+            ctx.storage().keys_with_prefix("saga/").map(str::to_string).collect();
         for name in names {
             if let Some((order, phase)) = read::<(Order, Phase)>(ctx.storage(), &name) {
                 if let Phase::Forward(step) = phase {

@@ -108,7 +108,8 @@ impl Mailroom {
         write(ctx.storage(), &format!("{OUT}{id:020}"), &stored);
         ctx.storage().put(NEXT_ID, self.next_id.to_le_bytes().to_vec());
         let now = ctx.now();
-        self.outbox.insert(id, Pending { stored, due: now, backoff: self.backoff.clone(), sends: 0 });
+        self.outbox
+            .insert(id, Pending { stored, due: now, backoff: self.backoff.clone(), sends: 0 });
     }
 
     /// Whether a delivery with this key was applied (within the retention).

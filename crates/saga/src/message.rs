@@ -21,9 +21,7 @@ pub struct Order {
 }
 
 /// A step of the order saga, in order: three compensable steps, the pivot, a retriable step.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Step {
     /// Inventory reserves the items (undone: released). Fails when out of stock.
     Reserve,

@@ -59,7 +59,13 @@ impl Shape {
     /// Choreography: where a service's outcome goes next. A step done: the next step (the
     /// orders service's end after the last); refused: the previous step's undo (the order's
     /// rejection at the first); undone: the previous step's undo, or the rejection.
-    pub(crate) fn next_hop(&self, order: Order, step: Step, undo: bool, ok: bool) -> (NodeId, Payload) {
+    pub(crate) fn next_hop(
+        &self,
+        order: Order,
+        step: Step,
+        undo: bool,
+        ok: bool,
+    ) -> (NodeId, Payload) {
         let forward = !undo && ok;
         if forward {
             return match step.next() {
@@ -142,9 +148,7 @@ impl Node for SagaNode {
     fn status(&self) -> NodeStatus {
         match self {
             SagaNode::Service(_) => NodeStatus { role: "service", leading: false, term: 0 },
-            SagaNode::Coordinator(_) => {
-                NodeStatus { role: "coordinator", leading: true, term: 0 }
-            }
+            SagaNode::Coordinator(_) => NodeStatus { role: "coordinator", leading: true, term: 0 },
             SagaNode::Client(_) => NodeStatus::default(),
         }
     }

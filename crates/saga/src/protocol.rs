@@ -9,7 +9,9 @@ use platform::series::{SeriesChart, SeriesLine, Show};
 use platform::{
     Driver, Group, Knob, KnownBug, MessageClass, Parameter, Protocol, Run, Setup, Shrinkable,
 };
-use sim_core::{ConfigError, MetricValue, NodeId, SimConfig, SimTime, Simulation, Topology, TraceOptions};
+use sim_core::{
+    ConfigError, MetricValue, NodeId, SimConfig, SimTime, Simulation, Topology, TraceOptions,
+};
 
 use crate::client::Client;
 use crate::config::{PARAMETERS, SagaConfig};
@@ -35,19 +37,64 @@ pub const ONCE: &str = "No Order Charged Twice";
 pub struct Saga;
 
 const GROUPS: &[Group] = &[
-    Group { name: "orders", prefix: "orders", singleton: true, about: "the orders service: creates orders, approves them (the pivot), records how their sagas end" },
-    Group { name: "inventory", prefix: "inventory", singleton: true, about: "the inventory service: reserves and releases stock" },
-    Group { name: "payments", prefix: "payments", singleton: true, about: "the payments service: charges and refunds customers, answers balance reads" },
-    Group { name: "shipping", prefix: "shipping", singleton: true, about: "the shipping service: books, cancels and dispatches shipments" },
-    Group { name: "coordinator", prefix: "coordinator", singleton: true, about: "the saga orchestrator and its durable log (idle under choreography)" },
+    Group {
+        name: "orders",
+        prefix: "orders",
+        singleton: true,
+        about: "the orders service: creates orders, approves them (the pivot), records how their sagas end",
+    },
+    Group {
+        name: "inventory",
+        prefix: "inventory",
+        singleton: true,
+        about: "the inventory service: reserves and releases stock",
+    },
+    Group {
+        name: "payments",
+        prefix: "payments",
+        singleton: true,
+        about: "the payments service: charges and refunds customers, answers balance reads",
+    },
+    Group {
+        name: "shipping",
+        prefix: "shipping",
+        singleton: true,
+        about: "the shipping service: books, cancels and dispatches shipments",
+    },
+    Group {
+        name: "coordinator",
+        prefix: "coordinator",
+        singleton: true,
+        about: "the saga orchestrator and its durable log (idle under choreography)",
+    },
 ];
 
 const BUGS: &[KnownBug] = &[
-    KnownBug { name: "no-idempotency", check: ONCE, about: "services apply every delivery: a duplicated message charges twice" },
-    KnownBug { name: "dual-write", check: SETTLE, about: "a service commits its state, then publishes the event in a second step outside the outbox: a crash or a loss between them loses it" },
-    KnownBug { name: "forget-on-restart", check: SETTLE, about: "the coordinator does not read its saga log back after a restart" },
-    KnownBug { name: "compensate-forward", check: REVERSE, about: "the coordinator compensates the completed steps earliest first" },
-    KnownBug { name: "volatile-dedup", check: ONCE, about: "idempotency keys kept in memory only: a restart forgets them and a redelivered charge is applied again" },
+    KnownBug {
+        name: "no-idempotency",
+        check: ONCE,
+        about: "services apply every delivery: a duplicated message charges twice",
+    },
+    KnownBug {
+        name: "dual-write",
+        check: SETTLE,
+        about: "a service commits its state, then publishes the event in a second step outside the outbox: a crash or a loss between them loses it",
+    },
+    KnownBug {
+        name: "forget-on-restart",
+        check: SETTLE,
+        about: "the coordinator does not read its saga log back after a restart",
+    },
+    KnownBug {
+        name: "compensate-forward",
+        check: REVERSE,
+        about: "the coordinator compensates the completed steps earliest first",
+    },
+    KnownBug {
+        name: "volatile-dedup",
+        check: ONCE,
+        about: "idempotency keys kept in memory only: a restart forgets them and a redelivered charge is applied again",
+    },
 ];
 
 const KNOBS: &[Knob] = &[
@@ -88,7 +135,11 @@ const CHARTS: &[SeriesChart] = &[
         y_label: "per second",
         lines: &[
             SeriesLine { series: "redeliveries", label: "redeliveries", show: Show::PerSecond },
-            SeriesLine { series: "duplicates_absorbed", label: "duplicates absorbed", show: Show::PerSecond },
+            SeriesLine {
+                series: "duplicates_absorbed",
+                label: "duplicates absorbed",
+                show: Show::PerSecond,
+            },
         ],
     },
     SeriesChart {
@@ -145,10 +196,16 @@ impl Protocol for Saga {
         let config: SagaConfig = setup.config()?;
         config.validate()?;
         if setup.nodes.is_some() {
-            return Err(ConfigError::invalid("nodes", "a saga run has one node per service: remove `nodes`"));
+            return Err(ConfigError::invalid(
+                "nodes",
+                "a saga run has one node per service: remove `nodes`",
+            ));
         }
         if setup.workload.is_some() {
-            return Err(ConfigError::invalid("workload", "a saga run's orders are `[saga]`'s: remove [workload]"));
+            return Err(ConfigError::invalid(
+                "workload",
+                "a saga run's orders are `[saga]`'s: remove [workload]",
+            ));
         }
         let groups = GROUPS.iter().map(|g| g.nodes(1)).collect();
         let topology = Topology::with_groups(groups, config.clients)?;
@@ -178,7 +235,10 @@ impl Model for SagaRun {
         &mut self.sim
     }
 
-    fn build(&self, trace: TraceOptions) -> Result<(Simulation<SagaNode>, SharedObserver), ConfigError> {
+    fn build(
+        &self,
+        trace: TraceOptions,
+    ) -> Result<(Simulation<SagaNode>, SharedObserver), ConfigError> {
         let topo = &self.sim.topology;
         let id = |g: &str| NodeId(topo.group_range(g).expect("the protocol's groups").start);
         let record = observer();
@@ -207,30 +267,43 @@ impl Model for SagaRun {
         Ok((sim, record))
     }
 
-    fn judge(&self, sim: &mut Simulation<SagaNode>, observer: &SharedObserver, ending: Ending) -> Judgement {
+    fn judge(
+        &self,
+        sim: &mut Simulation<SagaNode>,
+        observer: &SharedObserver,
+        ending: Ending,
+    ) -> Judgement {
         let o = observer.lock().expect("observer");
         let service = |kind: Kind| {
-            sim.topology().group_range(match kind {
-                Kind::Orders => "orders",
-                Kind::Inventory => "inventory",
-                Kind::Payments => "payments",
-                Kind::Shipping => "shipping",
-            })
-            .and_then(|mut r| r.next())
-            .and_then(|id| match sim.node(NodeId(id)) {
-                Some(SagaNode::Service(s)) => Some(s.as_ref()),
-                _ => None,
-            })
+            sim.topology()
+                .group_range(match kind {
+                    Kind::Orders => "orders",
+                    Kind::Inventory => "inventory",
+                    Kind::Payments => "payments",
+                    Kind::Shipping => "shipping",
+                })
+                .and_then(|mut r| r.next())
+                .and_then(|id| match sim.node(NodeId(id)) {
+                    Some(SagaNode::Service(s)) => Some(s.as_ref()),
+                    _ => None,
+                })
         };
         let settled = ending.complete && ending.quiet.is_some();
+        // The most specific first: a hunt reports a run's first failed check, and a charge
+        // applied twice also leaves its saga unsettled.
         let checks = vec![
-            self.settle(&o, settled),
+            self.once(&o),
             self.reverse(&o),
+            self.settle(&o, settled),
             self.money(&o, service(Kind::Payments)),
             self.stock(&o, service(Kind::Inventory)),
-            self.once(&o),
         ];
-        Judgement { checks, liveness: None, metrics: self.metrics(sim, &o), history_unjudgeable: None }
+        Judgement {
+            checks,
+            liveness: None,
+            metrics: self.metrics(sim, &o),
+            history_unjudgeable: None,
+        }
     }
 }
 
@@ -243,17 +316,35 @@ impl SagaRun {
             return CheckResult::unknown(SETTLE, "no saga started");
         }
         let mut open = Vec::new();
-        for (id, _) in started {
+        for id in started.keys() {
             let logs: Vec<_> = Step::ALL.iter().map(|s| (*s, o.step(*id, *s))).collect();
             let bad = match o.ended_sagas().get(id) {
                 Some((true, _)) => logs
                     .iter()
                     .find(|(_, l)| l.applied.len() != 1 || !l.undone.is_empty())
-                    .map(|(s, l)| format!("completed, but {} was applied {} times and undone {}", s.name(), l.applied.len(), l.undone.len())),
+                    .map(|(s, l)| {
+                        format!(
+                            "completed, but {} was applied {} times and undone {}",
+                            s.name(),
+                            l.applied.len(),
+                            l.undone.len()
+                        )
+                    }),
                 Some((false, _)) => logs
                     .iter()
-                    .find(|(s, l)| l.applied.len() > 1 || l.undone.len() != l.applied.len() || (!s.compensable() && !l.applied.is_empty()))
-                    .map(|(s, l)| format!("compensated, but {} was applied {} times and undone {}", s.name(), l.applied.len(), l.undone.len())),
+                    .find(|(s, l)| {
+                        l.applied.len() > 1
+                            || l.undone.len() != l.applied.len()
+                            || (!s.compensable() && !l.applied.is_empty())
+                    })
+                    .map(|(s, l)| {
+                        format!(
+                            "compensated, but {} was applied {} times and undone {}",
+                            s.name(),
+                            l.applied.len(),
+                            l.undone.len()
+                        )
+                    }),
                 None => {
                     open.push(*id);
                     None
@@ -264,29 +355,60 @@ impl SagaRun {
             }
         }
         if !open.is_empty() {
-            let what = format!("{} of {} sagas never ended (the first: order {})", open.len(), started.len(), open[0]);
+            let what = format!(
+                "{} of {} sagas never ended (the first: order {})",
+                open.len(),
+                started.len(),
+                open[0]
+            );
             return if settled {
-                CheckResult::fail(SETTLE, format!("{what}, though every fault had healed for the quiet period: stuck"))
+                CheckResult::fail(
+                    SETTLE,
+                    format!("{what}, though every fault had healed for the quiet period: stuck"),
+                )
             } else {
-                CheckResult::unknown(SETTLE, format!("{what}; without a quiet period (`[check] liveness`) a saga still running at the end is not judged"))
+                CheckResult::unknown(
+                    SETTLE,
+                    format!(
+                        "{what}; without a quiet period (`[check] liveness`) a saga still running at the end is not judged"
+                    ),
+                )
             };
         }
         let completed = o.ended_sagas().values().filter(|(c, _)| *c).count();
-        CheckResult::pass(SETTLE, format!("{} sagas: {completed} completed with every step applied once, {} compensated with every applied step undone once", started.len(), started.len() - completed))
+        CheckResult::pass(
+            SETTLE,
+            format!(
+                "{} sagas: {completed} completed with every step applied once, {} compensated with every applied step undone once",
+                started.len(),
+                started.len() - completed
+            ),
+        )
     }
 
     fn reverse(&self, o: &Observer) -> CheckResult {
         if let Some(first) = o.out_of_order().first() {
-            return CheckResult::fail(REVERSE, format!("{} compensations ran before a later step's; the first: {first}", o.out_of_order().len()));
+            return CheckResult::fail(
+                REVERSE,
+                format!(
+                    "{} compensations ran before a later step's; the first: {first}",
+                    o.out_of_order().len()
+                ),
+            );
         }
         match o.undos() {
             0 => CheckResult::not_applicable(REVERSE, "no step was undone"),
-            n => CheckResult::pass(REVERSE, format!("{n} compensations, each while no later step of its saga was applied")),
+            n => CheckResult::pass(
+                REVERSE,
+                format!("{n} compensations, each while no later step of its saga was applied"),
+            ),
         }
     }
 
     fn money(&self, o: &Observer, payments: Option<&Service>) -> CheckResult {
-        let Some(p) = payments else { return CheckResult::unknown(MONEY, "the payments service is not there") };
+        let Some(p) = payments else {
+            return CheckResult::unknown(MONEY, "the payments service is not there");
+        };
         let c = &self.config;
         let balances: u64 = (0..c.customers).map(|k| p.balance(k)).sum();
         let start = c.customers as u64 * c.balance;
@@ -300,33 +422,64 @@ impl SagaRun {
             })
             .sum();
         if balances + p.captured() != start || p.captured() != held {
-            return CheckResult::fail(MONEY, format!("balances {balances} + captured {} against {start} at the start; the charges in effect hold {held}", p.captured()));
+            return CheckResult::fail(
+                MONEY,
+                format!(
+                    "balances {balances} + captured {} against {start} at the start; the charges in effect hold {held}",
+                    p.captured()
+                ),
+            );
         }
-        CheckResult::pass(MONEY, format!("balances {balances} + captured {} = {start}, the start", p.captured()))
+        CheckResult::pass(
+            MONEY,
+            format!("balances {balances} + captured {} = {start}, the start", p.captured()),
+        )
     }
 
     fn stock(&self, o: &Observer, inventory: Option<&Service>) -> CheckResult {
-        let Some(inv) = inventory else { return CheckResult::unknown(STOCK, "the inventory service is not there") };
+        let Some(inv) = inventory else {
+            return CheckResult::unknown(STOCK, "the inventory service is not there");
+        };
         let c = &self.config;
         let mut held = vec![0u64; c.items as usize];
         for (id, (order, _)) in o.started_sagas() {
             let l = o.step(*id, Step::Reserve);
-            held[order.item as usize] += (l.applied.len() as u64).saturating_sub(l.undone.len() as u64) * order.qty;
+            held[order.item as usize] +=
+                (l.applied.len() as u64).saturating_sub(l.undone.len() as u64) * order.qty;
         }
         for (item, h) in held.iter().enumerate() {
             let s = inv.stock(item as u32);
             if s + h != c.stock {
-                return CheckResult::fail(STOCK, format!("item {item}: {s} in stock + {h} held by orders against {} at the start", c.stock));
+                return CheckResult::fail(
+                    STOCK,
+                    format!(
+                        "item {item}: {s} in stock + {h} held by orders against {} at the start",
+                        c.stock
+                    ),
+                );
             }
         }
-        CheckResult::pass(STOCK, format!("every item's stock plus what orders hold equals its opening {}; none below zero", c.stock))
+        CheckResult::pass(
+            STOCK,
+            format!(
+                "every item's stock plus what orders hold equals its opening {}; none below zero",
+                c.stock
+            ),
+        )
     }
 
     fn once(&self, o: &Observer) -> CheckResult {
         if let Some(id) = o.charged_twice().first() {
-            return CheckResult::fail(ONCE, format!("{} orders charged twice; the first: order {id}", o.charged_twice().len()));
+            return CheckResult::fail(
+                ONCE,
+                format!("{} orders charged twice; the first: order {id}", o.charged_twice().len()),
+            );
         }
-        let charged = o.started_sagas().keys().filter(|id| !o.step(**id, Step::Charge).applied.is_empty()).count();
+        let charged = o
+            .started_sagas()
+            .keys()
+            .filter(|id| !o.step(**id, Step::Charge).applied.is_empty())
+            .count();
         if charged == 0 {
             return CheckResult::unknown(ONCE, "no order was charged");
         }
@@ -344,7 +497,8 @@ impl SagaRun {
         }
         let completed = latency[1].len() as u64;
         let compensated = latency[0].len() as u64;
-        let mean = |v: &[f64]| if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 };
+        let mean =
+            |v: &[f64]| if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 };
         let quantile = |v: &mut Vec<f64>, q: f64| {
             v.sort_by(f64::total_cmp);
             if v.is_empty() { 0.0 } else { v[((v.len() - 1) as f64 * q).round() as usize] }
@@ -352,7 +506,11 @@ impl SagaRun {
         let all: Vec<f64> = latency.concat();
         let window_s = self.sim.duration.as_nanos() as f64 / 1e9;
         let samples = m.samples("saga.in_flight_sampled");
-        let in_flight = if samples.is_empty() { 0.0 } else { samples.iter().sum::<f64>() / samples.len() as f64 };
+        let in_flight = if samples.is_empty() {
+            0.0
+        } else {
+            samples.iter().sum::<f64>() / samples.len() as f64
+        };
         let ended = (completed + compensated).max(1) as f64;
         let lag = m.histogram("saga.outbox_lag_us");
         let lag_ms = |q: f64| lag.map_or(0.0, |h| h.value_at_quantile(q) as f64 / 1000.0);
@@ -371,7 +529,10 @@ impl SagaRun {
             ("in_flight_mean", MetricValue::Number(in_flight)),
             // Little's law's right-hand side: the arrival rate times the mean latency.
             ("arrival_rate_per_s", MetricValue::Number(started.len() as f64 / window_s)),
-            ("littles_law_in_flight", MetricValue::Number(started.len() as f64 / window_s * mean(&all) / 1000.0)),
+            (
+                "littles_law_in_flight",
+                MetricValue::Number(started.len() as f64 / window_s * mean(&all) / 1000.0),
+            ),
             ("duplicates_absorbed", count("saga.duplicates_absorbed")),
             ("redeliveries", count("saga.redeliveries")),
             ("step_timeouts", count("saga.step_timeouts")),

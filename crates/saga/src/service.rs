@@ -233,13 +233,15 @@ impl Service {
 
     /// A client places an order: created PENDING, its saga started.
     fn place(&mut self, ctx: Ctx, client: NodeId, order: Order) {
-        if !self.orders.contains_key(&order.id) {
-            self.orders.insert(order.id, (order, OrderState::Pending));
+        if let std::collections::btree_map::Entry::Vacant(e) = self.orders.entry(order.id) {
+            e.insert((order, OrderState::Pending));
             write(ctx.storage(), &format!("order/{:020}", order.id), &(order, OrderState::Pending));
             self.shape.observe().started(order, ctx.sim_time());
             let (to, payload) = match self.shape.config.mode {
                 Mode::Orchestration => (self.shape.coordinator, Payload::Start(order)),
-                Mode::Choreography => (self.shape.service(Step::Reserve), Payload::Do(order, Step::Reserve)),
+                Mode::Choreography => {
+                    (self.shape.service(Step::Reserve), Payload::Do(order, Step::Reserve))
+                }
             };
             self.send(ctx, to, payload);
             Mailroom::commit(ctx);
@@ -273,10 +275,8 @@ impl Service {
             Payload::Finish(order, completed) if self.kind == Kind::Orders => {
                 self.finish(ctx, order, completed)
             }
-            Payload::Unlock(order) if self.kind == Kind::Payments => {
-                if self.unlock(ctx, order) {
-                    Mailroom::commit(ctx);
-                }
+            Payload::Unlock(order) if self.kind == Kind::Payments && self.unlock(ctx, order) => {
+                Mailroom::commit(ctx);
             }
             _ => {}
         }
