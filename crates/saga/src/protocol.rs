@@ -10,7 +10,8 @@ use platform::{
     Driver, Group, Knob, KnownBug, MessageClass, Parameter, Protocol, Run, Setup, Shrinkable,
 };
 use sim_core::{
-    ConfigError, MetricValue, NodeId, SimConfig, SimTime, Simulation, Topology, TraceOptions,
+    ConfigError, MetricValue, NodeId, SimConfig, SimDuration, SimTime, Simulation, Topology,
+    TraceOptions,
 };
 
 use crate::client::Client;
@@ -315,7 +316,11 @@ impl SagaRun {
         if started.is_empty() {
             return CheckResult::unknown(SETTLE, "no saga started");
         }
+        // Keys that expire within the run let a late duplicate be applied again: only then is
+        // "once" not promised (the duplicates are counted instead).
+        let once = self.exactly_once();
         let mut open = Vec::new();
+        let mut spoiled = Vec::new();
         for id in started.keys() {
             let logs: Vec<_> = Step::ALL.iter().map(|s| (*s, o.step(*id, *s))).collect();
             let bad = match o.ended_sagas().get(id) {
@@ -351,7 +356,10 @@ impl SagaRun {
                 }
             };
             if let Some(bad) = bad {
-                return CheckResult::fail(SETTLE, format!("order {id}: {bad}"));
+                if once {
+                    return CheckResult::fail(SETTLE, format!("order {id}: {bad}"));
+                }
+                spoiled.push(format!("order {id}: {bad}"));
             }
         }
         if !open.is_empty() {
@@ -374,6 +382,16 @@ impl SagaRun {
                     ),
                 )
             };
+        }
+        if let Some(first) = spoiled.first() {
+            return CheckResult::unknown(
+                SETTLE,
+                format!(
+                    "none stuck, but {} sagas were left inconsistent by duplicates applied after their idempotency keys expired (kept {}, shorter than the run: once is not promised); the first: {first}",
+                    spoiled.len(),
+                    self.config.dedup_retention
+                ),
+            );
         }
         let completed = o.ended_sagas().values().filter(|(c, _)| *c).count();
         CheckResult::pass(
@@ -468,7 +486,23 @@ impl SagaRun {
         )
     }
 
+    /// Idempotency keys outlive the run, so no duplicate can find its key expired.
+    pub fn exactly_once(&self) -> bool {
+        self.config.dedup_retention.as_nanos() >= self.sim.end().as_nanos()
+    }
+
     fn once(&self, o: &Observer) -> CheckResult {
+        if !self.exactly_once() {
+            return CheckResult::not_applicable(
+                ONCE,
+                format!(
+                    "idempotency keys kept {} in a run of {}: a duplicate that outlives its key is applied again; {} orders charged twice (metrics.duplicates_applied counts every step)",
+                    self.config.dedup_retention,
+                    SimDuration(self.sim.end().as_nanos()),
+                    o.charged_twice().len()
+                ),
+            );
+        }
         if let Some(id) = o.charged_twice().first() {
             return CheckResult::fail(
                 ONCE,
@@ -534,6 +568,7 @@ impl SagaRun {
                 MetricValue::Number(started.len() as f64 / window_s * mean(&all) / 1000.0),
             ),
             ("duplicates_absorbed", count("saga.duplicates_absorbed")),
+            ("duplicates_applied", count("saga.duplicates_applied")),
             ("redeliveries", count("saga.redeliveries")),
             ("step_timeouts", count("saga.step_timeouts")),
             ("outbox_lag_p50_ms", MetricValue::Number(lag_ms(0.5))),

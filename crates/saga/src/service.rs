@@ -354,6 +354,9 @@ impl Service {
             return false;
         }
         let r = self.records.entry((order.id, step)).or_default();
+        if r.applied > 0 {
+            ctx.metrics().count("saga.duplicates_applied", 1);
+        }
         r.applied += 1;
         self.shape.observe().applied(order, step, ctx.sim_time());
         true
