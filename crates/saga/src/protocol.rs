@@ -290,12 +290,13 @@ impl Model for SagaRun {
                 })
         };
         let settled = ending.complete && ending.quiet.is_some();
-        // The most specific first: a hunt reports a run's first failed check, and a charge
-        // applied twice also leaves its saga unsettled.
+        // The most specific first: a hunt reports a run's first failed check. A charge applied
+        // twice also leaves its saga unsettled; a saga the coordinator forgot and started
+        // again may also be compensated out of order.
         let checks = vec![
             self.once(&o),
-            self.reverse(&o),
             self.settle(&o, settled),
+            self.reverse(&o),
             self.money(&o, service(Kind::Payments)),
             self.stock(&o, service(Kind::Inventory)),
         ];
