@@ -1,7 +1,6 @@
 //! What clients, database nodes, monitors, the controller and the registry say to each other,
 //! and the log entries the database replicates.
 
-use platform::MessageClass;
 use sim_core::{Message, NodeId};
 
 /// A client's operation on the database.
@@ -217,16 +216,7 @@ pub enum Msg {
     },
 }
 
-macro_rules! classes {
-    ($($konst:ident $name:literal $about:literal),* $(,)?) => {
-        $(const $konst: MessageClass = MessageClass { name: $name, about: $about };)*
-        /// The message classes, as `[network.class_latency]` and a `loss` fault's `classes`
-        /// name them.
-        pub const CLASSES: &[MessageClass] = &[$($konst),*];
-    };
-}
-
-classes! {
+platform::message_classes! {
     REQUEST "request" "a client's operation (client → database node)",
     REPLY "reply" "a database node's answer (database node → client)",
     LOOKUP "lookup" "a client asks the registry for the primary, and its answer",

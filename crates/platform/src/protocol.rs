@@ -79,6 +79,28 @@ pub struct MessageClass {
     pub about: &'static str,
 }
 
+/// Declares a protocol's message classes: a constant per class (`NAME "name" "about"`) and
+/// `CLASSES`, the list its [`Protocol::message_classes`] returns and its messages'
+/// [`Message::class`](sim_core::Message::class) names come from.
+///
+/// ```
+/// platform::message_classes! {
+///     PING "ping" "a heartbeat",
+///     PONG "pong" "its answer",
+/// }
+/// assert_eq!(CLASSES.len(), 2);
+/// assert_eq!(PONG.name, "pong");
+/// ```
+#[macro_export]
+macro_rules! message_classes {
+    ($($konst:ident $name:literal $about:literal),* $(,)?) => {
+        $(const $konst: $crate::MessageClass = $crate::MessageClass { name: $name, about: $about };)*
+        /// The message classes, as `[network.class_latency]` and a `loss` fault's `classes`
+        /// name them.
+        pub const CLASSES: &[$crate::MessageClass] = &[$($konst),*];
+    };
+}
+
 /// A knob `hunt --swarm` may turn: a dotted scenario key and the values to draw from, as TOML
 /// text: a list (`"[1, 2, 64]"`, one drawn uniformly) or a range (`"{ min = 0.0, max = 0.05 }"`,
 /// drawn uniformly; integers if both ends are).

@@ -1,7 +1,6 @@
 //! What the services, the coordinator and the clients say to each other: orders, the saga's
 //! steps and their commands and events, and the envelope that carries them at least once.
 
-use platform::MessageClass;
 use serde::{Deserialize, Serialize};
 use sim_core::Message;
 
@@ -128,16 +127,7 @@ pub enum Msg {
     },
 }
 
-macro_rules! classes {
-    ($($konst:ident $name:literal $about:literal),* $(,)?) => {
-        $(const $konst: MessageClass = MessageClass { name: $name, about: $about };)*
-        /// The message classes, as `[network.class_latency]` and a `loss` fault's `classes`
-        /// name them.
-        pub const CLASSES: &[MessageClass] = &[$($konst),*];
-    };
-}
-
-classes! {
+platform::message_classes! {
     PLACE "place" "a client's order, and the orders service's acknowledgement",
     DELIVER "deliver" "a command or event from an outbox (service or coordinator → service or coordinator)",
     ACK "ack" "a receiver's acknowledgement of a delivery",

@@ -1,6 +1,5 @@
 //! What clients, cache nodes and the database say to each other.
 
-use platform::MessageClass;
 use sim_core::Message;
 
 /// A cached value as a reader sees it: the database's version of the object, or a write a
@@ -146,16 +145,7 @@ pub enum Msg {
     },
 }
 
-macro_rules! classes {
-    ($($konst:ident $name:literal $about:literal),* $(,)?) => {
-        $(const $konst: MessageClass = MessageClass { name: $name, about: $about };)*
-        /// The message classes, as `[network.class_latency]` and a `loss` fault's `classes`
-        /// name them.
-        pub const CLASSES: &[MessageClass] = &[$($konst),*];
-    };
-}
-
-classes! {
+platform::message_classes! {
     GET "get" "a client's read of an object (client → cache node)",
     REPLY "reply" "a cache node's answer to a read (cache node → client)",
     SET "set" "a cache-aside client's set after a miss (client → cache node)",
