@@ -399,7 +399,7 @@ pub const PARAMETERS: &[Parameter] = &[
         key: "heartbeat_misses",
         about: "3: silent intervals before suspicion (heartbeat)",
     },
-    Parameter { key: "phi_threshold", about: "8.0: suspicion when phi passes it (phi; (0, 300])" },
+    Parameter { key: "phi_threshold", about: "8.0: suspicion when phi passes it (phi; (0, 1000])" },
     Parameter { key: "phi_window", about: "100: inter-arrival times the phi detector fits" },
     Parameter { key: "phi_min_std", about: "\"5ms\": the least standard deviation phi assumes" },
     Parameter {
