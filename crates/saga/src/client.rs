@@ -93,6 +93,9 @@ impl Client {
     pub(crate) fn on_message(&mut self, _ctx: Ctx, _from: NodeId, msg: Msg) {
         if let Msg::Placed(id) = msg {
             self.unplaced.remove(&id);
+            // The client's word, not the orders service's: Sagas Settle holds every order
+            // acknowledged here to a saga the orders service started.
+            self.shape.observe().placed(id);
         }
     }
 }

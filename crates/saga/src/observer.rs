@@ -3,7 +3,7 @@
 //! service, and each balance read served without a lock. The checks are computed from it and
 //! from the services' final states.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use sim_core::{SimDuration, SimTime};
@@ -40,6 +40,8 @@ pub struct Observer {
     /// Orders charged more than once.
     charged_twice: Vec<u64>,
     reads: Vec<(u32, SimTime)>,
+    /// Orders the orders service acknowledged to their clients, as the clients saw it.
+    placed: BTreeSet<u64>,
 }
 
 impl Observer {
@@ -80,6 +82,16 @@ impl Observer {
             ));
         }
         self.steps.entry((order.id, step)).or_default().undone.push(now);
+    }
+
+    /// A client was told its order is placed: the orders service has it.
+    pub fn placed(&mut self, id: u64) {
+        self.placed.insert(id);
+    }
+
+    /// Orders acknowledged to their clients.
+    pub fn acknowledged(&self) -> &BTreeSet<u64> {
+        &self.placed
     }
 
     /// A client read a customer's balance, not locked.

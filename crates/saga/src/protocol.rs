@@ -295,7 +295,7 @@ impl Model for SagaRun {
         // again may also be compensated out of order.
         let checks = vec![
             self.once(&o),
-            self.settle(&o, settled),
+            self.settle(&o, settled, service(Kind::Payments)),
             self.reverse(&o),
             self.money(&o, service(Kind::Payments)),
             self.stock(&o, service(Kind::Inventory)),
@@ -310,10 +310,25 @@ impl Model for SagaRun {
 }
 
 impl SagaRun {
-    /// Every saga ended completed (each step applied once, none undone) or compensated (each
-    /// step applied undone once, never past the pivot).
-    fn settle(&self, o: &Observer, settled: bool) -> CheckResult {
+    /// Every order acknowledged to its client started a saga; every saga ended completed (each
+    /// step applied once, none undone) or compensated (each step applied undone once, never
+    /// past the pivot); and, after the quiet period, no saga that ended before it still holds
+    /// its semantic lock.
+    fn settle(&self, o: &Observer, settled: bool, payments: Option<&Service>) -> CheckResult {
         let started = o.started_sagas();
+        // The clients' word against the orders service's: an order it acknowledged and never
+        // started is lost, whatever the faults.
+        let lost: Vec<u64> =
+            o.acknowledged().iter().filter(|id| !started.contains_key(id)).copied().collect();
+        if let Some(first) = lost.first() {
+            return CheckResult::fail(
+                SETTLE,
+                format!(
+                    "{} orders were acknowledged to their clients but no saga started (the first: order {first})",
+                    lost.len()
+                ),
+            );
+        }
         if started.is_empty() {
             return CheckResult::unknown(SETTLE, "no saga started");
         }
@@ -384,6 +399,31 @@ impl SagaRun {
                 )
             };
         }
+        // Every fault healed for the quiet period: a saga that ended before it began has had
+        // all of it to release its lock (the orders service's Unlock, or the refund).
+        let mut leaked = 0;
+        if settled && self.config.semantic_locks {
+            if let Some(p) = payments {
+                let begun = SimTime(self.sim.duration.as_nanos());
+                for id in p.locked() {
+                    if o.ended_sagas().get(&id).is_some_and(|(_, at)| *at <= begun) {
+                        leaked += 1;
+                        let bad = format!(
+                            "order {id}: its saga ended before the quiet period, but payments still holds its semantic lock"
+                        );
+                        if once {
+                            return CheckResult::fail(
+                                SETTLE,
+                                format!(
+                                    "{bad} ({leaked} or more such locks): readers are told PENDING forever"
+                                ),
+                            );
+                        }
+                        spoiled.push(bad);
+                    }
+                }
+            }
+        }
         if let Some(first) = spoiled.first() {
             return CheckResult::unknown(
                 SETTLE,
@@ -407,13 +447,22 @@ impl SagaRun {
 
     fn reverse(&self, o: &Observer) -> CheckResult {
         if let Some(first) = o.out_of_order().first() {
-            return CheckResult::fail(
-                REVERSE,
-                format!(
-                    "{} compensations ran before a later step's; the first: {first}",
-                    o.out_of_order().len()
-                ),
+            let what = format!(
+                "{} compensations ran before a later step's; the first: {first}",
+                o.out_of_order().len()
             );
+            if !self.exactly_once() {
+                // A late duplicate of a step's command, applied again after its key expired,
+                // puts the step back in effect under a compensation in progress.
+                return CheckResult::unknown(
+                    REVERSE,
+                    format!(
+                        "{what}; idempotency keys kept {}, shorter than the run, let late duplicates reapply steps",
+                        self.config.dedup_retention
+                    ),
+                );
+            }
+            return CheckResult::fail(REVERSE, what);
         }
         match o.undos() {
             0 => CheckResult::not_applicable(REVERSE, "no step was undone"),
@@ -429,6 +478,12 @@ impl SagaRun {
             return CheckResult::unknown(MONEY, "the payments service is not there");
         };
         let c = &self.config;
+        let moved =
+            o.started_sagas().keys().any(|id| !o.step(*id, Step::Charge).applied.is_empty());
+        if !moved && p.captured() == 0 {
+            // Untouched balances are their defaults: nothing was judged.
+            return CheckResult::unknown(MONEY, "no charge was applied: no money moved");
+        }
         let balances: u64 = (0..c.customers).map(|k| p.balance(k)).sum();
         let start = c.customers as u64 * c.balance;
         // What the charges in effect hold, from the harness's record.
@@ -460,6 +515,11 @@ impl SagaRun {
             return CheckResult::unknown(STOCK, "the inventory service is not there");
         };
         let c = &self.config;
+        let reserved =
+            o.started_sagas().keys().any(|id| !o.step(*id, Step::Reserve).applied.is_empty());
+        if !reserved && (0..c.items).all(|i| inv.stock(i) == c.stock) {
+            return CheckResult::unknown(STOCK, "no reservation was applied: no stock moved");
+        }
         let mut held = vec![0u64; c.items as usize];
         for (id, (order, _)) in o.started_sagas() {
             let l = o.step(*id, Step::Reserve);

@@ -120,6 +120,11 @@ impl Service {
         &self.orders
     }
 
+    /// The orders whose charge holds a semantic lock (payments).
+    pub fn locked(&self) -> impl Iterator<Item = u64> + '_ {
+        self.locks.values().flatten().copied()
+    }
+
     /// The step records.
     pub fn records(&self) -> &BTreeMap<(u64, Step), Record> {
         &self.records
