@@ -20,7 +20,7 @@ use crate::coordinator::Coordinator;
 use crate::message::Step;
 use crate::node::{SagaNode, Shape, observer};
 use crate::observer::{Observer, SharedObserver};
-use crate::service::{Kind, Service};
+use crate::service::{Kind, OrderState, Service};
 
 /// Every saga ends completed or compensated.
 pub const SETTLE: &str = "Sagas Settle";
@@ -295,7 +295,11 @@ impl Model for SagaRun {
         // again may also be compensated out of order.
         let checks = vec![
             self.once(&o),
-            self.settle(&o, settled, service(Kind::Payments)),
+            self.settle(
+                &o,
+                settled,
+                &[Kind::Orders, Kind::Inventory, Kind::Payments, Kind::Shipping].map(service),
+            ),
             self.reverse(&o),
             self.money(&o, service(Kind::Payments)),
             self.stock(&o, service(Kind::Inventory)),
@@ -309,13 +313,59 @@ impl Model for SagaRun {
     }
 }
 
+/// The first change the harness saw a service make that the service no longer holds: a saga's
+/// end the orders service lost, or a step applied or undone its service has no record of.
+fn undurable(o: &Observer, services: &[Option<&Service>; 4]) -> Option<String> {
+    if let Some(orders) = services[0] {
+        for (id, (completed, _)) in o.ended_sagas() {
+            let want = if *completed { OrderState::Completed } else { OrderState::Rejected };
+            let have = orders.orders().get(id).map(|(_, s)| *s);
+            if have != Some(want) {
+                return Some(format!(
+                    "order {id} ended {want:?}, but the orders service holds it as {have:?}: its end was not durable"
+                ));
+            }
+        }
+    }
+    for id in o.started_sagas().keys() {
+        for step in Step::ALL {
+            let log = o.step(*id, step);
+            let at = match step {
+                Step::Approve => services[0],
+                Step::Reserve => services[1],
+                Step::Charge => services[2],
+                Step::Schedule | Step::Dispatch => services[3],
+            };
+            let Some(service) = at else { continue };
+            let r = service.records().get(&(*id, step)).copied().unwrap_or_default();
+            if (r.applied as usize, r.undone as usize) != (log.applied.len(), log.undone.len()) {
+                return Some(format!(
+                    "order {id}'s {} was applied {} times and undone {}, but its service's record says {} and {}: a change was not durable",
+                    step.name(),
+                    log.applied.len(),
+                    log.undone.len(),
+                    r.applied,
+                    r.undone
+                ));
+            }
+        }
+    }
+    None
+}
+
 impl SagaRun {
     /// Every order acknowledged to its client started a saga; every saga ended completed (each
     /// step applied once, none undone) or compensated (each step applied undone once, never
     /// past the pivot); and, after the quiet period, no saga that ended before it still holds
     /// its semantic lock.
-    fn settle(&self, o: &Observer, settled: bool, payments: Option<&Service>) -> CheckResult {
+    fn settle(&self, o: &Observer, settled: bool, services: &[Option<&Service>; 4]) -> CheckResult {
+        let payments = services[2];
         let started = o.started_sagas();
+        // What the services hold at the end (rebuilt from their disks after any restart)
+        // against what the harness saw them do: a change recorded but not made durable shows.
+        if let Some(lost) = undurable(o, services) {
+            return CheckResult::fail(SETTLE, lost);
+        }
         // The clients' word against the orders service's: an order it acknowledged and never
         // started is lost, whatever the faults.
         let lost: Vec<u64> =
