@@ -35,6 +35,9 @@ pub enum Bug {
     CompensateForward,
     /// Idempotency keys are kept in memory only: a restart forgets them.
     VolatileDedup,
+    /// The payments service ignores the orders service's unlock: a completed order's charge
+    /// stays locked, and its customer's balance can never be read again.
+    LeakyLocks,
 }
 
 impl Bug {
@@ -46,6 +49,7 @@ impl Bug {
             Bug::ForgetOnRestart => "forget-on-restart",
             Bug::CompensateForward => "compensate-forward",
             Bug::VolatileDedup => "volatile-dedup",
+            Bug::LeakyLocks => "leaky-locks",
         }
     }
 }
@@ -225,6 +229,10 @@ impl SagaConfig {
                     ),
                 ))
             }
+            Some(Bug::LeakyLocks) if !self.semantic_locks => Err(ConfigError::invalid(
+                "saga.semantic_locks",
+                "bug \"leaky-locks\" needs semantic_locks = true",
+            )),
             _ => Ok(()),
         }
     }
@@ -282,6 +290,6 @@ pub const PARAMETERS: &[Parameter] = &[
     Parameter { key: "read_rate", about: "20.0 balance reads per second, all clients together" },
     Parameter {
         key: "bug",
-        about: "none | \"no-idempotency\" | \"dual-write\" | \"forget-on-restart\" | \"compensate-forward\" | \"volatile-dedup\"",
+        about: "none | \"no-idempotency\" | \"dual-write\" | \"forget-on-restart\" | \"compensate-forward\" | \"volatile-dedup\" | \"leaky-locks\"",
     },
 ];

@@ -96,6 +96,11 @@ const BUGS: &[KnownBug] = &[
         check: ONCE,
         about: "idempotency keys kept in memory only: a restart forgets them and a redelivered charge is applied again",
     },
+    KnownBug {
+        name: "leaky-locks",
+        check: SETTLE,
+        about: "the payments service ignores the unlock at a saga's end: the order's semantic lock is never released",
+    },
 ];
 
 const KNOBS: &[Knob] = &[

@@ -280,7 +280,11 @@ impl Service {
             Payload::Finish(order, completed) if self.kind == Kind::Orders => {
                 self.finish(ctx, order, completed)
             }
-            Payload::Unlock(order) if self.kind == Kind::Payments && self.unlock(ctx, order) => {
+            Payload::Unlock(order)
+                if self.kind == Kind::Payments
+                    && !self.shape.config.has(Bug::LeakyLocks)
+                    && self.unlock(ctx, order) =>
+            {
                 Mailroom::commit(ctx);
             }
             _ => {}
