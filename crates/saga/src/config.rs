@@ -38,6 +38,12 @@ pub enum Bug {
     /// The payments service ignores the orders service's unlock: a completed order's charge
     /// stays locked, and its customer's balance can never be read again.
     LeakyLocks,
+    /// The orders service answers a placement at once and writes the new orders in a batch at
+    /// its next tick: a crash in between loses orders their clients were told were placed.
+    AckBeforeCommit,
+    /// Nodes sync their disk at every tick rather than at each commit, and relay and
+    /// acknowledge before it: a crash loses changes the other services already acted on.
+    LazyFsync,
 }
 
 impl Bug {
@@ -50,6 +56,8 @@ impl Bug {
             Bug::CompensateForward => "compensate-forward",
             Bug::VolatileDedup => "volatile-dedup",
             Bug::LeakyLocks => "leaky-locks",
+            Bug::AckBeforeCommit => "ack-before-commit",
+            Bug::LazyFsync => "lazy-fsync",
         }
     }
 }
@@ -290,6 +298,6 @@ pub const PARAMETERS: &[Parameter] = &[
     Parameter { key: "read_rate", about: "20.0 balance reads per second, all clients together" },
     Parameter {
         key: "bug",
-        about: "none | \"no-idempotency\" | \"dual-write\" | \"forget-on-restart\" | \"compensate-forward\" | \"volatile-dedup\" | \"leaky-locks\"",
+        about: "none | \"no-idempotency\" | \"dual-write\" | \"forget-on-restart\" | \"compensate-forward\" | \"volatile-dedup\" | \"leaky-locks\" | \"ack-before-commit\" | \"lazy-fsync\"",
     },
 ];

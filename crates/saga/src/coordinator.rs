@@ -37,7 +37,7 @@ pub struct Coordinator {
 impl Coordinator {
     /// The coordinator at node `me`.
     pub fn new(me: NodeId, shape: Arc<Shape>) -> Self {
-        let mail = Mailroom::new(me, shape.config.backoff(), true);
+        let mail = Mailroom::new(me, &shape.config, true);
         Coordinator { shape, mail, sagas: BTreeMap::new() }
     }
 
@@ -79,6 +79,7 @@ impl Coordinator {
     pub(crate) fn on_timer(&mut self, ctx: Ctx, timer: Timer) {
         match timer {
             Timer::Relay => {
+                self.mail.tick(ctx);
                 self.mail.relay(ctx);
                 ctx.set_timer(self.shape.tick(), Timer::Relay);
             }
@@ -179,7 +180,7 @@ impl Coordinator {
         self.save(ctx, order, Phase::Ended);
         let orders = self.shape.orders;
         self.mail.post(ctx, orders, Payload::Finish(order, completed));
-        Mailroom::commit(ctx);
+        self.mail.commit(ctx);
         self.mail.relay(ctx);
     }
 
@@ -191,7 +192,7 @@ impl Coordinator {
         };
         let to = self.shape.service(step);
         self.mail.post(ctx, to, payload);
-        Mailroom::commit(ctx);
+        self.mail.commit(ctx);
         self.mail.relay(ctx);
     }
 }

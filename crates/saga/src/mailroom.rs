@@ -13,6 +13,7 @@ use failover::Backoff;
 use serde::{Deserialize, Serialize};
 use sim_core::{LocalTime, NodeId, SimDuration, SimTime, Storage};
 
+use crate::config::{Bug, SagaConfig};
 use crate::message::{Msg, Payload, Step};
 use crate::node::Ctx;
 
@@ -49,6 +50,8 @@ pub struct Mailroom {
     keys: BTreeMap<Key, LocalTime>,
     /// Keys kept on disk (false: the volatile-dedup bug).
     durable_keys: bool,
+    /// Each commit syncs (false: the lazy-fsync bug, which syncs at each tick).
+    sync_at_commit: bool,
     backoff: Backoff,
 }
 
@@ -58,13 +61,15 @@ fn key_name(k: &Key) -> String {
 
 impl Mailroom {
     /// An empty mailroom; `node` numbers its message ids, so no two nodes' ids collide.
-    pub fn new(node: NodeId, backoff: Backoff, durable_keys: bool) -> Self {
+    /// `durable_keys` is false for the volatile-dedup bug's services.
+    pub fn new(node: NodeId, config: &SagaConfig, durable_keys: bool) -> Self {
         Mailroom {
             next_id: (node.0 as u64) << 40,
             outbox: BTreeMap::new(),
             keys: BTreeMap::new(),
             durable_keys,
-            backoff,
+            sync_at_commit: !config.has(Bug::LazyFsync),
+            backoff: config.backoff(),
         }
     }
 
@@ -127,15 +132,24 @@ impl Mailroom {
     }
 
     /// Makes everything recorded since the last commit durable at once.
-    pub fn commit(ctx: Ctx) {
-        ctx.storage().sync();
+    pub fn commit(&self, ctx: Ctx) {
+        if self.sync_at_commit {
+            ctx.storage().sync();
+        }
+    }
+
+    /// The node's periodic tick: under the lazy-fsync bug, the only time it syncs.
+    pub fn tick(&self, ctx: Ctx) {
+        if !self.sync_at_commit {
+            ctx.storage().sync();
+        }
     }
 
     /// The receiver has entry `id`: it leaves the outbox.
     pub fn acked(&mut self, ctx: Ctx, id: u64) {
         if let Some(p) = self.outbox.remove(&id) {
             ctx.storage().delete(&format!("{OUT}{id:020}"));
-            ctx.storage().sync();
+            self.commit(ctx);
             let lag = ctx.sim_time().as_nanos().saturating_sub(p.stored.at);
             ctx.metrics().record("saga.outbox_lag_us", lag / 1000);
             let now = ctx.sim_time();
@@ -180,7 +194,7 @@ impl Mailroom {
             }
         }
         if !old.is_empty() && self.durable_keys {
-            ctx.storage().sync();
+            self.commit(ctx);
         }
     }
 

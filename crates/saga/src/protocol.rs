@@ -101,6 +101,16 @@ const BUGS: &[KnownBug] = &[
         check: SETTLE,
         about: "the payments service ignores the unlock at a saga's end: the order's semantic lock is never released",
     },
+    KnownBug {
+        name: "ack-before-commit",
+        check: SETTLE,
+        about: "the orders service acknowledges a placement before it writes the order: a crash loses orders their clients were told were placed",
+    },
+    KnownBug {
+        name: "lazy-fsync",
+        check: SETTLE,
+        about: "nodes sync their disk on a timer, not at each commit: a crash loses changes the other services already acted on",
+    },
 ];
 
 const KNOBS: &[Knob] = &[

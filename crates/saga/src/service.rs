@@ -72,6 +72,8 @@ pub struct Service {
     locks: BTreeMap<u32, BTreeSet<u64>>,
     /// The dual-write bug's events, published a moment after the commit, outside the outbox.
     unpublished: Vec<(NodeId, Payload)>,
+    /// The ack-before-commit bug's placements, acknowledged and not yet written.
+    unwritten: Vec<Order>,
 }
 
 const CAPTURED: &str = "captured";
@@ -80,7 +82,7 @@ impl Service {
     /// Service `kind` at node `me`.
     pub fn new(kind: Kind, me: NodeId, shape: Arc<Shape>) -> Self {
         let c = &shape.config;
-        let mail = Mailroom::new(me, c.backoff(), !c.has(Bug::VolatileDedup));
+        let mail = Mailroom::new(me, c, !c.has(Bug::VolatileDedup));
         Service {
             kind,
             shape,
@@ -92,6 +94,7 @@ impl Service {
             captured: 0,
             locks: BTreeMap::new(),
             unpublished: Vec::new(),
+            unwritten: Vec::new(),
         }
     }
 
@@ -188,6 +191,10 @@ impl Service {
     pub(crate) fn on_timer(&mut self, ctx: Ctx, timer: Timer) {
         match timer {
             Timer::Relay => {
+                for order in std::mem::take(&mut self.unwritten) {
+                    self.create(ctx, order);
+                }
+                self.mail.tick(ctx);
                 self.mail.relay(ctx);
                 self.mail.purge(ctx, self.shape.config.dedup_retention);
                 ctx.set_timer(self.shape.tick(), Timer::Relay);
@@ -236,8 +243,19 @@ impl Service {
         }
     }
 
-    /// A client places an order: created PENDING, its saga started.
+    /// A client places an order: created, then acknowledged (the ack-before-commit bug: the
+    /// other way round, the order written at the next tick).
     fn place(&mut self, ctx: Ctx, client: NodeId, order: Order) {
+        if !self.shape.config.has(Bug::AckBeforeCommit) {
+            self.create(ctx, order);
+        } else if !self.unwritten.iter().any(|o| o.id == order.id) {
+            self.unwritten.push(order);
+        }
+        ctx.send(client, Msg::Placed(order.id));
+    }
+
+    /// A new order: written PENDING, its saga started, in one durable write.
+    fn create(&mut self, ctx: Ctx, order: Order) {
         if let std::collections::btree_map::Entry::Vacant(e) = self.orders.entry(order.id) {
             e.insert((order, OrderState::Pending));
             write(ctx.storage(), &format!("order/{:020}", order.id), &(order, OrderState::Pending));
@@ -249,10 +267,9 @@ impl Service {
                 }
             };
             self.send(ctx, to, payload);
-            Mailroom::commit(ctx);
+            self.mail.commit(ctx);
             self.after_commit(ctx);
         }
-        ctx.send(client, Msg::Placed(order.id));
     }
 
     /// Records an event or command for `to`: in the outbox, or (the dual-write bug) to be
@@ -285,7 +302,7 @@ impl Service {
                     && !self.shape.config.has(Bug::LeakyLocks)
                     && self.unlock(ctx, order) =>
             {
-                Mailroom::commit(ctx);
+                self.mail.commit(ctx);
             }
             _ => {}
         }
@@ -315,7 +332,7 @@ impl Service {
             Mode::Choreography => self.shape.next_hop(order, step, undo, ok),
         };
         self.send(ctx, to, payload);
-        Mailroom::commit(ctx);
+        self.mail.commit(ctx);
         self.after_commit(ctx);
     }
 
@@ -437,7 +454,7 @@ impl Service {
             let payments = self.shape.service(Step::Charge);
             self.send(ctx, payments, Payload::Unlock(order));
         }
-        Mailroom::commit(ctx);
+        self.mail.commit(ctx);
         self.after_commit(ctx);
     }
 }
