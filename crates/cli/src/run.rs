@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use report::{RunReport, Staging};
 use scenario::summary::{self, hex};
 use scenario::{RunResult, Summary};
-use sim_core::{SimTime, TraceOptions};
+use sim_core::{MetricValue, SimTime, TraceOptions};
 
 use crate::Status;
 use crate::error::CliError;
@@ -212,6 +212,22 @@ fn determinism(prepared: &dyn platform::Run, first: u64) -> CheckResult {
     }
 }
 
+/// The protocol's headline figure (the one sweeps chart), as `name` and its value in a line.
+fn headline(s: &Summary) -> Option<(&str, String)> {
+    let path = scenario::registry::protocol(&s.protocol)?.headline();
+    let name = path.strip_prefix("metrics.")?;
+    let value = match s.metrics.get(name)? {
+        MetricValue::Count(n) => n.to_string(),
+        MetricValue::Number(x) => format!("{x:.4}"),
+        MetricValue::Distribution(d) if d.count == 0 => "none measured".into(),
+        MetricValue::Distribution(d) => {
+            format!("p50 {:.2}, p99 {:.2}, max {:.2} ({} measured)", d.p50, d.p99, d.max, d.count)
+        }
+        MetricValue::Table(_) => return None,
+    };
+    Some((name, value))
+}
+
 fn print_summary(s: &Summary, result: &RunResult, out: &Path, reproduce: &str) {
     let o = &s.ops;
     match s.availability {
@@ -235,6 +251,9 @@ fn print_summary(s: &Summary, result: &RunResult, out: &Path, reproduce: &str) {
         ),
         None if o.invoked > 0 => println!("latency       none: no operation succeeded"),
         None => {}
+    }
+    if let Some((name, value)) = headline(s) {
+        println!("{name:<13} {value}");
     }
     println!("checks");
     // A protocol's check names can be long ("Acknowledged Writes Survive"): widen the column.

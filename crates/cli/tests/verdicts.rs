@@ -90,6 +90,11 @@ fn a_scenario_without_clients_lists_no_linearizability_check() {
         assert_eq!(code, 1, "{file}: its bug is caught: {stdout}");
         assert!(!stdout.contains("linearizable"), "{file}: nothing to judge: {stdout}");
         assert!(stdout.contains("none invoked"), "{file}: {stdout}");
+        // The empty operation charts stay as files, and the page leaves them out.
+        let page = std::fs::read_to_string(out.join("index.html")).unwrap();
+        assert!(out.join("latency-raw.svg").is_file(), "{file}");
+        assert!(!page.contains(r#"data-chart="latency-raw""#), "{file}: an empty chart shown");
+        assert!(page.contains("client operations"), "{file}: the summary says none ran");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -110,23 +110,30 @@ fn ms(v: Option<f64>) -> String {
 }
 
 fn summary_table(s: &Summary, out: &mut String) {
-    let rows: Vec<(&str, String)> = vec![
-        ("operations invoked", s.ops.invoked.to_string()),
-        ("ok", s.ops.ok.to_string()),
-        ("failed", s.ops.failed.to_string()),
-        ("indeterminate", s.ops.indeterminate.to_string()),
-        ("availability", s.availability.map_or(NONE.into(), |a| format!("{:.4}%", a * 100.0))),
-        ("latency p50", ms(s.latency_ms.map(|l| l.p50))),
-        ("latency p90", ms(s.latency_ms.map(|l| l.p90))),
-        ("latency p95", ms(s.latency_ms.map(|l| l.p95))),
-        ("latency p99", ms(s.latency_ms.map(|l| l.p99))),
-        ("latency p999", ms(s.latency_ms.map(|l| l.p999))),
-        ("latency max", ms(s.latency_ms.map(|l| l.max))),
+    let mut rows: Vec<(&str, String)> = if s.ops.invoked == 0 {
+        // Nothing to measure: one row says so instead of eleven saying "none".
+        vec![("client operations", "none invoked: the figures are under Metrics".into())]
+    } else {
+        vec![
+            ("operations invoked", s.ops.invoked.to_string()),
+            ("ok", s.ops.ok.to_string()),
+            ("failed", s.ops.failed.to_string()),
+            ("indeterminate", s.ops.indeterminate.to_string()),
+            ("availability", s.availability.map_or(NONE.into(), |a| format!("{:.4}%", a * 100.0))),
+            ("latency p50", ms(s.latency_ms.map(|l| l.p50))),
+            ("latency p90", ms(s.latency_ms.map(|l| l.p90))),
+            ("latency p95", ms(s.latency_ms.map(|l| l.p95))),
+            ("latency p99", ms(s.latency_ms.map(|l| l.p99))),
+            ("latency p999", ms(s.latency_ms.map(|l| l.p999))),
+            ("latency max", ms(s.latency_ms.map(|l| l.max))),
+        ]
+    };
+    rows.extend([
         ("simulated time", format!("{:.3} s ({})", s.sim_seconds, s.outcome)),
         ("events", s.events.to_string()),
         ("trace hash", s.trace_hash.clone()),
         ("scenario hash", s.scenario_hash.clone()),
-    ];
+    ]);
     out.push_str("<table>");
     for (k, v) in rows {
         let _ = write!(out, "<tr><th>{}</th><td class=num>{}</td></tr>", esc(k), esc(&v));
@@ -277,6 +284,9 @@ pub fn page(p: &Page) -> String {
     out.push_str("<h2>Faults</h2>");
     timeline(p, &mut out);
     out.push_str("<h2>Charts</h2>");
+    if s.ops.invoked == 0 {
+        out.push_str("<p class=muted>No client operations were invoked: the latency, throughput and availability charts are left out (their files are empty charts).</p>");
+    }
     for c in p.charts {
         let _ = write!(
             out,

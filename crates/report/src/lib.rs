@@ -235,8 +235,12 @@ pub fn write_run(dir: &Path, r: &RunReport) -> Result<(), ReportError> {
     }
     let titles = charts.iter().map(|c| (c.name, c.title, c.caption));
     let titles = titles.chain(protocol_charts.iter().map(|c| (c.name, c.title, c.caption)));
+    // Without client operations their four charts are empty: the files stay (scripts rely on
+    // them), the page leaves them out.
+    let shown = if r.summary.ops.invoked == 0 { charts.len() } else { 0 };
     let page_charts: Vec<html::PageChart> = titles
         .zip(&svgs)
+        .skip(shown)
         .map(|((name, title, caption), svg)| html::PageChart { name, title, caption, svg })
         .collect();
     let page = html::page(&html::Page {
