@@ -104,21 +104,22 @@ pub struct SagaConfig {
     /// The share of shipments no courier will take; default 0.02.
     #[serde(default = "default_no_courier")]
     pub no_courier_rate: f64,
-    /// Orchestration: a step unanswered this long fails the saga, which compensates it too;
-    /// default `"2s"`.
+    /// Orchestration: a compensable step (reserve, charge, schedule) unanswered this long
+    /// fails the saga, which compensates it too; default `"2s"`.
     #[serde(default = "default_step_timeout")]
     pub step_timeout: SimDuration,
     /// An outbox entry is sent again this long after a send, plus the backoff's sleep (which
     /// grows from this base with each unacknowledged send); default `"50ms"`.
     #[serde(default = "default_retry_base")]
     pub retry_base: SimDuration,
-    /// The longest; default `"1s"`.
+    /// The longest backoff sleep (a resend comes at most `retry_base` + this after a send);
+    /// default `"1s"`.
     #[serde(default = "default_retry_cap")]
     pub retry_cap: SimDuration,
     /// `"full"` (default), `"none"`, `"equal"` or `"decorrelated"`.
     #[serde(default = "default_jitter")]
     pub jitter: Jitter,
-    /// How long a service keeps an idempotency key; default `"1h"`.
+    /// How long a service keeps an idempotency key, by its own clock; default `"1h"`.
     #[serde(default = "default_retention")]
     pub dedup_retention: SimDuration,
     /// An order (and the balance it charges) stays locked, PENDING, until its saga ends:
@@ -279,17 +280,20 @@ pub const PARAMETERS: &[Parameter] = &[
     Parameter { key: "no_courier_rate", about: "0.02: the share of shipments no courier takes" },
     Parameter {
         key: "step_timeout",
-        about: "\"2s\": orchestration fails a saga whose step is unanswered this long, and compensates that step too",
+        about: "\"2s\": orchestration fails a saga whose compensable step is unanswered this long, and compensates that step too",
     },
     Parameter {
         key: "retry_base",
         about: "\"50ms\": an unacknowledged send is repeated this long after it, plus the backoff (from this base)",
     },
-    Parameter { key: "retry_cap", about: "\"1s\": the longest redelivery sleep" },
+    Parameter {
+        key: "retry_cap",
+        about: "\"1s\": the longest backoff sleep (a resend comes at most retry_base + retry_cap after a send)",
+    },
     Parameter { key: "jitter", about: "\"full\" | \"none\" | \"equal\" | \"decorrelated\"" },
     Parameter {
         key: "dedup_retention",
-        about: "\"1h\": how long a service keeps an idempotency key (shorter than a redelivery: duplicates applied, counted)",
+        about: "\"1h\": how long a service keeps an idempotency key, by its clock (expired within the run: late duplicates applied, counted, and once not promised)",
     },
     Parameter {
         key: "semantic_locks",

@@ -111,9 +111,7 @@ impl Coordinator {
                 if self.sagas.contains_key(&order.id) {
                     return;
                 }
-                self.save(ctx, order, Phase::Forward(Step::Reserve));
-                self.command(ctx, Payload::Do(order, Step::Reserve));
-                self.arm(ctx, order, Step::Reserve);
+                self.forward(ctx, order, Step::Reserve);
             }
             Payload::Done { order, step, undo: false, ok } => {
                 if self.sagas.get(&order.id).map(|s| &s.1) != Some(&Phase::Forward(step)) {
@@ -124,11 +122,7 @@ impl Coordinator {
                     return;
                 }
                 match step.next() {
-                    Some(next) => {
-                        self.save(ctx, order, Phase::Forward(next));
-                        self.command(ctx, Payload::Do(order, next));
-                        self.arm(ctx, order, next);
-                    }
+                    Some(next) => self.forward(ctx, order, next),
                     None => self.end(ctx, order, true),
                 }
             }
@@ -137,17 +131,10 @@ impl Coordinator {
                 else {
                     return;
                 };
-                if left.first() != Some(&step) {
-                    return;
-                }
-                let rest = left[1..].to_vec();
-                match rest.first() {
-                    Some(next) => {
-                        let next = *next;
-                        self.save(ctx, order, Phase::Compensating(rest));
-                        self.command(ctx, Payload::Undo(order, next));
-                    }
-                    None => self.end(ctx, order, false),
+                if let Some((first, rest)) = left.split_first()
+                    && *first == step
+                {
+                    self.undo_next(ctx, order, rest.to_vec());
                 }
             }
             _ => {}
@@ -166,9 +153,21 @@ impl Coordinator {
         if self.shape.config.has(Bug::CompensateForward) {
             steps.reverse();
         }
+        self.undo_next(ctx, order, steps);
+    }
+
+    /// Logs the saga waiting for `step`, sends the step's command and arms its timeout.
+    fn forward(&mut self, ctx: Ctx, order: Order, step: Step) {
+        self.save(ctx, order, Phase::Forward(step));
+        self.command(ctx, Payload::Do(order, step));
+        self.arm(ctx, order, step);
+    }
+
+    /// Logs the steps left to undo and sends the first's undo; with none left, the saga ends
+    /// compensated.
+    fn undo_next(&mut self, ctx: Ctx, order: Order, steps: Vec<Step>) {
         match steps.first() {
-            Some(first) => {
-                let first = *first;
+            Some(&first) => {
                 self.save(ctx, order, Phase::Compensating(steps));
                 self.command(ctx, Payload::Undo(order, first));
             }

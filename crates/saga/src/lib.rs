@@ -8,10 +8,12 @@
 //! Where to read, in order: [`config`] (`[saga]`), [`message`] (orders, steps, payloads),
 //! [`mailroom`] (the transactional outbox and the idempotency keys), [`service`] (the four
 //! services), [`coordinator`] (orchestration's durable saga log), [`client`], [`node`],
-//! [`observer`] (the harness's record) and [`protocol`] (the checks and figures).
+//! [`observer`] (the harness's record), [`checks`] and [`protocol`] (what faultline sees: the
+//! declarations, the run and its figures).
 
 #![deny(missing_docs)]
 
+pub mod checks;
 pub mod client;
 pub mod config;
 pub mod coordinator;

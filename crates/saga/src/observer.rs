@@ -23,11 +23,19 @@ pub struct StepLog {
 }
 
 impl StepLog {
+    /// Applications not undone (negative if undone more often than applied).
+    pub fn net(&self) -> i64 {
+        self.applied.len() as i64 - self.undone.len() as i64
+    }
+
     /// Applied and not undone.
     pub fn in_effect(&self) -> bool {
-        self.applied.len() > self.undone.len()
+        self.net() > 0
     }
 }
+
+/// The log of a step never applied nor undone.
+static UNTOUCHED: StepLog = StepLog { applied: Vec::new(), undone: Vec::new() };
 
 /// The record.
 #[derive(Debug, Default)]
@@ -35,13 +43,21 @@ pub struct Observer {
     started: BTreeMap<u64, (Order, SimTime)>,
     ended: BTreeMap<u64, (bool, SimTime)>,
     steps: BTreeMap<(u64, Step), StepLog>,
-    /// Compensations that ran while a later step of their saga was in effect.
-    out_of_order: Vec<String>,
+    /// Compensations that ran while a later step of their saga was in effect: the order, and
+    /// what happened.
+    out_of_order: Vec<(u64, String)>,
     /// Orders charged more than once.
     charged_twice: Vec<u64>,
     reads: Vec<(u32, SimTime)>,
     /// Orders the orders service acknowledged to their clients, as the clients saw it.
     placed: BTreeSet<u64>,
+    /// Every delivery a service processed (not absorbed as a duplicate): order, step, undo.
+    processed: BTreeSet<(u64, Step, bool)>,
+    /// Orders one of whose deliveries a service processed twice: its key had expired (or was
+    /// never kept, under a bug).
+    reprocessed: BTreeSet<u64>,
+    /// Idempotency keys the services forgot at the end of their retention.
+    keys_expired: usize,
 }
 
 impl Observer {
@@ -74,14 +90,38 @@ impl Observer {
             .map(Step::name)
             .collect();
         if !later.is_empty() {
-            self.out_of_order.push(format!(
+            let what = format!(
                 "order {} undid {} at {now} while {} was still applied",
                 order.id,
                 step.name(),
                 later.join(", ")
-            ));
+            );
+            self.out_of_order.push((order.id, what));
         }
         self.steps.entry((order.id, step)).or_default().undone.push(now);
+    }
+
+    /// A service processed a delivery (a step or its undo) that its keys did not absorb.
+    pub fn processed(&mut self, order: u64, step: Step, undo: bool) {
+        if !self.processed.insert((order, step, undo)) {
+            self.reprocessed.insert(order);
+        }
+    }
+
+    /// Whether a service processed one of this saga's deliveries twice.
+    pub fn reprocessed(&self, order: u64) -> bool {
+        self.reprocessed.contains(&order)
+    }
+
+    /// A service forgot `n` idempotency keys at the end of their retention.
+    pub fn keys_expired(&mut self, n: usize) {
+        self.keys_expired += n;
+    }
+
+    /// Whether any service forgot a key within the run: only then can a duplicate be applied
+    /// again by design, and exactly once is not promised.
+    pub fn any_key_expired(&self) -> bool {
+        self.keys_expired > 0
     }
 
     /// A client was told its order is placed: the orders service has it.
@@ -110,12 +150,12 @@ impl Observer {
     }
 
     /// A saga's step log.
-    pub fn step(&self, order: u64, step: Step) -> StepLog {
-        self.steps.get(&(order, step)).cloned().unwrap_or_default()
+    pub fn step(&self, order: u64, step: Step) -> &StepLog {
+        self.steps.get(&(order, step)).unwrap_or(&UNTOUCHED)
     }
 
-    /// Compensations run out of order, described.
-    pub fn out_of_order(&self) -> &[String] {
+    /// Compensations run out of order: the order, and what happened.
+    pub fn out_of_order(&self) -> &[(u64, String)] {
         &self.out_of_order
     }
 

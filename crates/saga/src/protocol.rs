@@ -3,35 +3,22 @@
 
 use std::sync::Arc;
 
-use check::outcome::CheckResult;
 use platform::driver::{Ending, Judgement, Model};
 use platform::series::{SeriesChart, SeriesLine, Show};
 use platform::{
     Driver, Group, Knob, KnownBug, MessageClass, Parameter, Protocol, Run, Setup, Shrinkable,
 };
 use sim_core::{
-    ConfigError, MetricValue, NodeId, SimConfig, SimDuration, SimTime, Simulation, Topology,
-    TraceOptions,
+    ConfigError, MetricValue, NodeId, SimConfig, SimTime, Simulation, Topology, TraceOptions,
 };
 
+use crate::checks::{Checks, ONCE, REVERSE, SETTLE};
 use crate::client::Client;
 use crate::config::{PARAMETERS, SagaConfig};
 use crate::coordinator::Coordinator;
-use crate::message::Step;
 use crate::node::{SagaNode, Shape, observer};
 use crate::observer::{Observer, SharedObserver};
-use crate::service::{Kind, OrderState, Service};
-
-/// Every saga ends completed or compensated.
-pub const SETTLE: &str = "Sagas Settle";
-/// Compensations run latest step first.
-pub const REVERSE: &str = "Compensations in Reverse Order";
-/// Balances plus captured funds equal the start.
-pub const MONEY: &str = "Money Conserved";
-/// Stock plus what orders hold equals the start.
-pub const STOCK: &str = "Stock Conserved";
-/// No order is charged twice.
-pub const ONCE: &str = "No Order Charged Twice";
+use crate::service::{Kind, Service};
 
 /// The saga protocol (`protocol = "saga"`, table `[saga]`).
 #[derive(Clone, Copy, Debug, Default)]
@@ -99,7 +86,7 @@ const BUGS: &[KnownBug] = &[
     KnownBug {
         name: "leaky-locks",
         check: SETTLE,
-        about: "the payments service ignores the unlock at a saga's end: the order's semantic lock is never released",
+        about: "the payments service ignores the unlock at a completed saga's end: the order's semantic lock is never released",
     },
     KnownBug {
         name: "ack-before-commit",
@@ -270,13 +257,11 @@ impl Model for SagaRun {
         });
         let sim = Simulation::new(self.sim.clone(), trace, move |node, topo| {
             let s = shape.clone();
-            let kind = match topo.group_of(node).map(|(g, _)| g.name.as_str()) {
-                Some("orders") => Kind::Orders,
-                Some("inventory") => Kind::Inventory,
-                Some("payments") => Kind::Payments,
-                Some("shipping") => Kind::Shipping,
-                Some(_) => return SagaNode::Coordinator(Box::new(Coordinator::new(node, s))),
-                None => return SagaNode::Client(Box::new(Client::new(node.0 - topo.servers, s))),
+            let Some((group, _)) = topo.group_of(node) else {
+                return SagaNode::Client(Box::new(Client::new(node.0 - topo.servers, s)));
+            };
+            let Some(kind) = Kind::ALL.into_iter().find(|k| k.group() == group.name) else {
+                return SagaNode::Coordinator(Box::new(Coordinator::new(node, s)));
             };
             SagaNode::Service(Box::new(Service::new(kind, node, s)))
         })?;
@@ -291,34 +276,20 @@ impl Model for SagaRun {
     ) -> Judgement {
         let o = observer.lock().expect("observer");
         let service = |kind: Kind| {
-            sim.topology()
-                .group_range(match kind {
-                    Kind::Orders => "orders",
-                    Kind::Inventory => "inventory",
-                    Kind::Payments => "payments",
-                    Kind::Shipping => "shipping",
-                })
-                .and_then(|mut r| r.next())
-                .and_then(|id| match sim.node(NodeId(id)) {
-                    Some(SagaNode::Service(s)) => Some(s.as_ref()),
-                    _ => None,
-                })
+            let id = sim.topology().group_range(kind.group())?.start;
+            match sim.node(NodeId(id)) {
+                Some(SagaNode::Service(s)) => Some(s.as_ref()),
+                _ => None,
+            }
         };
-        let settled = ending.complete && ending.quiet.is_some();
-        // The most specific first: a hunt reports a run's first failed check. A charge applied
-        // twice also leaves its saga unsettled; a saga the coordinator forgot and started
-        // again may also be compensated out of order.
-        let checks = vec![
-            self.once(&o),
-            self.settle(
-                &o,
-                settled,
-                &[Kind::Orders, Kind::Inventory, Kind::Payments, Kind::Shipping].map(service),
-            ),
-            self.reverse(&o),
-            self.money(&o, service(Kind::Payments)),
-            self.stock(&o, service(Kind::Inventory)),
-        ];
+        let checks = Checks {
+            config: &self.config,
+            record: &o,
+            services: Kind::ALL.map(service),
+            quiet_from: SimTime(self.sim.duration.as_nanos()),
+            settled: ending.complete && ending.quiet.is_some(),
+        }
+        .all();
         Judgement {
             checks,
             liveness: None,
@@ -328,324 +299,7 @@ impl Model for SagaRun {
     }
 }
 
-/// The first change the harness saw a service make that the service no longer holds: a saga's
-/// end the orders service lost, or a step applied or undone its service has no record of.
-fn undurable(o: &Observer, services: &[Option<&Service>; 4]) -> Option<String> {
-    if let Some(orders) = services[0] {
-        for (id, (completed, _)) in o.ended_sagas() {
-            let want = if *completed { OrderState::Completed } else { OrderState::Rejected };
-            let have = orders.orders().get(id).map(|(_, s)| *s);
-            if have != Some(want) {
-                return Some(format!(
-                    "order {id} ended {want:?}, but the orders service holds it as {have:?}: its end was not durable"
-                ));
-            }
-        }
-    }
-    for id in o.started_sagas().keys() {
-        for step in Step::ALL {
-            let log = o.step(*id, step);
-            let at = match step {
-                Step::Approve => services[0],
-                Step::Reserve => services[1],
-                Step::Charge => services[2],
-                Step::Schedule | Step::Dispatch => services[3],
-            };
-            let Some(service) = at else { continue };
-            let r = service.records().get(&(*id, step)).copied().unwrap_or_default();
-            if (r.applied as usize, r.undone as usize) != (log.applied.len(), log.undone.len()) {
-                return Some(format!(
-                    "order {id}'s {} was applied {} times and undone {}, but its service's record says {} and {}: a change was not durable",
-                    step.name(),
-                    log.applied.len(),
-                    log.undone.len(),
-                    r.applied,
-                    r.undone
-                ));
-            }
-        }
-    }
-    None
-}
-
 impl SagaRun {
-    /// Every order acknowledged to its client started a saga; every saga ended completed (each
-    /// step applied once, none undone) or compensated (each step applied undone once, never
-    /// past the pivot); and, after the quiet period, no saga that ended before it still holds
-    /// its semantic lock.
-    fn settle(&self, o: &Observer, settled: bool, services: &[Option<&Service>; 4]) -> CheckResult {
-        let payments = services[2];
-        let started = o.started_sagas();
-        // What the services hold at the end (rebuilt from their disks after any restart)
-        // against what the harness saw them do: a change recorded but not made durable shows.
-        if let Some(lost) = undurable(o, services) {
-            return CheckResult::fail(SETTLE, lost);
-        }
-        // The clients' word against the orders service's: an order it acknowledged and never
-        // started is lost, whatever the faults.
-        let lost: Vec<u64> =
-            o.acknowledged().iter().filter(|id| !started.contains_key(id)).copied().collect();
-        if let Some(first) = lost.first() {
-            return CheckResult::fail(
-                SETTLE,
-                format!(
-                    "{} orders were acknowledged to their clients but no saga started (the first: order {first})",
-                    lost.len()
-                ),
-            );
-        }
-        if started.is_empty() {
-            return CheckResult::unknown(SETTLE, "no saga started");
-        }
-        // Keys that expire within the run let a late duplicate be applied again: only then is
-        // "once" not promised (the duplicates are counted instead).
-        let once = self.exactly_once();
-        let mut open = Vec::new();
-        let mut spoiled = Vec::new();
-        for id in started.keys() {
-            let logs: Vec<_> = Step::ALL.iter().map(|s| (*s, o.step(*id, *s))).collect();
-            let bad = match o.ended_sagas().get(id) {
-                Some((true, _)) => logs
-                    .iter()
-                    .find(|(_, l)| l.applied.len() != 1 || !l.undone.is_empty())
-                    .map(|(s, l)| {
-                        format!(
-                            "completed, but {} was applied {} times and undone {}",
-                            s.name(),
-                            l.applied.len(),
-                            l.undone.len()
-                        )
-                    }),
-                Some((false, _)) => logs
-                    .iter()
-                    .find(|(s, l)| {
-                        l.applied.len() > 1
-                            || l.undone.len() != l.applied.len()
-                            || (!s.compensable() && !l.applied.is_empty())
-                    })
-                    .map(|(s, l)| {
-                        format!(
-                            "compensated, but {} was applied {} times and undone {}",
-                            s.name(),
-                            l.applied.len(),
-                            l.undone.len()
-                        )
-                    }),
-                None => {
-                    open.push(*id);
-                    None
-                }
-            };
-            if let Some(bad) = bad {
-                if once {
-                    return CheckResult::fail(SETTLE, format!("order {id}: {bad}"));
-                }
-                spoiled.push(format!("order {id}: {bad}"));
-            }
-        }
-        if !open.is_empty() {
-            let what = format!(
-                "{} of {} sagas never ended (the first: order {})",
-                open.len(),
-                started.len(),
-                open[0]
-            );
-            return if settled {
-                CheckResult::fail(
-                    SETTLE,
-                    format!("{what}, though every fault had healed for the quiet period: stuck"),
-                )
-            } else {
-                CheckResult::unknown(
-                    SETTLE,
-                    format!(
-                        "{what}; without a quiet period (`[check] liveness`) a saga still running at the end is not judged"
-                    ),
-                )
-            };
-        }
-        // Every fault healed for the quiet period: a saga that ended before it began has had
-        // all of it to release its lock (the orders service's Unlock, or the refund).
-        let mut leaked = 0;
-        if settled && self.config.semantic_locks {
-            if let Some(p) = payments {
-                let begun = SimTime(self.sim.duration.as_nanos());
-                for id in p.locked() {
-                    if o.ended_sagas().get(&id).is_some_and(|(_, at)| *at <= begun) {
-                        leaked += 1;
-                        let bad = format!(
-                            "order {id}: its saga ended before the quiet period, but payments still holds its semantic lock"
-                        );
-                        if once {
-                            return CheckResult::fail(
-                                SETTLE,
-                                format!(
-                                    "{bad} ({leaked} or more such locks): readers are told PENDING forever"
-                                ),
-                            );
-                        }
-                        spoiled.push(bad);
-                    }
-                }
-            }
-        }
-        if let Some(first) = spoiled.first() {
-            return CheckResult::unknown(
-                SETTLE,
-                format!(
-                    "none stuck, but {} sagas were left inconsistent by duplicates applied after their idempotency keys expired (kept {}, shorter than the run: once is not promised); the first: {first}",
-                    spoiled.len(),
-                    self.config.dedup_retention
-                ),
-            );
-        }
-        let completed = o.ended_sagas().values().filter(|(c, _)| *c).count();
-        CheckResult::pass(
-            SETTLE,
-            format!(
-                "{} sagas: {completed} completed with every step applied once, {} compensated with every applied step undone once",
-                started.len(),
-                started.len() - completed
-            ),
-        )
-    }
-
-    fn reverse(&self, o: &Observer) -> CheckResult {
-        if let Some(first) = o.out_of_order().first() {
-            let what = format!(
-                "{} compensations ran before a later step's; the first: {first}",
-                o.out_of_order().len()
-            );
-            if !self.exactly_once() {
-                // A late duplicate of a step's command, applied again after its key expired,
-                // puts the step back in effect under a compensation in progress.
-                return CheckResult::unknown(
-                    REVERSE,
-                    format!(
-                        "{what}; idempotency keys kept {}, shorter than the run, let late duplicates reapply steps",
-                        self.config.dedup_retention
-                    ),
-                );
-            }
-            return CheckResult::fail(REVERSE, what);
-        }
-        match o.undos() {
-            0 => CheckResult::not_applicable(REVERSE, "no step was undone"),
-            n => CheckResult::pass(
-                REVERSE,
-                format!("{n} compensations, each while no later step of its saga was applied"),
-            ),
-        }
-    }
-
-    fn money(&self, o: &Observer, payments: Option<&Service>) -> CheckResult {
-        let Some(p) = payments else {
-            return CheckResult::unknown(MONEY, "the payments service is not there");
-        };
-        let c = &self.config;
-        let moved =
-            o.started_sagas().keys().any(|id| !o.step(*id, Step::Charge).applied.is_empty());
-        if !moved && p.captured() == 0 {
-            // Untouched balances are their defaults: nothing was judged.
-            return CheckResult::unknown(MONEY, "no charge was applied: no money moved");
-        }
-        let balances: u64 = (0..c.customers).map(|k| p.balance(k)).sum();
-        let start = c.customers as u64 * c.balance;
-        // What the charges in effect hold, from the harness's record.
-        let held: u64 = o
-            .started_sagas()
-            .iter()
-            .map(|(id, (order, _))| {
-                let l = o.step(*id, Step::Charge);
-                (l.applied.len() as u64).saturating_sub(l.undone.len() as u64) * order.amount
-            })
-            .sum();
-        if balances + p.captured() != start || p.captured() != held {
-            return CheckResult::fail(
-                MONEY,
-                format!(
-                    "balances {balances} + captured {} against {start} at the start; the charges in effect hold {held}",
-                    p.captured()
-                ),
-            );
-        }
-        CheckResult::pass(
-            MONEY,
-            format!("balances {balances} + captured {} = {start}, the start", p.captured()),
-        )
-    }
-
-    fn stock(&self, o: &Observer, inventory: Option<&Service>) -> CheckResult {
-        let Some(inv) = inventory else {
-            return CheckResult::unknown(STOCK, "the inventory service is not there");
-        };
-        let c = &self.config;
-        let reserved =
-            o.started_sagas().keys().any(|id| !o.step(*id, Step::Reserve).applied.is_empty());
-        if !reserved && (0..c.items).all(|i| inv.stock(i) == c.stock) {
-            return CheckResult::unknown(STOCK, "no reservation was applied: no stock moved");
-        }
-        let mut held = vec![0u64; c.items as usize];
-        for (id, (order, _)) in o.started_sagas() {
-            let l = o.step(*id, Step::Reserve);
-            held[order.item as usize] +=
-                (l.applied.len() as u64).saturating_sub(l.undone.len() as u64) * order.qty;
-        }
-        for (item, h) in held.iter().enumerate() {
-            let s = inv.stock(item as u32);
-            if s + h != c.stock {
-                return CheckResult::fail(
-                    STOCK,
-                    format!(
-                        "item {item}: {s} in stock + {h} held by orders against {} at the start",
-                        c.stock
-                    ),
-                );
-            }
-        }
-        CheckResult::pass(
-            STOCK,
-            format!(
-                "every item's stock plus what orders hold equals its opening {}; none below zero",
-                c.stock
-            ),
-        )
-    }
-
-    /// Idempotency keys outlive the run, so no duplicate can find its key expired.
-    pub fn exactly_once(&self) -> bool {
-        self.config.dedup_retention.as_nanos() >= self.sim.end().as_nanos()
-    }
-
-    fn once(&self, o: &Observer) -> CheckResult {
-        if !self.exactly_once() {
-            return CheckResult::not_applicable(
-                ONCE,
-                format!(
-                    "idempotency keys kept {} in a run of {}: a duplicate that outlives its key is applied again; {} orders charged twice (metrics.duplicates_applied counts every step)",
-                    self.config.dedup_retention,
-                    SimDuration(self.sim.end().as_nanos()),
-                    o.charged_twice().len()
-                ),
-            );
-        }
-        if let Some(id) = o.charged_twice().first() {
-            return CheckResult::fail(
-                ONCE,
-                format!("{} orders charged twice; the first: order {id}", o.charged_twice().len()),
-            );
-        }
-        let charged = o
-            .started_sagas()
-            .keys()
-            .filter(|id| !o.step(**id, Step::Charge).applied.is_empty())
-            .count();
-        if charged == 0 {
-            return CheckResult::unknown(ONCE, "no order was charged");
-        }
-        CheckResult::pass(ONCE, format!("{charged} orders charged, each once"))
-    }
-
     fn metrics(&self, sim: &Simulation<SagaNode>, o: &Observer) -> Vec<(String, MetricValue)> {
         let m = sim.metrics();
         let started = o.started_sagas();
@@ -665,12 +319,7 @@ impl SagaRun {
         };
         let all: Vec<f64> = latency.concat();
         let window_s = self.sim.duration.as_nanos() as f64 / 1e9;
-        let samples = m.samples("saga.in_flight_sampled");
-        let in_flight = if samples.is_empty() {
-            0.0
-        } else {
-            samples.iter().sum::<f64>() / samples.len() as f64
-        };
+        let in_flight = mean(m.samples("saga.in_flight_sampled"));
         let ended = (completed + compensated).max(1) as f64;
         let lag = m.histogram("saga.outbox_lag_us");
         let lag_ms = |q: f64| lag.map_or(0.0, |h| h.value_at_quantile(q) as f64 / 1000.0);

@@ -32,6 +32,31 @@ pub enum Kind {
     Shipping,
 }
 
+impl Kind {
+    /// Every service, in the order of their node groups.
+    pub const ALL: [Kind; 4] = [Kind::Orders, Kind::Inventory, Kind::Payments, Kind::Shipping];
+
+    /// Its node group's name.
+    pub fn group(self) -> &'static str {
+        match self {
+            Kind::Orders => "orders",
+            Kind::Inventory => "inventory",
+            Kind::Payments => "payments",
+            Kind::Shipping => "shipping",
+        }
+    }
+
+    /// The service that does `step`.
+    pub fn of(step: Step) -> Kind {
+        match step {
+            Step::Reserve => Kind::Inventory,
+            Step::Charge => Kind::Payments,
+            Step::Schedule | Step::Dispatch => Kind::Shipping,
+            Step::Approve => Kind::Orders,
+        }
+    }
+}
+
 /// How an order stands at the orders service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OrderState {
@@ -54,8 +79,6 @@ pub struct Record {
     pub undone: u32,
     /// Undone before it was ever applied: a later do is refused.
     pub tombstone: bool,
-    /// Refused (a business failure).
-    pub refused: bool,
 }
 
 /// A service node.
@@ -196,7 +219,8 @@ impl Service {
                 }
                 self.mail.tick(ctx);
                 self.mail.relay(ctx);
-                self.mail.purge(ctx, self.shape.config.dedup_retention);
+                let expired = self.mail.purge(ctx, self.shape.config.dedup_retention);
+                self.shape.observe().keys_expired(expired);
                 ctx.set_timer(self.shape.tick(), Timer::Relay);
             }
             Timer::Sample => {
@@ -231,12 +255,13 @@ impl Service {
             Msg::Read { id, customer } if self.kind == Kind::Payments => {
                 let locked = self.shape.config.semantic_locks
                     && self.locks.get(&customer).is_some_and(|l| !l.is_empty());
-                let value = (!locked).then(|| self.balance(customer));
-                if !locked {
-                    self.shape.observe().balance_read(customer, ctx.sim_time());
-                } else {
+                let value = if locked {
                     ctx.metrics().count("saga.locked_reads", 1);
-                }
+                    None
+                } else {
+                    self.shape.observe().balance_read(customer, ctx.sim_time());
+                    Some(self.balance(customer))
+                };
                 ctx.send(from, Msg::Balance { id, value });
             }
             _ => {}
@@ -317,13 +342,10 @@ impl Service {
             ctx.metrics().add_to_series("duplicates_absorbed", now, 1);
             return;
         }
+        self.shape.observe().processed(order.id, step, undo);
         let ok = if undo { self.undo(ctx, order, step) } else { self.apply(ctx, order, step) };
         self.mail.remember(ctx, key);
-        let mut r = self.records.get(&(order.id, step)).copied().unwrap_or_default();
-        if !undo && !ok {
-            r.refused = true;
-            self.records.insert((order.id, step), r);
-        }
+        let r = self.records.get(&(order.id, step)).copied().unwrap_or_default();
         write(ctx.storage(), &format!("rec/{:020}/{}", order.id, step as u8), &(order.id, step, r));
         let (to, payload) = match self.shape.config.mode {
             Mode::Orchestration => {
@@ -346,21 +368,19 @@ impl Service {
         }
         let refused = match step {
             Step::Reserve => {
-                let stock = self.stock.get(&order.item).copied().unwrap_or(c.stock);
+                let stock = self.stock(order.item);
                 let refuse = ctx.rng().unit_f64() < c.out_of_stock_rate || stock < order.qty;
                 if !refuse {
-                    self.stock.insert(order.item, stock - order.qty);
-                    write(ctx.storage(), &format!("stock/{}", order.item), &(stock - order.qty));
+                    self.set_stock(ctx, order.item, stock - order.qty);
                 }
                 refuse
             }
             Step::Charge => {
-                let balance = self.balances.get(&order.customer).copied().unwrap_or(c.balance);
+                let balance = self.balance(order.customer);
                 let refuse = ctx.rng().unit_f64() < c.decline_rate || balance < order.amount;
                 if !refuse {
                     self.set_balance(ctx, order.customer, balance - order.amount);
-                    self.captured += order.amount;
-                    write(ctx.storage(), CAPTURED, &self.captured);
+                    self.set_captured(ctx, self.captured + order.amount);
                     if c.semantic_locks {
                         self.locks.entry(order.customer).or_default().insert(order.id);
                         let lock = (order.customer, order.id);
@@ -371,6 +391,11 @@ impl Service {
             }
             Step::Schedule => ctx.rng().unit_f64() < c.no_courier_rate,
             Step::Approve => {
+                if self.orders.get(&order.id).map(|(_, s)| *s) != Some(OrderState::Pending) {
+                    // A late duplicate after its key expired: the order is past the pivot
+                    // (or ended) already, and answering ok changes nothing.
+                    return true;
+                }
                 self.set_order(ctx, order, OrderState::Approved);
                 false
             }
@@ -399,22 +424,27 @@ impl Service {
         }
         r.undone += 1;
         match step {
-            Step::Reserve => {
-                let stock = self.stock(order.item) + order.qty;
-                self.stock.insert(order.item, stock);
-                write(ctx.storage(), &format!("stock/{}", order.item), &stock);
-            }
+            Step::Reserve => self.set_stock(ctx, order.item, self.stock(order.item) + order.qty),
             Step::Charge => {
                 let balance = self.balance(order.customer) + order.amount;
                 self.set_balance(ctx, order.customer, balance);
-                self.captured -= order.amount;
-                write(ctx.storage(), CAPTURED, &self.captured);
+                self.set_captured(ctx, self.captured - order.amount);
                 self.unlock(ctx, order);
             }
             _ => {}
         }
         self.shape.observe().undone(order, step, ctx.sim_time());
         true
+    }
+
+    fn set_stock(&mut self, ctx: Ctx, item: u32, value: u64) {
+        self.stock.insert(item, value);
+        write(ctx.storage(), &format!("stock/{item}"), &value);
+    }
+
+    fn set_captured(&mut self, ctx: Ctx, value: u64) {
+        self.captured = value;
+        write(ctx.storage(), CAPTURED, &value);
     }
 
     fn set_balance(&mut self, ctx: Ctx, customer: u32, value: u64) {
