@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use scenario::summary::normalized;
-use sweep::hunt::{HuntOptions, ShrinkStep, hunt, shrink};
+use sweep::hunt::{CheckTally, HuntOptions, ShrinkStep, hunt, shrink};
 use sweep::plan::Shard;
 
 use crate::Status;
@@ -130,6 +130,15 @@ pub fn run(args: &HuntArgs) -> Result<Status, CliError> {
         "inconclusive_seeds": outcome.inconclusive.iter()
             .map(|(seed, why)| serde_json::json!({ "seed": seed, "why": why }))
             .collect::<Vec<_>>(),
+        "checks": outcome.checks.iter()
+            .map(|t| serde_json::json!({
+                "name": t.name,
+                "pass": t.pass,
+                "fail": t.fail,
+                "unknown": t.unknown,
+                "not_applicable": t.not_applicable,
+            }))
+            .collect::<Vec<_>>(),
     });
     if let Some((seed, why)) = outcome.inconclusive.first() {
         summary["lowest_inconclusive_seed"] = (*seed).into();
@@ -137,6 +146,7 @@ pub fn run(args: &HuntArgs) -> Result<Status, CliError> {
     }
     let Some(failure) = outcome.failure else {
         println!("{tally} ({:.1} s)", outcome.seconds);
+        print_checks(&outcome.checks, outcome.tried);
         // No repro: a repro.toml left by an earlier hunt would read as this one's.
         write_files(&out, &summary, None)?;
         if outcome.tried == 0 {
@@ -207,6 +217,23 @@ pub fn run(args: &HuntArgs) -> Result<Status, CliError> {
     println!("repro      {}", out.join("repro.toml").display());
     println!("reproduce with: faultline run {}", out.join("repro.toml").display());
     Ok(Status::Fail)
+}
+
+/// How each check came out over the `tried` seeds: a hunt whose seeds all passed means little
+/// if a check was never judged. A check a seed's configuration does not promise (Raft's
+/// linearizability without clients) is "not run" there.
+fn print_checks(checks: &[CheckTally], tried: u64) {
+    let width = checks.iter().map(|t| t.name.chars().count()).max().unwrap_or(0).max(5);
+    let row = |name: &str, cells: [String; 5]| {
+        let [a, b, c, d, e] = cells;
+        println!("  {name:<width$}  {a:>7} {b:>7} {c:>7} {d:>7} {e:>7}");
+    };
+    row("check", ["pass", "fail", "unknown", "n/a", "not run"].map(String::from));
+    for t in checks {
+        let ran = t.pass + t.fail + t.unknown + t.not_applicable;
+        let cells = [t.pass, t.fail, t.unknown, t.not_applicable, tried - ran];
+        row(&t.name, cells.map(|n| n.to_string()));
+    }
 }
 
 /// The hunt as a command line (the file, seeds, swarm and overrides), for the repro's

@@ -15,6 +15,7 @@
 //! halving each fault's length, and the protocol's own steps (Raft: halving the clients,
 //! removing two servers while at least three remain); until nothing more can go.
 
+use check::outcome::CheckStatus;
 use rayon::prelude::*;
 use scenario::Scenario;
 use scenario::run::{RunResult, Stopwatch, Verdict};
@@ -66,8 +67,47 @@ pub struct HuntOutcome {
     pub inconclusive: Vec<(u64, String)>,
     /// The lowest failing seed, if any.
     pub failure: Option<Failure>,
+    /// How each check came out over the seeds counted, in the order the checks first ran: a
+    /// seed "passed" means more when its checks judged something.
+    pub checks: Vec<CheckTally>,
     /// Wall seconds.
     pub seconds: f64,
+}
+
+/// One check's verdicts over a hunt's seeds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CheckTally {
+    /// The check's name.
+    pub name: String,
+    /// Seeds where it judged something and it held.
+    pub pass: u64,
+    /// Seeds where it failed.
+    pub fail: u64,
+    /// Seeds where it could not decide.
+    pub unknown: u64,
+    /// Seeds where it had nothing to judge.
+    pub not_applicable: u64,
+}
+
+impl HuntOutcome {
+    fn count(&mut self, checks: &[(String, CheckStatus)]) {
+        for (name, status) in checks {
+            let at = match self.checks.iter().position(|t| &t.name == name) {
+                Some(i) => i,
+                None => {
+                    self.checks.push(CheckTally { name: name.clone(), ..CheckTally::default() });
+                    self.checks.len() - 1
+                }
+            };
+            let t = &mut self.checks[at];
+            *match status {
+                CheckStatus::Pass => &mut t.pass,
+                CheckStatus::Fail => &mut t.fail,
+                CheckStatus::Unknown => &mut t.unknown,
+                CheckStatus::NotApplicable => &mut t.not_applicable,
+            } += 1;
+        }
+    }
 }
 
 /// What one seed's run came to.
@@ -77,11 +117,15 @@ enum SeedResult {
     Fail(Box<Failure>),
 }
 
+/// The checks' names and verdicts in one run.
+type Verdicts = Vec<(String, CheckStatus)>;
+
 /// Runs one seed of a hunt.
-fn run_seed(base: &Scenario, seed: u64, swarm: bool) -> Result<SeedResult, SweepError> {
+fn run_seed(base: &Scenario, seed: u64, swarm: bool) -> Result<(SeedResult, Verdicts), SweepError> {
     let Drawn { scenario: s, knobs } = seed_scenario(base, seed, swarm);
     let result = execute(&s)?;
-    Ok(match result.verdict() {
+    let verdicts = result.checks.iter().map(|c| (c.name.clone(), c.status)).collect();
+    let seed_result = match result.verdict() {
         Verdict::Pass => SeedResult::Pass,
         Verdict::Inconclusive => SeedResult::Inconclusive(why_inconclusive(&result)),
         Verdict::Fail => {
@@ -96,13 +140,13 @@ fn run_seed(base: &Scenario, seed: u64, swarm: bool) -> Result<SeedResult, Sweep
                 knobs,
             }))
         }
-    })
+    };
+    Ok((seed_result, verdicts))
 }
 
 /// Why a run was inconclusive: its first undecided check, the event limit, or no check that
 /// judged anything.
 fn why_inconclusive(result: &RunResult) -> String {
-    use check::outcome::CheckStatus;
     match result.checks.iter().find(|c| c.status == CheckStatus::Unknown) {
         Some(c) => format!("{} unknown: {}", c.name, c.detail),
         None if result.summary.outcome == sim_core::Outcome::EventsMax => {
@@ -151,11 +195,17 @@ pub fn hunt(
         .build()
         .map_err(|e| SweepError::Io(format!("cannot start threads: {e}")))?;
     let batch = options.jobs.max(1) * 4;
-    let mut outcome =
-        HuntOutcome { tried: 0, passed: 0, inconclusive: Vec::new(), failure: None, seconds: 0.0 };
+    let mut outcome = HuntOutcome {
+        tried: 0,
+        passed: 0,
+        inconclusive: Vec::new(),
+        failure: None,
+        checks: Vec::new(),
+        seconds: 0.0,
+    };
     let mut ran = 0u64;
     for chunk in seeds.chunks(batch) {
-        let results: Vec<Result<SeedResult, SweepError>> = pool.install(|| {
+        let results: Vec<Result<(SeedResult, Verdicts), SweepError>> = pool.install(|| {
             chunk.par_iter().map(|&seed| run_seed(base, seed, options.swarm)).collect()
         });
         ran += chunk.len() as u64;
@@ -163,7 +213,9 @@ pub fn hunt(
         // are not counted, so the tally does not depend on the batch size (`jobs`).
         for (&seed, r) in chunk.iter().zip(results) {
             outcome.tried += 1;
-            match r? {
+            let (r, verdicts) = r?;
+            outcome.count(&verdicts);
+            match r {
                 SeedResult::Pass => outcome.passed += 1,
                 SeedResult::Inconclusive(why) => outcome.inconclusive.push((seed, why)),
                 SeedResult::Fail(f) => {

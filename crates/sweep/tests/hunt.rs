@@ -169,7 +169,16 @@ fn a_swarm_hunt_on_the_correct_sagas_finds_no_failure() {
     let s = scenario::load(&path, &[]).unwrap();
     let options = HuntOptions { seeds: 1..201, jobs: 2, swarm: true, shard: None };
     let outcome = hunt(&s, &options, &|_, _, _| {}).unwrap();
-    if let Some(f) = outcome.failure {
+    if let Some(f) = &outcome.failure {
         panic!("seed {} fails {}: {}", f.seed, f.check, f.detail);
     }
+    // The per-check tally covers every seed, and Settle, which always has sagas to judge
+    // under this load, judged every one.
+    assert_eq!(outcome.checks.len(), 5, "{:?}", outcome.checks);
+    for t in &outcome.checks {
+        assert_eq!(t.pass + t.fail + t.unknown + t.not_applicable, 200, "{t:?}");
+        assert_eq!(t.fail, 0, "{t:?}");
+    }
+    let settle = outcome.checks.iter().find(|t| t.name == "Sagas Settle").unwrap();
+    assert_eq!(settle.pass, 200, "{settle:?}");
 }
