@@ -63,6 +63,10 @@ pub enum Bug {
     AckBeforeReplicate,
     /// The controller fails over on one monitor's suspicion although a quorum is configured.
     SingleMonitor,
+    /// A monitor takes only the answer to its latest ping as a heartbeat: once a round trip
+    /// outlasts the interval, every answer is to an older ping, and a healthy primary is
+    /// suspected.
+    DeafMonitor,
 }
 
 /// Most database nodes, monitors and clients a scenario may ask for.
@@ -367,6 +371,7 @@ pub fn bug_name(bug: Bug) -> &'static str {
         Bug::PromoteStale => "promote-stale",
         Bug::AckBeforeReplicate => "ack-before-replicate",
         Bug::SingleMonitor => "single-monitor",
+        Bug::DeafMonitor => "deaf-monitor",
     }
 }
 
@@ -440,6 +445,6 @@ pub const PARAMETERS: &[Parameter] = &[
     },
     Parameter {
         key: "bug",
-        about: "none | \"no-fencing\" | \"promote-stale\" | \"ack-before-replicate\" | \"single-monitor\"",
+        about: "none | \"no-fencing\" | \"promote-stale\" | \"ack-before-replicate\" | \"single-monitor\" | \"deaf-monitor\"",
     },
 ];

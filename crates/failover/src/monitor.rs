@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use sim_core::{LocalTime, NodeId, TimerId};
 
-use crate::config::DetectorKind;
+use crate::config::{Bug, DetectorKind};
 use crate::message::Msg;
 use crate::node::{Cluster, Ctx, Timer};
 use crate::{HeartbeatDetector, PhiAccrual};
@@ -179,6 +179,9 @@ impl Monitor {
                 let Some((primary, watched)) = self.watching else { return };
                 if from != primary || epoch != watched || seq <= self.answered {
                     return; // late, duplicated, or from someone else
+                }
+                if self.cluster.config.bug == Some(Bug::DeafMonitor) && seq != self.seq {
+                    return; // the bug: an answer to an older ping is dropped
                 }
                 self.answered = seq;
                 if self.heard {

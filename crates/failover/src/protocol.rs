@@ -90,6 +90,11 @@ const BUGS: &[KnownBug] = &[
         check: JUSTIFIED,
         about: "the controller fails over on one monitor's suspicion although a quorum is configured",
     },
+    KnownBug {
+        name: "deaf-monitor",
+        check: JUSTIFIED,
+        about: "a monitor takes only the answer to its latest ping: round trips longer than the interval make a healthy primary look dead",
+    },
 ];
 
 const EVENTS: &[ProtocolEvent] = &[

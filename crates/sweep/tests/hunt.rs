@@ -131,7 +131,7 @@ fn a_swarm_hunt_on_the_correct_cache_finds_no_failure() {
     }
 }
 
-/// Failover's bugs (today no-fencing at seed 47, the others at seed 1).
+/// Failover's bugs (today no-fencing at seed 47, deaf-monitor at 2, the others at seed 1).
 #[test]
 fn a_swarm_hunt_finds_each_failover_bug_by_its_check() {
     a_swarm_hunt_finds_each_bug("failover", 200);
