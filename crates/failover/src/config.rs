@@ -67,6 +67,9 @@ pub enum Bug {
     /// outlasts the interval, every answer is to an older ping, and a healthy primary is
     /// suspected.
     DeafMonitor,
+    /// A standby skips log matching: an entry it already holds at an index counts as the
+    /// shipped one, so a deposed primary's suffix is never rewound.
+    NoRewind,
 }
 
 /// Most database nodes, monitors and clients a scenario may ask for.
@@ -372,6 +375,7 @@ pub fn bug_name(bug: Bug) -> &'static str {
         Bug::AckBeforeReplicate => "ack-before-replicate",
         Bug::SingleMonitor => "single-monitor",
         Bug::DeafMonitor => "deaf-monitor",
+        Bug::NoRewind => "no-rewind",
     }
 }
 
@@ -445,6 +449,6 @@ pub const PARAMETERS: &[Parameter] = &[
     },
     Parameter {
         key: "bug",
-        about: "none | \"no-fencing\" | \"promote-stale\" | \"ack-before-replicate\" | \"single-monitor\" | \"deaf-monitor\"",
+        about: "none | \"no-fencing\" | \"promote-stale\" | \"ack-before-replicate\" | \"single-monitor\" | \"deaf-monitor\" | \"no-rewind\"",
     },
 ];

@@ -527,7 +527,7 @@ impl DbNode {
         for (offset, entry) in entries.iter().enumerate() {
             let index = prev_index + 1 + offset as u64;
             if index <= self.log.len() as u64 {
-                if self.log[index as usize - 1].epoch == entry.epoch {
+                if self.log[index as usize - 1].epoch == entry.epoch || self.bug(Bug::NoRewind) {
                     continue;
                 }
                 // A suffix from a deposed primary: rewound.

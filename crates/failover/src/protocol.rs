@@ -34,6 +34,9 @@ pub const NO_SPLIT_BRAIN: &str = "No Split Brain";
 pub const WRITES_SURVIVE: &str = "Acknowledged Writes Survive";
 /// The check that every failover had a cause the harness saw.
 pub const JUSTIFIED: &str = "Failovers Justified";
+/// The check that, once the faults have healed, every standby's log is a prefix of the final
+/// primary's (Raft's Log Matching, at the end of the run).
+pub const LOGS_MATCH: &str = "Standby Logs Match";
 
 /// Database nodes when the scenario does not say.
 const DEFAULT_DBS: u32 = 3;
@@ -94,6 +97,11 @@ const BUGS: &[KnownBug] = &[
         name: "deaf-monitor",
         check: JUSTIFIED,
         about: "a monitor takes only the answer to its latest ping: round trips longer than the interval make a healthy primary look dead",
+    },
+    KnownBug {
+        name: "no-rewind",
+        check: LOGS_MATCH,
+        about: "a standby skips log matching and keeps a deposed primary's suffix where the new primary's entries belong",
     },
 ];
 
@@ -301,10 +309,18 @@ impl Model for FailoverRun {
         ending: Ending,
     ) -> Judgement {
         let o = observer.lock().expect("observer");
-        let survivor = self.final_primary(sim);
+        let dbs = up_dbs(sim);
+        let survivor = final_primary(&dbs).map(|(id, d)| {
+            let writes: BTreeSet<WriteId> =
+                d.log().iter().filter_map(|e| e.write.map(|(w, _)| w)).collect();
+            (id, writes)
+        });
         let lost = survivor.as_ref().map(|(_, log)| lost_writes(&o, log));
+        // The most specific first (a hunt reports a run's first failed check): a standby that
+        // kept a deposed primary's suffix also loses writes once it is promoted.
         let checks = vec![
             self.no_split_brain(&o),
+            logs_match(&dbs, &o, ending.complete && ending.quiet.is_some()),
             self.writes_survive(&o, &survivor, &lost),
             self.justified(&o),
         ];
@@ -316,6 +332,75 @@ impl Model for FailoverRun {
             history_unjudgeable: None,
         }
     }
+}
+
+/// After the quiet period, every standby that is up holds a prefix of the final primary's log:
+/// a suffix a deposed primary appended must have been rewound (the primary ships to every
+/// standby that lags until it matches, so a quiet period leaves nothing in flight).
+fn logs_match(dbs: &[(NodeId, &DbNode)], o: &Observer, settled: bool) -> CheckResult {
+    if !settled {
+        return CheckResult::unknown(
+            LOGS_MATCH,
+            "without a quiet period (`[check] liveness`) a standby may not yet have been rewound: not judged",
+        );
+    }
+    let Some((pid, primary)) = final_primary(dbs) else {
+        return CheckResult::unknown(LOGS_MATCH, "no primary at the end: nothing to match");
+    };
+    let standbys: Vec<&(NodeId, &DbNode)> =
+        dbs.iter().filter(|(_, d)| d.primary_epoch().is_none()).collect();
+    if standbys.is_empty() {
+        return CheckResult::not_applicable(LOGS_MATCH, "no standby is up at the end");
+    }
+    let theirs = primary.log();
+    for (id, d) in &standbys {
+        let log = d.log();
+        let differs = log.iter().zip(theirs).position(|(a, b)| a != b);
+        if let Some(i) = differs.or((log.len() > theirs.len()).then_some(theirs.len())) {
+            return CheckResult::fail(
+                LOGS_MATCH,
+                format!(
+                    "{}'s log disagrees with the primary {}'s at index {} (its entry of epoch {}, the primary's {}), though the faults had healed for the quiet period",
+                    o.name(*id),
+                    o.name(pid),
+                    i + 1,
+                    log[i].epoch,
+                    theirs.get(i).map_or("none".to_string(), |e| format!("of epoch {}", e.epoch))
+                ),
+            );
+        }
+    }
+    CheckResult::pass(
+        LOGS_MATCH,
+        format!(
+            "{} standbys' logs are prefixes of the primary {}'s ({} entries)",
+            standbys.len(),
+            o.name(pid),
+            theirs.len()
+        ),
+    )
+}
+
+/// The database nodes up at the end.
+fn up_dbs(sim: &Simulation<FailoverNode>) -> Vec<(NodeId, &DbNode)> {
+    sim.topology()
+        .group_range("db")
+        .expect("db group")
+        .map(NodeId)
+        .filter(|id| sim.is_up(*id))
+        .filter_map(|id| match sim.node(id) {
+            Some(FailoverNode::Db(d)) => Some((id, d.as_ref())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The primary of the latest epoch among `dbs` (the lowest-numbered on a tie).
+fn final_primary<'a>(dbs: &[(NodeId, &'a DbNode)]) -> Option<(NodeId, &'a DbNode)> {
+    dbs.iter()
+        .filter_map(|(id, d)| d.primary_epoch().map(|e| (e, *id, *d)))
+        .max_by_key(|(e, id, _)| (*e, std::cmp::Reverse(*id)))
+        .map(|(_, id, d)| (id, d))
 }
 
 /// The acknowledged writes missing from `log`, with when each was acknowledged.
@@ -353,23 +438,6 @@ impl FailoverRun {
 
     fn clocks_stepped(&self) -> bool {
         self.sim.may_inject(FaultName::Clock)
-    }
-
-    /// The node serving as primary at the end with the highest epoch, and its log's writes.
-    fn final_primary(&self, sim: &Simulation<FailoverNode>) -> Option<(NodeId, BTreeSet<WriteId>)> {
-        let topo = sim.topology();
-        topo.group_range("db")
-            .expect("db group")
-            .map(NodeId)
-            .filter(|id| sim.is_up(*id))
-            .filter_map(|id| match sim.node(id) {
-                Some(FailoverNode::Db(d)) => d.primary_epoch().map(|e| (e, id, d)),
-                _ => None,
-            })
-            .max_by_key(|(e, id, _)| (*e, std::cmp::Reverse(*id)))
-            .map(|(_, id, d)| {
-                (id, d.log().iter().filter_map(|e| e.write.map(|(w, _)| w)).collect())
-            })
     }
 
     fn no_split_brain(&self, o: &Observer) -> CheckResult {
