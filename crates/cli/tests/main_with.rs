@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
-use platform::{Group, KnownBug, Parameter, Protocol, Run, Setup, Shrinkable};
+use platform::{Declaration, Group, Parameter, Protocol, Run, Setup};
 use sim_core::config::ConfigError;
 
 /// Set in the environment of the copy of this binary that acts as the user's `faultline`.
@@ -18,28 +18,26 @@ const AS_CLI: &str = "FAULTLINE_TEST_AS_CLI";
 /// only it gives, so a scenario naming it shows whose `prepare` was called.
 struct Toy;
 
+/// What the protocol declares: its name, parameters, groups, bugs, knobs and charts.
+static DECLARATION: Declaration = Declaration {
+    name: "toy",
+    about: "a protocol registered by the user's own binary",
+    parameters: &[Parameter { key: "rounds", about: "rounds to play, 1..=9 (default 1)" }],
+    groups: &[Group {
+        name: "player",
+        prefix: "p",
+        singleton: false,
+        about: "plays the toy's rounds",
+    }],
+    headline: "availability",
+    ..Declaration::NONE
+};
+
 impl Protocol for Toy {
-    fn name(&self) -> &'static str {
-        "toy"
+    fn declaration(&self) -> &'static Declaration {
+        &DECLARATION
     }
-    fn about(&self) -> &'static str {
-        "a protocol registered by the user's own binary"
-    }
-    fn parameters(&self) -> &'static [Parameter] {
-        &[Parameter { key: "rounds", about: "rounds to play, 1..=9 (default 1)" }]
-    }
-    fn groups(&self) -> &'static [Group] {
-        &[Group { name: "player", prefix: "p", singleton: false, about: "plays the toy's rounds" }]
-    }
-    fn bugs(&self) -> &'static [KnownBug] {
-        &[]
-    }
-    fn headline(&self) -> &'static str {
-        "availability"
-    }
-    fn shrink_steps(&self) -> &'static [Shrinkable] {
-        &[]
-    }
+
     fn prepare(&self, _: &Setup) -> Result<Box<dyn Run>, ConfigError> {
         Err(ConfigError::invalid("toy.rounds", "the toy protocol declares itself but never runs"))
     }

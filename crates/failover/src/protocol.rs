@@ -9,8 +9,7 @@ use check::outcome::CheckResult;
 use platform::driver::{Ending, Judgement, Model};
 use platform::series::{SeriesChart, SeriesLine, Show};
 use platform::{
-    Driver, Group, Knob, KnownBug, MessageClass, Parameter, Protocol, ProtocolEvent, Run, Setup,
-    Shrinkable,
+    Declaration, Driver, Group, Knob, KnownBug, Protocol, ProtocolEvent, Run, Setup, Shrinkable,
 };
 use sim_core::{
     ConfigError, FaultName, MetricValue, NodeId, SimConfig, SimTime, Simulation, Topology,
@@ -174,52 +173,28 @@ const CHARTS: &[SeriesChart] = &[
     },
 ];
 
+/// What the protocol declares: its name, parameters, groups, bugs, knobs and charts.
+static DECLARATION: Declaration = Declaration {
+    name: "failover",
+    about: "a primary database with standbys, monitors, a failover controller, a registry and resilient clients: replication, failure detection, fencing, backoff",
+    parameters: PARAMETERS,
+    groups: GROUPS,
+    bugs: BUGS,
+    headline: "metrics.rto_ms",
+    shrink_steps: &[
+        Shrinkable { key: "workload.clients", default: 4, min: 1, by: 0 },
+        Shrinkable { key: "nodes", default: DEFAULT_DBS as i64, min: 2, by: 1 },
+    ],
+    knobs: KNOBS,
+    events: EVENTS,
+    message_classes: crate::message::CLASSES,
+    charts: CHARTS,
+    ..Declaration::NONE
+};
+
 impl Protocol for Failover {
-    fn name(&self) -> &'static str {
-        "failover"
-    }
-
-    fn about(&self) -> &'static str {
-        "a primary database with standbys, monitors, a failover controller, a registry and resilient clients: replication, failure detection, fencing, backoff"
-    }
-
-    fn parameters(&self) -> &'static [Parameter] {
-        PARAMETERS
-    }
-
-    fn groups(&self) -> &'static [Group] {
-        GROUPS
-    }
-
-    fn bugs(&self) -> &'static [KnownBug] {
-        BUGS
-    }
-
-    fn headline(&self) -> &'static str {
-        "metrics.rto_ms"
-    }
-
-    fn shrink_steps(&self) -> &'static [Shrinkable] {
-        &[
-            Shrinkable { key: "workload.clients", default: 4, min: 1, by: 0 },
-            Shrinkable { key: "nodes", default: DEFAULT_DBS as i64, min: 2, by: 1 },
-        ]
-    }
-
-    fn knobs(&self) -> &'static [Knob] {
-        KNOBS
-    }
-
-    fn events(&self) -> &'static [ProtocolEvent] {
-        EVENTS
-    }
-
-    fn message_classes(&self) -> &'static [MessageClass] {
-        crate::message::CLASSES
-    }
-
-    fn charts(&self) -> &'static [SeriesChart] {
-        CHARTS
+    fn declaration(&self) -> &'static Declaration {
+        &DECLARATION
     }
 
     fn prepare(&self, setup: &Setup) -> Result<Box<dyn Run>, ConfigError> {

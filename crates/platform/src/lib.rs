@@ -21,7 +21,8 @@ pub mod series;
 
 pub use driver::{Driver, Judgement, Model, Run};
 pub use protocol::{
-    Group, Knob, KnownBug, MessageClass, Parameter, Protocol, ProtocolEvent, Setup, Shrinkable,
+    Declaration, Group, Knob, KnownBug, MessageClass, Parameter, Protocol, ProtocolEvent, Setup,
+    Shrinkable,
 };
 pub use result::{RunResult, Stopwatch, Verdict};
 pub use series::{SeriesChart, SeriesLine, Show};

@@ -134,54 +134,136 @@ impl Shrinkable {
     }
 }
 
-/// A protocol faultline can run: one crate implements this, and nothing above it changes.
-pub trait Protocol: Send + Sync + 'static {
+/// What a protocol declares about itself: everything faultline reads without running it
+/// (`faultline list`, the docs' checks, swarm's knobs, the shrinker, the report's charts). A
+/// protocol writes one as a `static`, naming what it has and taking the rest from
+/// [`Declaration::NONE`]:
+///
+/// ```ignore
+/// static DECLARATION: Declaration = Declaration {
+///     name: "saga",
+///     about: "order-processing sagas over four services",
+///     parameters: PARAMETERS,
+///     groups: GROUPS,
+///     bugs: BUGS,
+///     headline: "metrics.compensation_rate",
+///     ..Declaration::NONE
+/// };
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Declaration {
     /// Its name: the scenario's `protocol` value and its table's name.
-    fn name(&self) -> &'static str;
+    pub name: &'static str,
     /// What it is, in a line.
-    fn about(&self) -> &'static str;
+    pub about: &'static str,
     /// Its table's keys.
-    fn parameters(&self) -> &'static [Parameter];
+    pub parameters: &'static [Parameter],
     /// Its node groups, in the order of their node indices.
-    fn groups(&self) -> &'static [Group];
+    pub groups: &'static [Group],
     /// Its known-bug switches.
-    fn bugs(&self) -> &'static [KnownBug];
+    pub bugs: &'static [KnownBug],
     /// The figure sweeps chart besides p99 latency and availability (a `summary.json` path).
-    fn headline(&self) -> &'static str;
+    pub headline: &'static str,
     /// How the shrinker may reduce a failing scenario (fewer nodes, fewer clients).
-    fn shrink_steps(&self) -> &'static [Shrinkable];
+    pub shrink_steps: &'static [Shrinkable],
     /// The knobs `hunt --swarm` turns by default (a scenario's `[swarm]` table adds to them or
     /// replaces them). A drawn combination the protocol rejects is never run.
-    fn knobs(&self) -> &'static [Knob] {
-        &[]
-    }
+    pub knobs: &'static [Knob],
     /// The events its nodes report, that faults can be triggered by.
-    fn events(&self) -> &'static [ProtocolEvent] {
-        &[]
-    }
+    pub events: &'static [ProtocolEvent],
     /// Whether its servers handle membership changes (`join` and `leave` in the fault list):
     /// a protocol with a fixed cluster refuses scenarios that have them.
-    fn membership(&self) -> bool {
-        false
-    }
+    pub membership: bool,
     /// The classes of its messages, that `[network.class_latency]` may give latencies of their
     /// own and a `loss` fault's `classes` may pick. A protocol that declares none takes no
     /// class latency and no `classes`.
-    fn message_classes(&self) -> &'static [MessageClass] {
-        &[]
-    }
+    pub message_classes: &'static [MessageClass],
     /// The charts of its own time series the report draws after its client-operation charts.
-    fn charts(&self) -> &'static [SeriesChart] {
-        &[]
-    }
+    pub charts: &'static [SeriesChart],
+    /// Keys of its table that name files, relative to the scenario file's folder (`trace`):
+    /// loading a scenario makes them absolute, so the scenario runs the same from a sweep's or
+    /// a hunt's folder.
+    pub file_keys: &'static [&'static str],
+}
+
+impl Declaration {
+    /// Nothing declared: the base the protocols' declarations fill in.
+    pub const NONE: Declaration = Declaration {
+        name: "",
+        about: "",
+        parameters: &[],
+        groups: &[],
+        bugs: &[],
+        headline: "",
+        shrink_steps: &[],
+        knobs: &[],
+        events: &[],
+        membership: false,
+        message_classes: &[],
+        charts: &[],
+        file_keys: &[],
+    };
+}
+
+/// A protocol faultline can run: one crate implements this, and nothing above it changes. It
+/// declares itself ([`Declaration`]) and prepares runs; the other methods read the declaration.
+pub trait Protocol: Send + Sync + 'static {
+    /// What it declares.
+    fn declaration(&self) -> &'static Declaration;
     /// Checks the scenario's parts and builds the run.
     fn prepare(&self, setup: &Setup) -> Result<Box<dyn Run>, ConfigError>;
 
-    /// Keys of the protocol's table that name files, relative to the scenario file's folder
-    /// (`trace`): loading a scenario makes them absolute, so the scenario runs the same from a
-    /// sweep's or a hunt's folder.
+    /// [`Declaration::name`].
+    fn name(&self) -> &'static str {
+        self.declaration().name
+    }
+    /// [`Declaration::about`].
+    fn about(&self) -> &'static str {
+        self.declaration().about
+    }
+    /// [`Declaration::parameters`].
+    fn parameters(&self) -> &'static [Parameter] {
+        self.declaration().parameters
+    }
+    /// [`Declaration::groups`].
+    fn groups(&self) -> &'static [Group] {
+        self.declaration().groups
+    }
+    /// [`Declaration::bugs`].
+    fn bugs(&self) -> &'static [KnownBug] {
+        self.declaration().bugs
+    }
+    /// [`Declaration::headline`].
+    fn headline(&self) -> &'static str {
+        self.declaration().headline
+    }
+    /// [`Declaration::shrink_steps`].
+    fn shrink_steps(&self) -> &'static [Shrinkable] {
+        self.declaration().shrink_steps
+    }
+    /// [`Declaration::knobs`].
+    fn knobs(&self) -> &'static [Knob] {
+        self.declaration().knobs
+    }
+    /// [`Declaration::events`].
+    fn events(&self) -> &'static [ProtocolEvent] {
+        self.declaration().events
+    }
+    /// [`Declaration::membership`].
+    fn membership(&self) -> bool {
+        self.declaration().membership
+    }
+    /// [`Declaration::message_classes`].
+    fn message_classes(&self) -> &'static [MessageClass] {
+        self.declaration().message_classes
+    }
+    /// [`Declaration::charts`].
+    fn charts(&self) -> &'static [SeriesChart] {
+        self.declaration().charts
+    }
+    /// [`Declaration::file_keys`].
     fn file_keys(&self) -> &'static [&'static str] {
-        &[]
+        self.declaration().file_keys
     }
 }
 

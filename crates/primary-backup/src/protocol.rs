@@ -8,8 +8,8 @@ use std::sync::Arc;
 use check::outcome::CheckResult;
 use platform::driver::{Ending, Judgement, Model};
 use platform::{
-    Driver, Group, Knob, KnownBug, MessageClass, Parameter, Protocol, ProtocolEvent, Run,
-    SeriesChart, SeriesLine, Setup, Show, Shrinkable,
+    Declaration, Driver, Group, Knob, KnownBug, Protocol, ProtocolEvent, Run, SeriesChart,
+    SeriesLine, Setup, Show, Shrinkable,
 };
 use sim_core::{
     ConfigError, DistributionSummary, MetricValue, NodeId, NodeKind, SimConfig, Simulation,
@@ -98,65 +98,41 @@ const CHARTS: &[SeriesChart] = &[
     },
 ];
 
+/// What the protocol declares: its name, parameters, groups, bugs, knobs and charts.
+static DECLARATION: Declaration = Declaration {
+    name: "primary-backup",
+    about: "a primary-backup register store with batched log shipping (the template to copy)",
+    parameters: PARAMETERS,
+    groups: GROUPS,
+    bugs: BUGS,
+    headline: "metrics.entries_per_batch",
+    shrink_steps: &[
+        Shrinkable { key: "workload.clients", default: 4, min: 1, by: 0 },
+        Shrinkable {
+            key: "primary-backup.backups",
+            default: DEFAULT_BACKUPS as i64,
+            min: 1,
+            by: 1,
+        },
+    ],
+    knobs: &[
+        // One backup, or several; a long batch leaves more writes in the air at a crash.
+        Knob { key: "primary-backup.backups", values: "[1, 2, 3]" },
+        Knob { key: "primary-backup.flush_interval", values: "[\"1ms\", \"10ms\", \"50ms\"]" },
+        Knob { key: "workload.clients", values: "[1, 2, 4, 8]" },
+        // Leave room for plain writes: compare-and-sets on fresh keys never match.
+        Knob { key: "workload.read_ratio", values: "[0.2, 0.5, 0.7]" },
+        Knob { key: "network.loss", values: "{ min = 0.0, max = 0.05 }" },
+    ],
+    message_classes: crate::message::CLASSES,
+    events: EVENTS,
+    charts: CHARTS,
+    ..Declaration::NONE
+};
+
 impl Protocol for PrimaryBackup {
-    fn name(&self) -> &'static str {
-        "primary-backup"
-    }
-
-    fn about(&self) -> &'static str {
-        "a primary-backup register store with batched log shipping (the template to copy)"
-    }
-
-    fn parameters(&self) -> &'static [Parameter] {
-        PARAMETERS
-    }
-
-    fn groups(&self) -> &'static [Group] {
-        GROUPS
-    }
-
-    fn bugs(&self) -> &'static [KnownBug] {
-        BUGS
-    }
-
-    fn headline(&self) -> &'static str {
-        "metrics.entries_per_batch"
-    }
-
-    fn shrink_steps(&self) -> &'static [Shrinkable] {
-        &[
-            Shrinkable { key: "workload.clients", default: 4, min: 1, by: 0 },
-            Shrinkable {
-                key: "primary-backup.backups",
-                default: DEFAULT_BACKUPS as i64,
-                min: 1,
-                by: 1,
-            },
-        ]
-    }
-
-    fn knobs(&self) -> &'static [Knob] {
-        &[
-            // One backup, or several; a long batch leaves more writes in the air at a crash.
-            Knob { key: "primary-backup.backups", values: "[1, 2, 3]" },
-            Knob { key: "primary-backup.flush_interval", values: "[\"1ms\", \"10ms\", \"50ms\"]" },
-            Knob { key: "workload.clients", values: "[1, 2, 4, 8]" },
-            // Leave room for plain writes: compare-and-sets on fresh keys never match.
-            Knob { key: "workload.read_ratio", values: "[0.2, 0.5, 0.7]" },
-            Knob { key: "network.loss", values: "{ min = 0.0, max = 0.05 }" },
-        ]
-    }
-
-    fn message_classes(&self) -> &'static [MessageClass] {
-        crate::message::CLASSES
-    }
-
-    fn events(&self) -> &'static [ProtocolEvent] {
-        EVENTS
-    }
-
-    fn charts(&self) -> &'static [SeriesChart] {
-        CHARTS
+    fn declaration(&self) -> &'static Declaration {
+        &DECLARATION
     }
 
     fn prepare(&self, setup: &Setup) -> Result<Box<dyn Run>, ConfigError> {

@@ -5,9 +5,7 @@ use std::sync::Arc;
 
 use platform::driver::{Ending, Judgement, Model};
 use platform::series::{SeriesChart, SeriesLine, Show};
-use platform::{
-    Driver, Group, Knob, KnownBug, MessageClass, Parameter, Protocol, Run, Setup, Shrinkable,
-};
+use platform::{Declaration, Driver, Group, Knob, KnownBug, Protocol, Run, Setup, Shrinkable};
 use sim_core::{
     ConfigError, MetricValue, NodeId, SimConfig, SimTime, Simulation, Topology, TraceOptions,
 };
@@ -154,45 +152,24 @@ const CHARTS: &[SeriesChart] = &[
     },
 ];
 
+/// What the protocol declares: its name, parameters, groups, bugs, knobs and charts.
+static DECLARATION: Declaration = Declaration {
+    name: "saga",
+    about: "order-processing sagas over four services: orchestration or choreography, compensation, a transactional outbox, idempotent consumers",
+    parameters: PARAMETERS,
+    groups: GROUPS,
+    bugs: BUGS,
+    headline: "metrics.compensation_rate",
+    shrink_steps: &[Shrinkable { key: "saga.clients", default: 2, min: 1, by: 1 }],
+    knobs: KNOBS,
+    message_classes: crate::message::CLASSES,
+    charts: CHARTS,
+    ..Declaration::NONE
+};
+
 impl Protocol for Saga {
-    fn name(&self) -> &'static str {
-        "saga"
-    }
-
-    fn about(&self) -> &'static str {
-        "order-processing sagas over four services: orchestration or choreography, compensation, a transactional outbox, idempotent consumers"
-    }
-
-    fn parameters(&self) -> &'static [Parameter] {
-        PARAMETERS
-    }
-
-    fn groups(&self) -> &'static [Group] {
-        GROUPS
-    }
-
-    fn bugs(&self) -> &'static [KnownBug] {
-        BUGS
-    }
-
-    fn headline(&self) -> &'static str {
-        "metrics.compensation_rate"
-    }
-
-    fn shrink_steps(&self) -> &'static [Shrinkable] {
-        &[Shrinkable { key: "saga.clients", default: 2, min: 1, by: 1 }]
-    }
-
-    fn knobs(&self) -> &'static [Knob] {
-        KNOBS
-    }
-
-    fn message_classes(&self) -> &'static [MessageClass] {
-        crate::message::CLASSES
-    }
-
-    fn charts(&self) -> &'static [SeriesChart] {
-        CHARTS
+    fn declaration(&self) -> &'static Declaration {
+        &DECLARATION
     }
 
     fn prepare(&self, setup: &Setup) -> Result<Box<dyn Run>, ConfigError> {

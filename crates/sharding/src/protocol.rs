@@ -6,9 +6,7 @@ use std::sync::Arc;
 
 use check::outcome::CheckResult;
 use platform::driver::{Ending, Judgement, Model};
-use platform::{
-    Driver, Group, Knob, KnownBug, MessageClass, Parameter, Protocol, Run, Setup, Shrinkable,
-};
+use platform::{Declaration, Driver, Group, Knob, KnownBug, Protocol, Run, Setup, Shrinkable};
 use sim_core::{
     ConfigError, MetricValue, NodeId, NodeKind, SimConfig, Simulation, Topology, TraceOptions,
 };
@@ -81,81 +79,57 @@ const BUGS: &[KnownBug] = &[
     Bug::HintNeverDelivered.known(),
 ];
 
+/// What the protocol declares: its name, parameters, groups, bugs, knobs and charts.
+static DECLARATION: Declaration = Declaration {
+    name: "sharding",
+    about: "a Dynamo-style partitioned, replicated key-value store with quorums",
+    parameters: PARAMETERS,
+    groups: GROUPS,
+    bugs: BUGS,
+    headline: "metrics.stale_read_rate",
+    shrink_steps: &[
+        Shrinkable { key: "workload.clients", default: 4, min: 1, by: 0 },
+        Shrinkable { key: "nodes", default: DEFAULT_SERVERS as i64, min: 1, by: 1 },
+    ],
+    knobs: &[
+        // A slow, uneven write leg leaves a new version on some replicas only for a while.
+        Knob {
+            key: "network.class_latency.write",
+            values: "[{ dist = \"uniform\", min = \"0ms\", max = \"40ms\" }, \"1ms\"]",
+        },
+        Knob { key: "network.loss", values: "{ min = 0.0, max = 0.05 }" },
+        // Two rounds (interval × servers each) must fit in the nemesis's quiet period.
+        Knob { key: "sharding.anti_entropy", values: "[\"50ms\", \"200ms\"]" },
+        // What the store promises: each drawn mode brings its own checks. Combinations the
+        // store refuses (linearizable vector clocks or sloppy quorums, a bug's mode
+        // overridden) are not taken.
+        Knob { key: "sharding.consistency", values: "[\"linearizable\", \"eventual\"]" },
+        Knob { key: "sharding.coordinator", values: "[\"any\", \"replica\"]" },
+        // Combinations a linearizable run refuses (r + w <= replicas) are not taken.
+        Knob { key: "sharding.r", values: "[1, 2, 3]" },
+        Knob { key: "sharding.read_repair", values: "[true, false]" },
+        // One copy per key: a move leaves nobody else holding it.
+        Knob { key: "sharding.replicas", values: "[1, 2, 3]" },
+        Knob { key: "sharding.scheme", values: "[\"ring\", \"jump\", \"rendezvous\", \"ranges\"]" },
+        Knob { key: "sharding.sloppy_quorum", values: "[true, false]" },
+        Knob { key: "sharding.versions", values: "[\"lww\", \"vector-clocks\"]" },
+        // Servers that learn of membership changes late coordinate by a stale view.
+        Knob { key: "sharding.view_lag", values: "[\"50ms\", \"500ms\"]" },
+        Knob { key: "sharding.w", values: "[1, 2, 3]" },
+        // Few keys under a high rate put operations on a moved key within its move.
+        Knob { key: "workload.keys", values: "[2, 10, 50]" },
+        Knob { key: "workload.rate", values: "[50, 200, 500]" },
+        // Rare writes leave a lost write its client's last to its key for longer.
+        Knob { key: "workload.read_ratio", values: "[0.5, 0.9]" },
+    ],
+    membership: true,
+    message_classes: crate::message::CLASSES,
+    ..Declaration::NONE
+};
+
 impl Protocol for Sharding {
-    fn name(&self) -> &'static str {
-        "sharding"
-    }
-
-    fn about(&self) -> &'static str {
-        "a Dynamo-style partitioned, replicated key-value store with quorums"
-    }
-
-    fn parameters(&self) -> &'static [Parameter] {
-        PARAMETERS
-    }
-
-    fn groups(&self) -> &'static [Group] {
-        GROUPS
-    }
-
-    fn bugs(&self) -> &'static [KnownBug] {
-        BUGS
-    }
-
-    fn headline(&self) -> &'static str {
-        "metrics.stale_read_rate"
-    }
-
-    fn shrink_steps(&self) -> &'static [Shrinkable] {
-        &[
-            Shrinkable { key: "workload.clients", default: 4, min: 1, by: 0 },
-            Shrinkable { key: "nodes", default: DEFAULT_SERVERS as i64, min: 1, by: 1 },
-        ]
-    }
-
-    fn knobs(&self) -> &'static [Knob] {
-        &[
-            // A slow, uneven write leg leaves a new version on some replicas only for a while.
-            Knob {
-                key: "network.class_latency.write",
-                values: "[{ dist = \"uniform\", min = \"0ms\", max = \"40ms\" }, \"1ms\"]",
-            },
-            Knob { key: "network.loss", values: "{ min = 0.0, max = 0.05 }" },
-            // Two rounds (interval × servers each) must fit in the nemesis's quiet period.
-            Knob { key: "sharding.anti_entropy", values: "[\"50ms\", \"200ms\"]" },
-            // What the store promises: each drawn mode brings its own checks. Combinations the
-            // store refuses (linearizable vector clocks or sloppy quorums, a bug's mode
-            // overridden) are not taken.
-            Knob { key: "sharding.consistency", values: "[\"linearizable\", \"eventual\"]" },
-            Knob { key: "sharding.coordinator", values: "[\"any\", \"replica\"]" },
-            // Combinations a linearizable run refuses (r + w <= replicas) are not taken.
-            Knob { key: "sharding.r", values: "[1, 2, 3]" },
-            Knob { key: "sharding.read_repair", values: "[true, false]" },
-            // One copy per key: a move leaves nobody else holding it.
-            Knob { key: "sharding.replicas", values: "[1, 2, 3]" },
-            Knob {
-                key: "sharding.scheme",
-                values: "[\"ring\", \"jump\", \"rendezvous\", \"ranges\"]",
-            },
-            Knob { key: "sharding.sloppy_quorum", values: "[true, false]" },
-            Knob { key: "sharding.versions", values: "[\"lww\", \"vector-clocks\"]" },
-            // Servers that learn of membership changes late coordinate by a stale view.
-            Knob { key: "sharding.view_lag", values: "[\"50ms\", \"500ms\"]" },
-            Knob { key: "sharding.w", values: "[1, 2, 3]" },
-            // Few keys under a high rate put operations on a moved key within its move.
-            Knob { key: "workload.keys", values: "[2, 10, 50]" },
-            Knob { key: "workload.rate", values: "[50, 200, 500]" },
-            // Rare writes leave a lost write its client's last to its key for longer.
-            Knob { key: "workload.read_ratio", values: "[0.5, 0.9]" },
-        ]
-    }
-
-    fn membership(&self) -> bool {
-        true
-    }
-
-    fn message_classes(&self) -> &'static [MessageClass] {
-        crate::message::CLASSES
+    fn declaration(&self) -> &'static Declaration {
+        &DECLARATION
     }
 
     fn prepare(&self, setup: &Setup) -> Result<Box<dyn Run>, ConfigError> {

@@ -6,9 +6,7 @@ use std::sync::Arc;
 use check::outcome::CheckResult;
 use platform::driver::{Ending, Judgement, Model};
 use platform::series::{SeriesChart, SeriesLine, Show};
-use platform::{
-    Driver, Group, Knob, KnownBug, MessageClass, Parameter, Protocol, Run, Setup, Shrinkable,
-};
+use platform::{Declaration, Driver, Group, Knob, KnownBug, Protocol, Run, Setup, Shrinkable};
 use sim_core::{
     ConfigError, MetricValue, NodeId, SimConfig, SimDuration, Simulation, Topology, TraceOptions,
 };
@@ -155,49 +153,25 @@ const CHARTS: &[SeriesChart] = &[
     },
 ];
 
+/// What the protocol declares: its name, parameters, groups, bugs, knobs and charts.
+static DECLARATION: Declaration = Declaration {
+    name: "cache",
+    about: "a cache tier in front of a database: eviction policies, read-through, cache-aside with leases, write-through and write-behind, invalidation, TTLs, near caches",
+    parameters: PARAMETERS,
+    groups: GROUPS,
+    bugs: BUGS,
+    headline: "metrics.hit_ratio",
+    shrink_steps: &[Shrinkable { key: "cache.clients", default: 4, min: 1, by: 0 }],
+    knobs: KNOBS,
+    charts: CHARTS,
+    message_classes: crate::tier::message::CLASSES,
+    file_keys: &["trace"],
+    ..Declaration::NONE
+};
+
 impl Protocol for Cache {
-    fn name(&self) -> &'static str {
-        "cache"
-    }
-
-    fn about(&self) -> &'static str {
-        "a cache tier in front of a database: eviction policies, read-through, cache-aside with leases, write-through and write-behind, invalidation, TTLs, near caches"
-    }
-
-    fn parameters(&self) -> &'static [Parameter] {
-        PARAMETERS
-    }
-
-    fn groups(&self) -> &'static [Group] {
-        GROUPS
-    }
-
-    fn bugs(&self) -> &'static [KnownBug] {
-        BUGS
-    }
-
-    fn headline(&self) -> &'static str {
-        "metrics.hit_ratio"
-    }
-
-    fn shrink_steps(&self) -> &'static [Shrinkable] {
-        &[Shrinkable { key: "cache.clients", default: 4, min: 1, by: 0 }]
-    }
-
-    fn knobs(&self) -> &'static [Knob] {
-        KNOBS
-    }
-
-    fn charts(&self) -> &'static [SeriesChart] {
-        CHARTS
-    }
-
-    fn message_classes(&self) -> &'static [MessageClass] {
-        crate::tier::message::CLASSES
-    }
-
-    fn file_keys(&self) -> &'static [&'static str] {
-        &["trace"]
+    fn declaration(&self) -> &'static Declaration {
+        &DECLARATION
     }
 
     fn prepare(&self, setup: &Setup) -> Result<Box<dyn Run>, ConfigError> {
