@@ -399,13 +399,14 @@ pub fn series_png(
 }
 
 /// Draws each line of `spec` from its series, window by window; a series never recorded draws
-/// nothing (its legend says so).
+/// nothing (its legend says so), and a mean over a window with no samples is a gap in its
+/// line, not a straight stroke across it.
 fn series_chart<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     spec: &SeriesChart,
     data: &ChartData,
 ) -> Result<(), String> {
-    let points: Vec<Vec<(f64, f64)>> = spec
+    let points: Vec<Vec<Option<(f64, f64)>>> = spec
         .lines
         .iter()
         .map(|l| {
@@ -413,13 +414,11 @@ fn series_chart<DB: DrawingBackend>(
             data.windows
                 .iter()
                 .zip(buckets)
-                .filter_map(|(w, b)| {
-                    l.show.value(*b, data.window_s).map(|v| (mid(w, data.window_s), v))
-                })
+                .map(|(w, b)| l.show.value(*b, data.window_s).map(|v| (mid(w, data.window_s), v)))
                 .collect()
         })
         .collect();
-    let top = points.iter().flatten().map(|p| p.1).fold(1.0, f64::max) * 1.15;
+    let top = points.iter().flatten().flatten().map(|p| p.1).fold(1.0, f64::max) * 1.15;
     let format = |v: &f64| if top >= 10.0 { format!("{v:.0}") } else { format!("{v:.2}") };
     let mut chart =
         time_chart(root, data, (spec.title, spec.y_label), 0f64..top, (0.0, top), &format)?;
@@ -429,7 +428,66 @@ fn series_chart<DB: DrawingBackend>(
         } else {
             format!("{} (never recorded)", l.label)
         };
-        line(&mut chart, &label, PALETTE[i % PALETTE.len()], p)?;
+        let color = PALETTE[i % PALETTE.len()];
+        // The legend entry, then each run of windows with a value.
+        line(&mut chart, &label, color, Vec::new())?;
+        for run in p.split(Option::is_none).filter(|run| !run.is_empty()) {
+            let run: Vec<(f64, f64)> = run.iter().flatten().copied().collect();
+            // A window alone between gaps is a dot; a line needs two.
+            let dot = if run.len() == 1 { 3 } else { 0 };
+            chart
+                .draw_series(LineSeries::new(run, color.stroke_width(2)).point_size(dot))
+                .map_err(|e| e.to_string())?;
+        }
     }
     legend(&mut chart, SeriesLabelPosition::UpperRight)
+}
+
+#[cfg(test)]
+mod tests {
+    use platform::series::{SeriesLine, Show};
+
+    use super::*;
+
+    /// The number of polylines a protocol chart of one mean series draws.
+    fn polylines(buckets: &[(u64, u64)]) -> usize {
+        const SPEC: SeriesChart = SeriesChart {
+            name: "test",
+            title: "test",
+            caption: "",
+            y_label: "ms",
+            lines: &[SeriesLine { series: "s", label: "s", show: Show::Mean }],
+        };
+        let windows: Vec<Window> = (0..buckets.len())
+            .map(|i| Window {
+                start_s: i as f64,
+                invoked: 0,
+                ok: 0,
+                failed: 0,
+                indeterminate: 0,
+                latency_ms: None,
+            })
+            .collect();
+        let series = BTreeMap::from([(
+            "s".to_string(),
+            buckets.iter().map(|&(sum, count)| Bucket { sum, count }).collect(),
+        )]);
+        let data = ChartData {
+            spans: &[],
+            windows: &windows,
+            window_s: 1.0,
+            bands: &[],
+            end_s: buckets.len() as f64,
+            quiet_s: None,
+            series: &series,
+        };
+        series_svg(&SPEC, &data).unwrap().matches("<polyline").count()
+    }
+
+    #[test]
+    fn a_mean_over_windows_without_samples_is_a_gap_in_its_line() {
+        let whole = polylines(&[(10, 1), (12, 1), (14, 1), (16, 1), (18, 1)]);
+        let gapped = polylines(&[(10, 1), (12, 1), (0, 0), (16, 1), (18, 1)]);
+        assert_eq!(gapped, whole + 1, "two runs of windows are two lines");
+    }
 }
