@@ -640,8 +640,14 @@ impl FailoverRun {
         let mut promotion = Vec::new();
         let mut rediscovery = Vec::new();
         let mut rto = Vec::new();
-        // The downtime of real failures: a false alarm has no outage to measure from.
+        // The downtime of real failures: a false alarm has no outage to measure from. A
+        // failure whose outage did not end within the run (no promotion, or no client back)
+        // has no downtime to average: it is counted apart.
+        let mut unrecovered = 0u64;
         for f in failovers.iter().filter(|f| !f.false_alarm) {
+            if f.promoted.is_none() || f.rediscovered.is_empty() {
+                unrecovered += 1;
+            }
             let Some((promoted, _)) = f.promoted else { continue };
             detection.push(ms(f.declared.saturating_since(f.outage_start).as_nanos()));
             promotion.push(ms(promoted.saturating_since(f.declared).as_nanos()));
@@ -684,11 +690,7 @@ impl FailoverRun {
                 MetricValue::Count(failovers.iter().filter(|f| f.false_alarm).count() as u64),
             ),
             ("false_failovers_per_min", MetricValue::Number(false_per_min)),
-            ("rto_ms", MetricValue::Number(mean(&rto))),
-            ("rto_ms_max", MetricValue::Number(max(&rto))),
-            ("detection_ms", MetricValue::Number(mean(&detection))),
-            ("promotion_ms", MetricValue::Number(mean(&promotion))),
-            ("rediscovery_ms", MetricValue::Number(mean(&rediscovery))),
+            ("failovers_unrecovered", MetricValue::Count(unrecovered)),
             ("writes_acked", MetricValue::Count(o.acked().len() as u64)),
             ("writes_lost", MetricValue::Count(lost.len() as u64)),
             ("rpo_ms", MetricValue::Number(rpo)),
@@ -707,6 +709,21 @@ impl FailoverRun {
                 MetricValue::Number(ratio(m.counter("monitor.suspected_gaps"), gaps)),
             ),
         ];
+        // Downtime figures only where an outage was measured: a 0 would read as no downtime.
+        let mut downtime = Vec::new();
+        if !rto.is_empty() {
+            downtime.push(("rto_ms", MetricValue::Number(mean(&rto))));
+            downtime.push(("rto_ms_max", MetricValue::Number(max(&rto))));
+        }
+        if !detection.is_empty() {
+            downtime.push(("detection_ms", MetricValue::Number(mean(&detection))));
+            downtime.push(("promotion_ms", MetricValue::Number(mean(&promotion))));
+        }
+        if !rediscovery.is_empty() {
+            downtime.push(("rediscovery_ms", MetricValue::Number(mean(&rediscovery))));
+        }
+        let at = out.iter().position(|(k, _)| *k == "failovers_unrecovered").expect("listed") + 1;
+        out.splice(at..at, downtime);
         if self.config.workload == ClientWork::Occ {
             let done = o.occ_completions();
             let last = done.values().max().map_or(0.0, |t| ms(t.as_nanos()));
