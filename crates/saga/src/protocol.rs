@@ -288,47 +288,47 @@ impl SagaRun {
         }
         let completed = latency[1].len() as u64;
         let compensated = latency[0].len() as u64;
-        let mean =
-            |v: &[f64]| if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 };
+        // A figure with nothing to measure is left out: a 0 would read as a measurement.
+        let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
         let quantile = |v: &mut Vec<f64>, q: f64| {
             v.sort_by(f64::total_cmp);
-            if v.is_empty() { 0.0 } else { v[((v.len() - 1) as f64 * q).round() as usize] }
+            (!v.is_empty()).then(|| v[((v.len() - 1) as f64 * q).round() as usize])
         };
         let all: Vec<f64> = latency.concat();
         let window_s = self.sim.duration.as_nanos() as f64 / 1e9;
-        let in_flight = mean(m.samples("saga.in_flight_sampled"));
-        let ended = (completed + compensated).max(1) as f64;
+        let arrivals = started.len() as f64 / window_s;
         let lag = m.histogram("saga.outbox_lag_us");
-        let lag_ms = |q: f64| lag.map_or(0.0, |h| h.value_at_quantile(q) as f64 / 1000.0);
+        let lag_ms = |q: f64| lag.map(|h| h.value_at_quantile(q) as f64 / 1000.0);
+        let ended = completed + compensated;
+        let figures = [
+            ("compensation_rate", (ended > 0).then(|| compensated as f64 / ended as f64)),
+            ("latency_completed_p50_ms", quantile(&mut latency[1], 0.5)),
+            ("latency_completed_p99_ms", quantile(&mut latency[1], 0.99)),
+            ("latency_compensated_p50_ms", quantile(&mut latency[0], 0.5)),
+            ("latency_compensated_p99_ms", quantile(&mut latency[0], 0.99)),
+            ("latency_mean_ms", mean(&all)),
+            ("in_flight_mean", mean(m.samples("saga.in_flight_sampled"))),
+            // Little's law's right-hand side: the arrival rate times the mean latency.
+            ("arrival_rate_per_s", Some(arrivals)),
+            ("littles_law_in_flight", mean(&all).map(|w| arrivals * w / 1000.0)),
+            ("outbox_lag_p50_ms", lag_ms(0.5)),
+            ("outbox_lag_p99_ms", lag_ms(0.99)),
+        ];
         let count = |n: &str| MetricValue::Count(m.counter(n));
-        let out = vec![
+        let counts = [
             ("sagas", MetricValue::Count(started.len() as u64)),
             ("completed", MetricValue::Count(completed)),
             ("compensated", MetricValue::Count(compensated)),
-            ("unsettled", MetricValue::Count(started.len() as u64 - completed - compensated)),
-            ("compensation_rate", MetricValue::Number(compensated as f64 / ended)),
-            ("latency_completed_p50_ms", MetricValue::Number(quantile(&mut latency[1], 0.5))),
-            ("latency_completed_p99_ms", MetricValue::Number(quantile(&mut latency[1], 0.99))),
-            ("latency_compensated_p50_ms", MetricValue::Number(quantile(&mut latency[0], 0.5))),
-            ("latency_compensated_p99_ms", MetricValue::Number(quantile(&mut latency[0], 0.99))),
-            ("latency_mean_ms", MetricValue::Number(mean(&all))),
-            ("in_flight_mean", MetricValue::Number(in_flight)),
-            // Little's law's right-hand side: the arrival rate times the mean latency.
-            ("arrival_rate_per_s", MetricValue::Number(started.len() as f64 / window_s)),
-            (
-                "littles_law_in_flight",
-                MetricValue::Number(started.len() as f64 / window_s * mean(&all) / 1000.0),
-            ),
+            ("unsettled", MetricValue::Count(started.len() as u64 - ended)),
             ("duplicates_absorbed", count("saga.duplicates_absorbed")),
             ("duplicates_applied", count("saga.duplicates_applied")),
             ("redeliveries", count("saga.redeliveries")),
             ("step_timeouts", count("saga.step_timeouts")),
-            ("outbox_lag_p50_ms", MetricValue::Number(lag_ms(0.5))),
-            ("outbox_lag_p99_ms", MetricValue::Number(lag_ms(0.99))),
             ("balance_reads", MetricValue::Count(o.reads())),
             ("locked_reads", count("saga.locked_reads")),
             ("dirty_reads", MetricValue::Count(o.dirty_reads())),
         ];
-        out.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+        let figures = figures.into_iter().filter_map(|(k, v)| Some((k, MetricValue::Number(v?))));
+        counts.into_iter().chain(figures).map(|(k, v)| (k.to_string(), v)).collect()
     }
 }
