@@ -83,6 +83,11 @@ impl DbNode {
         self.primary.as_ref().map(|p| p.epoch)
     }
 
+    /// As primary: the last index `standby` has acknowledged matching its log.
+    pub fn matched(&self, standby: NodeId) -> Option<u64> {
+        self.primary.as_ref()?.matched.get(&standby).copied()
+    }
+
     /// What selectors and reports see.
     pub fn status(&self) -> NodeStatus {
         match &self.primary {

@@ -309,9 +309,11 @@ impl Model for FailoverRun {
     }
 }
 
-/// After the quiet period, every standby that is up holds a prefix of the final primary's log:
-/// a suffix a deposed primary appended must have been rewound (the primary ships to every
-/// standby that lags until it matches, so a quiet period leaves nothing in flight).
+/// After the quiet period, every standby that is up holds the final primary's log up to the
+/// index it last acknowledged matching it: a suffix a deposed primary appended must have been
+/// rewound before the standby said so. What a standby holds beyond that is still on its way
+/// (clients keep writing) and is not judged; a standby that acknowledged nothing yet, or a
+/// second node still acting as primary, leaves the check unknown.
 fn logs_match(dbs: &[(NodeId, &DbNode)], o: &Observer, settled: bool) -> CheckResult {
     if !settled {
         return CheckResult::unknown(
@@ -322,35 +324,65 @@ fn logs_match(dbs: &[(NodeId, &DbNode)], o: &Observer, settled: bool) -> CheckRe
     let Some((pid, primary)) = final_primary(dbs) else {
         return CheckResult::unknown(LOGS_MATCH, "no primary at the end: nothing to match");
     };
-    let standbys: Vec<&(NodeId, &DbNode)> =
-        dbs.iter().filter(|(_, d)| d.primary_epoch().is_none()).collect();
+    if let Some((other, _)) = dbs.iter().find(|(id, d)| *id != pid && d.primary_epoch().is_some()) {
+        return CheckResult::unknown(
+            LOGS_MATCH,
+            format!(
+                "{} still acts as primary beside {} at the end: its log is not a standby's yet",
+                o.name(*other),
+                o.name(pid)
+            ),
+        );
+    }
+    let theirs = primary.log();
+    let standbys: Vec<(NodeId, &DbNode, usize)> = dbs
+        .iter()
+        .filter(|(id, _)| *id != pid)
+        .map(|(id, d)| (*id, *d, primary.matched(*id).unwrap_or(0) as usize))
+        .collect();
     if standbys.is_empty() {
         return CheckResult::not_applicable(LOGS_MATCH, "no standby is up at the end");
     }
-    let theirs = primary.log();
-    for (id, d) in &standbys {
-        let log = d.log();
-        let differs = log.iter().zip(theirs).position(|(a, b)| a != b);
-        if let Some(i) = differs.or((log.len() > theirs.len()).then_some(theirs.len())) {
+    for (id, d, matched) in &standbys {
+        let (log, upto) = (d.log(), (*matched).min(theirs.len()));
+        let differs = (0..upto).find(|&i| log.get(i) != Some(&theirs[i]));
+        if let Some(i) = differs {
+            let entry = |e: Option<&crate::message::Entry>| {
+                e.map_or("none".to_string(), |e| format!("of epoch {}", e.epoch))
+            };
             return CheckResult::fail(
                 LOGS_MATCH,
                 format!(
-                    "{}'s log disagrees with the primary {}'s at index {} (its entry of epoch {}, the primary's {}), though the faults had healed for the quiet period",
+                    "{} acknowledged matching the primary {}'s log up to index {upto}, but disagrees at index {} (its entry {}, the primary's {}), though the faults had healed for the quiet period",
                     o.name(*id),
                     o.name(pid),
                     i + 1,
-                    log[i].epoch,
-                    theirs.get(i).map_or("none".to_string(), |e| format!("of epoch {}", e.epoch))
+                    entry(log.get(i)),
+                    entry(theirs.get(i))
                 ),
             );
         }
     }
+    let silent: Vec<&str> =
+        standbys.iter().filter(|(_, _, m)| *m == 0).map(|(id, _, _)| o.name(*id)).collect();
+    if !silent.is_empty() {
+        return CheckResult::unknown(
+            LOGS_MATCH,
+            format!(
+                "{} acknowledged none of the primary {}'s log by the end: lengthen the quiet period",
+                silent.join(", "),
+                o.name(pid)
+            ),
+        );
+    }
+    let held: Vec<String> =
+        standbys.iter().map(|(id, _, m)| format!("{} {m}", o.name(*id))).collect();
     CheckResult::pass(
         LOGS_MATCH,
         format!(
-            "{} standbys' logs are prefixes of the primary {}'s ({} entries)",
-            standbys.len(),
+            "each standby holds the primary {}'s log up to what it acknowledged ({} of {} entries)",
             o.name(pid),
+            held.join(", "),
             theirs.len()
         ),
     )
@@ -641,14 +673,14 @@ impl FailoverRun {
         let mut rediscovery = Vec::new();
         let mut rto = Vec::new();
         // The downtime of real failures: a false alarm has no outage to measure from. A
-        // failure whose outage did not end within the run (no promotion, or no client back)
-        // has no downtime to average: it is counted apart.
-        let mut unrecovered = 0u64;
+        // failure no standby was promoted for within the run has no downtime to average: it
+        // is counted apart.
+        let mut unpromoted = 0u64;
         for f in failovers.iter().filter(|f| !f.false_alarm) {
-            if f.promoted.is_none() || f.rediscovered.is_empty() {
-                unrecovered += 1;
-            }
-            let Some((promoted, _)) = f.promoted else { continue };
+            let Some((promoted, _)) = f.promoted else {
+                unpromoted += 1;
+                continue;
+            };
             detection.push(ms(f.declared.saturating_since(f.outage_start).as_nanos()));
             promotion.push(ms(promoted.saturating_since(f.declared).as_nanos()));
             if let Some(back) = f.rediscovered.values().max() {
@@ -690,7 +722,7 @@ impl FailoverRun {
                 MetricValue::Count(failovers.iter().filter(|f| f.false_alarm).count() as u64),
             ),
             ("false_failovers_per_min", MetricValue::Number(false_per_min)),
-            ("failovers_unrecovered", MetricValue::Count(unrecovered)),
+            ("failovers_unpromoted", MetricValue::Count(unpromoted)),
             ("writes_acked", MetricValue::Count(o.acked().len() as u64)),
             ("writes_lost", MetricValue::Count(lost.len() as u64)),
             ("rpo_ms", MetricValue::Number(rpo)),
@@ -722,7 +754,7 @@ impl FailoverRun {
         if !rediscovery.is_empty() {
             downtime.push(("rediscovery_ms", MetricValue::Number(mean(&rediscovery))));
         }
-        let at = out.iter().position(|(k, _)| *k == "failovers_unrecovered").expect("listed") + 1;
+        let at = out.iter().position(|(k, _)| *k == "failovers_unpromoted").expect("listed") + 1;
         out.splice(at..at, downtime);
         if self.config.workload == ClientWork::Occ {
             let done = o.occ_completions();

@@ -1,11 +1,12 @@
 //! The five checks, judged from the harness's record ([`Observer`]) and the services' final
 //! states (rebuilt from their disks after any restart), never from the nodes' own word.
 //!
-//! Exactly once is promised while no idempotency key expires within the run. When one did
-//! (a retention shorter than the run, or a node clock stepped forward past it), a late
-//! duplicate is applied again by design: No Order Charged Twice is then not applicable, and a
-//! saga left inconsistent is unknown rather than failed — but only a saga one of whose
-//! deliveries a service processed twice; any other still fails.
+//! Exactly once is promised for a delivery while its idempotency key is kept. A key that
+//! expired within the run (a retention shorter than the run, or a node clock stepped forward
+//! past it) lets a late duplicate be processed again by design: a charge applied twice that
+//! way is not held against No Order Charged Twice, and a saga left inconsistent by such a
+//! delivery is unknown rather than failed. A delivery processed twice whose key had not
+//! expired (kept in memory and lost, or never checked) is a bug, and still fails.
 
 use check::outcome::CheckResult;
 use sim_core::SimTime;
@@ -52,33 +53,30 @@ impl Checks<'_> {
         self.services[kind as usize]
     }
 
-    /// No key expired within the run: a duplicate can only be applied again by a bug.
-    fn exactly_once(&self) -> bool {
-        !self.record.any_key_expired()
-    }
-
-    /// A saga inconsistent in a way an expired key explains: once is not promised and a
-    /// service processed one of its deliveries twice.
+    /// A saga inconsistent in a way an expired key explains: a service processed one of its
+    /// deliveries again after that delivery's key expired.
     fn excused(&self, order: u64) -> bool {
-        !self.exactly_once() && self.record.reprocessed(order)
+        self.record.saga_reprocessed(order)
     }
 
     fn once(&self) -> CheckResult {
         let o = self.record;
-        if !self.exactly_once() {
+        let (excused, twice): (Vec<u64>, Vec<u64>) =
+            o.charged_twice().iter().partition(|id| o.reprocessed((**id, Step::Charge, false)));
+        if let Some(id) = twice.first() {
+            return CheckResult::fail(
+                ONCE,
+                format!("{} orders charged twice; the first: order {id}", twice.len()),
+            );
+        }
+        if let Some(id) = excused.first() {
             return CheckResult::not_applicable(
                 ONCE,
                 format!(
-                    "idempotency keys expired within the run (kept {} by the services' clocks): a duplicate that outlives its key is applied again; {} orders charged twice (metrics.duplicates_applied counts every step)",
-                    self.config.dedup_retention,
-                    o.charged_twice().len()
+                    "{} orders charged twice, each by a charge processed again after its idempotency key expired (kept {} by the services' clocks): once is not promised past the key; the first: order {id} (metrics.duplicates_applied counts every step)",
+                    excused.len(),
+                    self.config.dedup_retention
                 ),
-            );
-        }
-        if let Some(id) = o.charged_twice().first() {
-            return CheckResult::fail(
-                ONCE,
-                format!("{} orders charged twice; the first: order {id}", o.charged_twice().len()),
             );
         }
         let charged = o

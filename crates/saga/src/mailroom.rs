@@ -178,8 +178,8 @@ impl Mailroom {
         }
     }
 
-    /// Forgets the keys older than `retention` by the node's clock; returns how many.
-    pub fn purge(&mut self, ctx: Ctx, retention: SimDuration) -> usize {
+    /// Forgets the keys older than `retention` by the node's clock; returns them.
+    pub fn purge(&mut self, ctx: Ctx, retention: SimDuration) -> Vec<Key> {
         let now = ctx.now();
         let old: Vec<Key> = self
             .keys
@@ -196,7 +196,7 @@ impl Mailroom {
         if !old.is_empty() && self.durable_keys {
             self.commit(ctx);
         }
-        old.len()
+        old
     }
 
     /// Entries waiting for their receiver's acknowledgement.

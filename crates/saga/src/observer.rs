@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use sim_core::{SimDuration, SimTime};
 
+use crate::mailroom::Key;
 use crate::message::{Order, Step};
 
 /// The observer, shared by the nodes of one run.
@@ -51,13 +52,12 @@ pub struct Observer {
     reads: Vec<(u32, SimTime)>,
     /// Orders the orders service acknowledged to their clients, as the clients saw it.
     placed: BTreeSet<u64>,
-    /// Every delivery a service processed (not absorbed as a duplicate): order, step, undo.
-    processed: BTreeSet<(u64, Step, bool)>,
-    /// Orders one of whose deliveries a service processed twice: its key had expired (or was
-    /// never kept, under a bug).
-    reprocessed: BTreeSet<u64>,
-    /// Idempotency keys the services forgot at the end of their retention.
-    keys_expired: usize,
+    /// Every delivery a service processed (not absorbed as a duplicate), by its key.
+    processed: BTreeSet<Key>,
+    /// Idempotency keys a service forgot at the end of their retention.
+    expired: BTreeSet<Key>,
+    /// Deliveries a service processed again after their key expired: by design, not a bug.
+    reprocessed: BTreeSet<Key>,
 }
 
 impl Observer {
@@ -102,26 +102,31 @@ impl Observer {
     }
 
     /// A service processed a delivery (a step or its undo) that its keys did not absorb.
-    pub fn processed(&mut self, order: u64, step: Step, undo: bool) {
-        if !self.processed.insert((order, step, undo)) {
-            self.reprocessed.insert(order);
+    pub fn processed(&mut self, key: Key) {
+        if !self.processed.insert(key) && self.expired.contains(&key) {
+            self.reprocessed.insert(key);
         }
     }
 
-    /// Whether a service processed one of this saga's deliveries twice.
-    pub fn reprocessed(&self, order: u64) -> bool {
-        self.reprocessed.contains(&order)
+    /// A service forgot these idempotency keys at the end of their retention.
+    pub fn keys_expired(&mut self, keys: &[Key]) {
+        self.expired.extend(keys.iter().copied());
     }
 
-    /// A service forgot `n` idempotency keys at the end of their retention.
-    pub fn keys_expired(&mut self, n: usize) {
-        self.keys_expired += n;
+    /// Whether a service processed this delivery again after its key expired.
+    pub fn reprocessed(&self, key: Key) -> bool {
+        self.reprocessed.contains(&key)
     }
 
-    /// Whether any service forgot a key within the run: only then can a duplicate be applied
-    /// again by design, and exactly once is not promised.
-    pub fn any_key_expired(&self) -> bool {
-        self.keys_expired > 0
+    /// Whether a service processed one of this saga's deliveries again after its key expired.
+    pub fn saga_reprocessed(&self, order: u64) -> bool {
+        let first = (order, Step::ALL[0], false);
+        self.reprocessed.range(first..).next().is_some_and(|k| k.0 == order)
+    }
+
+    /// How many idempotency keys expired within the run.
+    pub fn keys_expired_count(&self) -> usize {
+        self.expired.len()
     }
 
     /// A client was told its order is placed: the orders service has it.

@@ -220,7 +220,9 @@ impl Service {
                 self.mail.tick(ctx);
                 self.mail.relay(ctx);
                 let expired = self.mail.purge(ctx, self.shape.config.dedup_retention);
-                self.shape.observe().keys_expired(expired);
+                if !expired.is_empty() {
+                    self.shape.observe().keys_expired(&expired);
+                }
                 ctx.set_timer(self.shape.tick(), Timer::Relay);
             }
             Timer::Sample => {
@@ -342,7 +344,7 @@ impl Service {
             ctx.metrics().add_to_series("duplicates_absorbed", now, 1);
             return;
         }
-        self.shape.observe().processed(order.id, step, undo);
+        self.shape.observe().processed(key);
         let ok = if undo { self.undo(ctx, order, step) } else { self.apply(ctx, order, step) };
         self.mail.remember(ctx, key);
         let r = self.records.get(&(order.id, step)).copied().unwrap_or_default();
