@@ -26,7 +26,22 @@ impl Registry {
     }
 
     /// This registry with `p` added (replacing a protocol of the same name).
+    ///
+    /// # Panics
+    ///
+    /// If `p`'s declaration leaves out what every protocol must declare (a name, what it is, a
+    /// node group, a headline figure): a mistake in the protocol's code, caught the first time
+    /// it is registered.
     pub fn with(mut self, p: &'static dyn Protocol) -> Self {
+        let d = p.declaration();
+        assert!(
+            !d.name.is_empty()
+                && !d.about.is_empty()
+                && !d.groups.is_empty()
+                && !d.headline.is_empty(),
+            "protocol {:?} must declare a name, what it is, a node group and a headline figure",
+            d.name
+        );
         self.protocols.retain(|q| q.name() != p.name());
         self.protocols.push(p);
         self
@@ -101,6 +116,28 @@ pub fn prepare(s: &Scenario) -> Result<Box<dyn Run>, ConfigError> {
                 "protocol",
                 format!("unknown protocol `{}`: allowed {built:?}", s.protocol),
             ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every built-in protocol declares itself fully: the registry accepts each (it refuses a
+    /// declaration without a name, about, group or headline), names are unique, and each known
+    /// bug names a check.
+    #[test]
+    fn every_builtin_protocol_declares_itself() {
+        let r = builtin();
+        let mut names: Vec<&str> = r.protocols().iter().map(|p| p.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), r.protocols().len(), "one name each");
+        for p in r.protocols() {
+            for bug in p.bugs() {
+                assert!(!bug.name.is_empty() && !bug.check.is_empty(), "{}: {bug:?}", p.name());
+            }
         }
     }
 }
