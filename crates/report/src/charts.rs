@@ -458,16 +458,9 @@ mod tests {
             y_label: "ms",
             lines: &[SeriesLine { series: "s", label: "s", show: Show::Mean }],
         };
-        let windows: Vec<Window> = (0..buckets.len())
-            .map(|i| Window {
-                start_s: i as f64,
-                invoked: 0,
-                ok: 0,
-                failed: 0,
-                indeterminate: 0,
-                latency_ms: None,
-            })
-            .collect();
+        // One-second windows without client operations.
+        let windows =
+            crate::timeseries::windows(&[], buckets.len() as u64 * 1_000_000_000, 1_000_000_000);
         let series = BTreeMap::from([(
             "s".to_string(),
             buckets.iter().map(|&(sum, count)| Bucket { sum, count }).collect(),

@@ -10,7 +10,7 @@ use crate::config::SagaConfig;
 use crate::coordinator::Coordinator;
 use crate::message::{Msg, Order, Payload, Step};
 use crate::observer::{Observer, SharedObserver};
-use crate::service::Service;
+use crate::service::{Kind, Service};
 
 pub(crate) type Ctx<'a, 'b> = &'a mut Context<'b, SagaNode>;
 
@@ -43,11 +43,11 @@ impl Shape {
 
     /// The service a step runs at.
     pub fn service(&self, step: Step) -> NodeId {
-        match step {
-            Step::Reserve => self.inventory,
-            Step::Charge => self.payments,
-            Step::Schedule | Step::Dispatch => self.shipping,
-            Step::Approve => self.orders,
+        match Kind::of(step) {
+            Kind::Orders => self.orders,
+            Kind::Inventory => self.inventory,
+            Kind::Payments => self.payments,
+            Kind::Shipping => self.shipping,
         }
     }
 

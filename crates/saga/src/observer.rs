@@ -124,11 +124,6 @@ impl Observer {
         self.reprocessed.range(first..).next().is_some_and(|k| k.0 == order)
     }
 
-    /// How many idempotency keys expired within the run.
-    pub fn keys_expired_count(&self) -> usize {
-        self.expired.len()
-    }
-
     /// A client was told its order is placed: the orders service has it.
     pub fn placed(&mut self, id: u64) {
         self.placed.insert(id);
